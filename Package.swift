@@ -1,0 +1,116 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "sightglass",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sightglass", targets: ["sightglass"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Configuration model shared by every module: flags, YAML file, SIGHTGLASS_* environment.
+        .target(
+            name: "SightglassConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // Request events, live aggregates and the exporters (Prometheus, JSON, CSV).
+        .target(
+            name: "SightglassTelemetry",
+            dependencies: [
+                "SightglassConfig",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The data plane: SwiftNIO listener, HTTP/1.1 framing, relay, stream taps, upstream pools.
+        .target(
+            name: "SightglassProxy",
+            dependencies: [
+                "SightglassConfig",
+                "SightglassTelemetry",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The control plane on Hummingbird: exports, health and status routes.
+        .target(
+            name: "SightglassDashboard",
+            dependencies: [
+                "SightglassConfig",
+                "SightglassTelemetry",
+                "SightglassProxy",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A simulated OpenAI- and Ollama-compatible inference server.
+        .target(
+            name: "SightglassSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Wiring: the gateway service, model discovery, the demo traffic generator.
+        .target(
+            name: "SightglassServer",
+            dependencies: [
+                "SightglassConfig",
+                "SightglassTelemetry",
+                "SightglassProxy",
+                "SightglassDashboard",
+                "SightglassSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sightglass",
+            dependencies: [
+                "SightglassServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SightglassProxyTests",
+            dependencies: ["SightglassProxy"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SightglassTelemetryTests",
+            dependencies: ["SightglassTelemetry"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SightglassServerTests",
+            dependencies: [
+                "SightglassServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,235 @@
+import Foundation
+
+/// The whole effective configuration of a gateway process.
+///
+/// Precedence, lowest first: built-in defaults, the YAML file (`--config`), `SIGHTGLASS_*`
+/// environment variables, command-line flags. Keys in YAML are snake_case.
+public struct GatewayConfig: Codable, Sendable, Equatable {
+    public var server = ServerSettings()
+    public var limits = LimitSettings()
+    public var timeouts = TimeoutSettings()
+    public var backends: [BackendConfig] = []
+    /// Prices per model, USD per one million tokens. Models not listed cost 0 (local models).
+    public var pricing: [String: ModelPrice] = [:]
+    public var metrics = MetricsSettings()
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case server, limits, timeouts, backends, pricing, metrics
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        server = try c.decodeIfPresent(ServerSettings.self, forKey: .server) ?? ServerSettings()
+        limits = try c.decodeIfPresent(LimitSettings.self, forKey: .limits) ?? LimitSettings()
+        timeouts = try c.decodeIfPresent(TimeoutSettings.self, forKey: .timeouts) ?? TimeoutSettings()
+        backends = try c.decodeIfPresent([BackendConfig].self, forKey: .backends) ?? []
+        pricing = try c.decodeIfPresent([String: ModelPrice].self, forKey: .pricing) ?? [:]
+        metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? MetricsSettings()
+    }
+
+    /// Checks what decoding cannot: unique backend names, valid URLs, sane numbers.
+    public func validate() throws {
+        var seen = Set<String>()
+        for backend in backends {
+            guard !backend.name.isEmpty else { throw ConfigError.invalid("a backend has an empty name") }
+            guard seen.insert(backend.name).inserted else {
+                throw ConfigError.invalid("backend name '\(backend.name)' is used twice")
+            }
+            _ = try BackendURL(parsing: backend.url)
+        }
+        guard (0...65535).contains(server.port) else { throw ConfigError.invalid("server.port \(server.port) is out of range") }
+        guard server.maxRequestBodyBytes > 0 else { throw ConfigError.invalid("server.max_request_body_bytes must be positive") }
+        guard server.maxHeaderBytes >= 1024 else { throw ConfigError.invalid("server.max_header_bytes must be at least 1024") }
+        guard metrics.windowSeconds >= 1 && metrics.windowSeconds <= 3600 else {
+            throw ConfigError.invalid("metrics.window_seconds must be between 1 and 3600")
+        }
+        for (model, price) in pricing where price.input < 0 || price.output < 0 || (price.cachedInput ?? 0) < 0 {
+            throw ConfigError.invalid("pricing for '\(model)' has a negative price")
+        }
+    }
+}
+
+/// Where and how the gateway listens.
+public struct ServerSettings: Codable, Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Event loops of the data plane; 0 means one per CPU the process may run on.
+    public var eventLoops = 0
+    /// When set, the control plane (metrics, health, dashboard) listens here instead of sharing the port.
+    public var controlHost: String?
+    public var controlPort: Int?
+    public var drainTimeoutSeconds = 10.0
+    public var maxRequestBodyBytes = 8 * 1024 * 1024
+    public var maxHeaderBytes = 32 * 1024
+    /// A client must finish sending its request head and body within this time.
+    public var requestReadTimeoutSeconds = 30.0
+    /// An idle keep-alive client connection is closed after this time.
+    public var keepAliveTimeoutSeconds = 75.0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case host, port
+        case eventLoops = "event_loops"
+        case controlHost = "control_host"
+        case controlPort = "control_port"
+        case drainTimeoutSeconds = "drain_timeout_seconds"
+        case maxRequestBodyBytes = "max_request_body_bytes"
+        case maxHeaderBytes = "max_header_bytes"
+        case requestReadTimeoutSeconds = "request_read_timeout_seconds"
+        case keepAliveTimeoutSeconds = "keep_alive_timeout_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = ServerSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
+        eventLoops = try c.decodeIfPresent(Int.self, forKey: .eventLoops) ?? d.eventLoops
+        controlHost = try c.decodeIfPresent(String.self, forKey: .controlHost)
+        controlPort = try c.decodeIfPresent(Int.self, forKey: .controlPort)
+        drainTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .drainTimeoutSeconds) ?? d.drainTimeoutSeconds
+        maxRequestBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBodyBytes) ?? d.maxRequestBodyBytes
+        maxHeaderBytes = try c.decodeIfPresent(Int.self, forKey: .maxHeaderBytes) ?? d.maxHeaderBytes
+        requestReadTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .requestReadTimeoutSeconds) ?? d.requestReadTimeoutSeconds
+        keepAliveTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .keepAliveTimeoutSeconds) ?? d.keepAliveTimeoutSeconds
+    }
+}
+
+/// Admission control: how many requests run at once and how many may wait.
+public struct LimitSettings: Codable, Sendable, Equatable {
+    /// 0 means no limit.
+    public var maxConcurrentRequests = 0
+    /// Requests beyond the concurrency limit wait here; when it is full they get 503.
+    public var maxQueueSize = 0
+    public var queueTimeoutSeconds = 30.0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case maxConcurrentRequests = "max_concurrent_requests"
+        case maxQueueSize = "max_queue_size"
+        case queueTimeoutSeconds = "queue_timeout_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = LimitSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxConcurrentRequests = try c.decodeIfPresent(Int.self, forKey: .maxConcurrentRequests) ?? d.maxConcurrentRequests
+        maxQueueSize = try c.decodeIfPresent(Int.self, forKey: .maxQueueSize) ?? d.maxQueueSize
+        queueTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .queueTimeoutSeconds) ?? d.queueTimeoutSeconds
+    }
+}
+
+/// Upstream timeouts. A timeout before the response starts answers 504; after, the stream is cut.
+public struct TimeoutSettings: Codable, Sendable, Equatable {
+    public var connectSeconds = 5.0
+    public var firstByteSeconds = 300.0
+    public var idleSeconds = 120.0
+    public var totalSeconds = 1800.0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case connectSeconds = "connect_seconds"
+        case firstByteSeconds = "first_byte_seconds"
+        case idleSeconds = "idle_seconds"
+        case totalSeconds = "total_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = TimeoutSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        connectSeconds = try c.decodeIfPresent(Double.self, forKey: .connectSeconds) ?? d.connectSeconds
+        firstByteSeconds = try c.decodeIfPresent(Double.self, forKey: .firstByteSeconds) ?? d.firstByteSeconds
+        idleSeconds = try c.decodeIfPresent(Double.self, forKey: .idleSeconds) ?? d.idleSeconds
+        totalSeconds = try c.decodeIfPresent(Double.self, forKey: .totalSeconds) ?? d.totalSeconds
+    }
+}
+
+/// One inference server behind the gateway.
+public struct BackendConfig: Codable, Sendable, Equatable {
+    public var name: String
+    public var url: String
+    /// Models served; when empty they are discovered from `/v1/models` and `/api/tags`.
+    public var models: [String] = []
+    /// Sent upstream as `Authorization: Bearer …` (hosted providers). Never shown unredacted.
+    public var apiKey: String?
+    public var healthCheckIntervalSeconds = 10.0
+
+    public init(name: String, url: String, models: [String] = [], apiKey: String? = nil) {
+        self.name = name
+        self.url = url
+        self.models = models
+        self.apiKey = apiKey
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, url, models
+        case apiKey = "api_key"
+        case healthCheckIntervalSeconds = "health_check_interval_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        url = try c.decode(String.self, forKey: .url)
+        models = try c.decodeIfPresent([String].self, forKey: .models) ?? []
+        apiKey = try c.decodeIfPresent(String.self, forKey: .apiKey)
+        healthCheckIntervalSeconds = try c.decodeIfPresent(Double.self, forKey: .healthCheckIntervalSeconds) ?? 10
+    }
+}
+
+/// USD per one million tokens.
+public struct ModelPrice: Codable, Sendable, Equatable {
+    public var input: Double
+    public var cachedInput: Double?
+    public var output: Double
+
+    public init(input: Double, cachedInput: Double? = nil, output: Double) {
+        self.input = input
+        self.cachedInput = cachedInput
+        self.output = output
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case input, output
+        case cachedInput = "cached_input"
+    }
+
+    /// Cost in USD; cached input tokens are a subset of input tokens, billed at the cached price.
+    public func cost(input: Int, cached: Int, output: Int) -> Double {
+        let cachedPrice = cachedInput ?? self.input
+        let uncached = max(0, input - cached)
+        return (Double(uncached) * self.input + Double(cached) * cachedPrice + Double(output) * self.output) / 1_000_000
+    }
+}
+
+/// Live metrics settings.
+public struct MetricsSettings: Codable, Sendable, Equatable {
+    /// Sliding window for rates and percentiles in the JSON exports.
+    public var windowSeconds = 60
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case windowSeconds = "window_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        windowSeconds = try c.decodeIfPresent(Int.self, forKey: .windowSeconds) ?? 60
+    }
+}
+
+public enum ConfigError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let message): return "invalid configuration: \(message)"
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SightglassConfig
+import SightglassTelemetry
+
+/// The data plane: a SwiftNIO listener whose event loops each own their connections, upstream
+/// pools and telemetry recorder. Inference routes are relayed here; everything else goes to the
+/// control plane.
+public final class ProxyServer: Sendable {
+    public let group: MultiThreadedEventLoopGroup
+    public let admission: AdmissionController
+    let contexts: [ObjectIdentifier: LoopContext]
+    let orderedContexts: [LoopContext]
+    let config: GatewayConfig
+    let serverChannel = NIOLockedValueBox<(any Channel)?>(nil)
+    public let backends: [Backend]
+
+    /// Event loops to use when the configuration says 0: the CPUs this process may run on
+    /// (its affinity mask, so `taskset -c 0 sightglass serve` gets one loop), not all CPUs.
+    public static func defaultLoopCount() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) {
+            let list = line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
+            let n = cpuListCount(list)
+            if n > 0 { return n }
+        }
+        return System.coreCount
+    }
+
+    /// Counts CPUs in a Linux CPU list such as "0-3,8,10-11".
+    static func cpuListCount(_ list: String) -> Int {
+        list.split(separator: ",").reduce(0) { total, part in
+            let bounds = part.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if bounds.count == 2, bounds[1] >= bounds[0] { return total + bounds[1] - bounds[0] + 1 }
+            if bounds.count == 1 { return total + 1 }
+            return total
+        }
+    }
+
+    public init(config: GatewayConfig, telemetry: TelemetryHub, controlPlane: ControlPlaneTarget, routing: RoutingTable) throws {
+        self.config = config
+        let loops = config.server.eventLoops > 0 ? config.server.eventLoops : Self.defaultLoopCount()
+        group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+        admission = AdmissionController(maxConcurrent: config.limits.maxConcurrentRequests, maxQueue: config.limits.maxQueueSize)
+        backends = try config.backends.enumerated().map { try Backend(index: $0.offset, config: $0.element) }
+        let settings = RelaySettings(config: config)
+        var map: [ObjectIdentifier: LoopContext] = [:]
+        var ordered: [LoopContext] = []
+        for (i, loop) in group.makeIterator().enumerated() {
+            let c = LoopContext(loop: loop, index: i, backends: backends, recorder: telemetry.recorder(i), admission: admission,
+                                settings: settings, controlPlane: controlPlane, routing: routing)
+            map[ObjectIdentifier(loop)] = c
+            ordered.append(c)
+        }
+        contexts = map
+        orderedContexts = ordered
+        let admission = self.admission
+        telemetry.setAdmissionProvider { admission.snapshot }
+    }
+
+    /// Binds and starts accepting. Returns the bound port (useful with port 0).
+    public func start(host: String, port: Int) async throws -> Int {
+        let contexts = self.contexts
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 4096)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                guard let ctx = contexts[ObjectIdentifier(channel.eventLoop)] else {
+                    return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(ctx: ctx))
+                }
+            }
+            .bind(host: host, port: port).get()
+        serverChannel.withLockedValue { $0 = channel }
+        return channel.localAddress?.port ?? port
+    }
+
+    /// Replaces the model → backend table on every loop.
+    public func updateRouting(_ table: RoutingTable) {
+        for c in orderedContexts {
+            c.loop.execute { c.routing = table }
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish for up to `timeout`, then closes everything.
+    public func shutdown(timeout: TimeAmount) async {
+        let ch = serverChannel.withLockedValue { c -> (any Channel)? in
+            defer { c = nil }
+            return c
+        }
+        try? await ch?.close()
+        for c in orderedContexts {
+            try? await c.loop.submit {
+                c.draining = true
+                for client in c.clients.values { client.drain() }
+                c.closeIdle()
+            }.get()
+        }
+        let deadline = NIODeadline.now() + timeout
+        while NIODeadline.now() < deadline {
+            var open = 0
+            for c in orderedContexts { open += (try? await c.loop.submit { c.clients.count }.get()) ?? 0 }
+            if open == 0 { break }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        for c in orderedContexts {
+            try? await c.loop.submit {
+                for client in c.clients.values { client.context?.close(promise: nil) }
+                c.closeIdle()
+            }.get()
+        }
+        try? await group.shutdownGracefully()
+    }
+}

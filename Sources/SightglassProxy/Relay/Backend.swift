@@ -1,0 +1,36 @@
+import NIOSSL
+import SightglassConfig
+
+/// A backend as the relay uses it: parsed address, the bytes of its Host header, and TLS.
+public final class Backend: Sendable {
+    public let index: Int
+    public let name: String
+    public let url: BackendURL
+    public let apiKey: String?
+    let sslContext: NIOSSLContext?
+
+    public init(index: Int, config: BackendConfig) throws {
+        self.index = index
+        name = config.name
+        url = try BackendURL(parsing: config.url)
+        apiKey = config.apiKey
+        sslContext = url.tls ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+    }
+}
+
+/// Which backends serve which model. Replaced wholesale when discovery finds changes.
+public struct RoutingTable: Sendable {
+    public let modelToBackends: [String: [Int]]
+
+    public init(modelToBackends: [String: [Int]]) {
+        self.modelToBackends = modelToBackends
+    }
+
+    /// Backends for a model; Ollama treats `name` as `name:latest`, and so do we.
+    public func backends(for model: String) -> [Int]? {
+        if let b = modelToBackends[model] { return b }
+        if !model.contains(":"), let b = modelToBackends[model + ":latest"] { return b }
+        if model.hasSuffix(":latest"), let b = modelToBackends[String(model.dropLast(7))] { return b }
+        return nil
+    }
+}

@@ -1,0 +1,338 @@
+import Foundation
+import NIOCore
+import SightglassTelemetry
+
+/// One client connection: reads requests with our own minimal HTTP/1.1 framing, validates the
+/// inference routes' bodies, and hands each request to an `Exchange`. Requests on a connection
+/// are served one at a time; pipelined bytes wait in `input` until the previous response is done.
+final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum State {
+        case head
+        case body(HTTPHead, BodyFraming, ChunkedDecoder, ByteBuffer?)
+        case exchange(Exchange)
+        case tunnel(any Channel)
+        case closed
+    }
+
+    let ctx: LoopContext
+    var context: ChannelHandlerContext?
+    var input: ByteBuffer?
+    var state: State = .head
+    var timer: Scheduled<Void>?
+    var processing = false
+    var remoteIP = "unknown"
+
+    init(ctx: LoopContext) {
+        self.ctx = ctx
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let addr = context.channel.remoteAddress { remoteIP = addr.ipAddress ?? "unix" }
+        ctx.clients[ObjectIdentifier(self)] = self
+        armTimer(ctx.settings.requestReadTimeout, idle: false)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        ctx.clients[ObjectIdentifier(self)] = nil
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        switch state {
+        case .tunnel(let upstream):
+            upstream.writeAndFlush(buffer, promise: nil)
+            return
+        case .closed:
+            return
+        case .exchange:
+            append(&buffer)
+            // A client pipelining far more than one request's worth is not waited for.
+            if input!.readableBytes > ctx.settings.maxHeaderBytes + ctx.settings.maxBodyBytes { context.close(promise: nil) }
+            return
+        case .head:
+            if input == nil || input!.readableBytes == 0 { armTimer(ctx.settings.requestReadTimeout, idle: false) }
+            append(&buffer)
+        case .body:
+            append(&buffer)
+        }
+        process()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let previous = state
+        state = .closed
+        timer?.cancel()
+        switch previous {
+        case .exchange(let e): e.clientGone()
+        case .tunnel(let up): up.close(promise: nil)
+        default: break
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .exchange(let e) = state { e.clientWritabilityChanged(context.channel.isWritable) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: - Writing (used by the exchange)
+
+    func write(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func writeAndFlush(_ buffer: ByteBuffer) {
+        context?.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    func enterTunnel(_ upstream: any Channel) {
+        timer?.cancel()
+        state = .tunnel(upstream)
+        if var rest = input, rest.readableBytes > 0 {
+            input = nil
+            upstream.writeAndFlush(rest.readSlice(length: rest.readableBytes)!, promise: nil)
+        }
+    }
+
+    /// Called by the exchange when the response is complete (or failed).
+    func exchangeFinished(closeConnection: Bool) {
+        guard case .exchange = state else { return }
+        if closeConnection || ctx.draining {
+            state = .closed
+            context?.close(promise: nil)
+            return
+        }
+        state = .head
+        armTimer(input?.readableBytes ?? 0 > 0 ? ctx.settings.requestReadTimeout : ctx.settings.keepAliveTimeout, idle: true)
+        if !processing { process() }
+    }
+
+    /// Graceful shutdown: idle connections close now, busy ones after their response.
+    func drain() {
+        if case .head = state, input?.readableBytes ?? 0 == 0 {
+            state = .closed
+            context?.close(promise: nil)
+        }
+    }
+
+    // MARK: - Request framing
+
+    func append(_ buffer: inout ByteBuffer) {
+        if input == nil || input!.readableBytes == 0 {
+            input = buffer
+        } else {
+            input!.writeBuffer(&buffer)
+        }
+    }
+
+    func armTimer(_ amount: TimeAmount, idle: Bool) {
+        timer?.cancel()
+        timer = ctx.loop.assumeIsolated().scheduleTask(in: amount) { [self] in
+            switch state {
+            case .head where idle && (input?.readableBytes ?? 0) == 0:
+                state = .closed
+                context?.close(promise: nil)
+            case .head, .body:
+                reject(status: 408, dialect: .product, message: "the client did not send a complete request in time")
+            default:
+                break
+            }
+        }
+    }
+
+    func process() {
+        processing = true
+        defer { processing = false }
+        while true {
+            switch state {
+            case .head:
+                guard let available = input?.readableBytes, available > 0 else { return }
+                let limit = ctx.settings.maxHeaderBytes
+                let end = input!.withUnsafeReadableBytes { HeadParser.headEnd(UnsafeRawBufferPointer(rebasing: $0.prefix(limit + 4))) }
+                guard let end else {
+                    if available > limit { reject(status: 400, dialect: .product, message: HTTPParseError.headTooLarge.message) }
+                    return
+                }
+                let head: HTTPHead
+                let framing: BodyFraming
+                do {
+                    head = try input!.withUnsafeReadableBytes { try HeadParser.parseRequest(UnsafeRawBufferPointer(rebasing: $0[0..<end])) }
+                    framing = try HeadParser.requestFraming(head)
+                } catch let e as HTTPParseError {
+                    reject(status: e == .unsupportedVersion ? 505 : (e == .unsupportedTransferEncoding ? 501 : 400), dialect: .product, message: e.message)
+                    return
+                } catch {
+                    reject(status: 400, dialect: .product, message: "malformed request")
+                    return
+                }
+                input!.moveReaderIndex(forwardBy: end)
+                if case .contentLength(let n) = framing, n > ctx.settings.maxBodyBytes {
+                    rejectTooLarge(head)
+                    return
+                }
+                if framing != .none, head.value("expect")?.lowercased() == "100-continue" {
+                    var cont = ByteBufferAllocator().buffer(capacity: 25)
+                    cont.writeString("HTTP/1.1 100 Continue\r\n\r\n")
+                    writeAndFlush(cont)
+                }
+                state = .body(head, framing, ChunkedDecoder(maxPayload: ctx.settings.maxBodyBytes), nil)
+            case .body(let head, let framing, var decoder, var collected):
+                switch framing {
+                case .none, .untilClose:
+                    startExchange(head, body: ByteBuffer())
+                case .contentLength(let n):
+                    guard let available = input?.readableBytes, available >= n else { return }
+                    startExchange(head, body: input!.readSlice(length: n)!)
+                case .chunked:
+                    guard input != nil, input!.readableBytes > 0 else { return }
+                    var body = collected ?? ByteBufferAllocator().buffer(capacity: 1024)
+                    do {
+                        let consumed = try input!.withUnsafeReadableBytes { ptr in
+                            try decoder.feed(ptr) { range in body.writeBytes(UnsafeRawBufferPointer(rebasing: ptr[range])) }
+                        }
+                        input!.moveReaderIndex(forwardBy: consumed)
+                    } catch HTTPParseError.bodyTooLarge {
+                        rejectTooLarge(head)
+                        return
+                    } catch {
+                        reject(status: 400, dialect: ProxyRoute.dialect(forPath: head.path), message: HTTPParseError.badChunk.message)
+                        return
+                    }
+                    collected = body
+                    if decoder.isDone {
+                        startExchange(head, body: body)
+                    } else {
+                        state = .body(head, framing, decoder, collected)
+                        return
+                    }
+                }
+            case .exchange, .tunnel, .closed:
+                return
+            }
+        }
+    }
+
+    // MARK: - Routing and validation
+
+    func startExchange(_ head: HTTPHead, body: ByteBuffer) {
+        timer?.cancel()
+        let path = String(head.path)
+        guard let route = ProxyRoute.all[path], head.method == "POST" else {
+            let e = Exchange(conn: self, ctx: ctx, head: head, route: nil, backend: nil, model: "", stream: false,
+                             stripUsage: false, body: body, requestBytes: body.readableBytes)
+            state = .exchange(e)
+            e.begin()
+            return
+        }
+        let fields: RequestFields
+        do {
+            fields = try body.withUnsafeReadableBytes { try RequestFields.scan($0, modelKeys: route.modelKeys) }
+        } catch let e as RequestFields.ScanError {
+            rejectRequest(head, route: route, status: 400, error: .validationError, message: e.message, code: "invalid_request", param: e.field, bytes: body.readableBytes)
+            return
+        } catch {
+            rejectRequest(head, route: route, status: 400, error: .validationError, message: "invalid request body", code: nil, param: nil, bytes: body.readableBytes)
+            return
+        }
+        guard let model = fields.model, !model.isEmpty else {
+            let msg = route.dialect == .ollama ? "model is required" : "you must provide a model parameter"
+            rejectRequest(head, route: route, status: 400, error: .validationError, message: msg, code: "missing_model", param: "model", bytes: body.readableBytes)
+            return
+        }
+        let stream = route.canStream && (fields.stream ?? route.streamsByDefault)
+        guard let backend = ctx.pickBackend(for: model) else {
+            let msg = route.dialect == .ollama
+                ? "model \"\(model)\" not found, try pulling it first"
+                : "The model `\(model)` does not exist or you do not have access to it."
+            rejectRequest(head, route: route, status: 404, error: .modelNotFound, message: msg, code: "model_not_found", param: "model",
+                          bytes: body.readableBytes, model: model, stream: stream)
+            return
+        }
+        var upstreamBody = body
+        var strip = false
+        if stream && route.acceptsStreamOptions && fields.includeUsage != true {
+            upstreamBody = body.withUnsafeReadableBytes { Self.injectIncludeUsage($0, fields: fields) }
+            strip = true
+        }
+        let e = Exchange(conn: self, ctx: ctx, head: head, route: route, backend: backend, model: model, stream: stream,
+                         stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes)
+        state = .exchange(e)
+        e.begin()
+    }
+
+    /// Asks the backend for usage on a stream: sets `stream_options.include_usage` to true by editing
+    /// the body's bytes in place, leaving everything else exactly as the client sent it.
+    static func injectIncludeUsage(_ bytes: UnsafeRawBufferPointer, fields: RequestFields) -> ByteBuffer {
+        var out = ByteBufferAllocator().buffer(capacity: bytes.count + 40)
+        if let r = fields.includeUsageRange {
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<r.lowerBound]))
+            out.writeString("true")
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[r.upperBound...]))
+        } else if let r = fields.streamOptionsRange {
+            // `{` of stream_options is at r.lowerBound.
+            let empty = bytes[(r.lowerBound + 1)..<(r.upperBound - 1)].allSatisfy { $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0...r.lowerBound]))
+            out.writeString(empty ? "\"include_usage\":true" : "\"include_usage\":true,")
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[(r.lowerBound + 1)...]))
+        } else {
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<fields.objectEnd]))
+            out.writeString(fields.hasMembers ? ",\"stream_options\":{\"include_usage\":true}" : "\"stream_options\":{\"include_usage\":true}")
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[fields.objectEnd...]))
+        }
+        return out
+    }
+
+    /// Answers an inference request the gateway refuses itself, records it, and keeps the connection.
+    func rejectRequest(_ head: HTTPHead, route: ProxyRoute, status: Int, error: ErrorType, message: String, code: String?, param: String?,
+                       bytes: Int, model: String = "", stream: Bool = false) {
+        let close = !head.keepAlive || ctx.draining
+        writeAndFlush(ErrorResponse.response(dialect: route.dialect, status: status, message: message, code: code, param: param,
+                                             close: close, allocator: ByteBufferAllocator()))
+        ctx.recorder.finished(RequestEvent(route: route.path, method: head.method, backend: "", model: model, status: status,
+                                           errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, latency: 0,
+                                           requestBytes: bytes), backend: -1, stream: false)
+        if close {
+            state = .closed
+            context?.close(promise: nil)
+        } else {
+            state = .head
+            armTimer(ctx.settings.keepAliveTimeout, idle: true)
+        }
+    }
+
+    func rejectTooLarge(_ head: HTTPHead) {
+        let message = "request body is larger than the limit of \(ctx.settings.maxBodyBytes) bytes"
+        if let route = ProxyRoute.all[String(head.path)] {
+            ctx.recorder.finished(RequestEvent(route: route.path, method: head.method, backend: "", model: "", status: 413,
+                                               errorType: .requestTooLarge, stream: false, startTime: Date().timeIntervalSince1970, latency: 0),
+                                  backend: -1, stream: false)
+        }
+        reject(status: 413, dialect: ProxyRoute.dialect(forPath: head.path), message: message)
+    }
+
+    /// Answers with an error and closes: the connection's framing can no longer be trusted.
+    func reject(status: Int, dialect: Dialect, message: String) {
+        timer?.cancel()
+        writeAndFlush(ErrorResponse.response(dialect: dialect, status: status, message: message, close: true, allocator: ByteBufferAllocator()))
+        state = .closed
+        input = nil
+        context?.close(promise: nil)
+    }
+}

@@ -1,0 +1,89 @@
+import NIOCore
+
+/// Error responses written by the gateway itself, in the shape each route's clients expect.
+enum ErrorResponse {
+    /// seed 002's product error codes, by status.
+    static func productCode(_ status: Int) -> String {
+        switch status {
+        case 400, 413: return "INVALID_REQUEST"
+        case 404: return "MODEL_NOT_FOUND"
+        case 429: return "RATE_LIMIT_EXCEEDED"
+        case 502, 503: return "SERVICE_UNAVAILABLE"
+        case 504: return "TIMEOUT"
+        default: return "INTERNAL_ERROR"
+        }
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 400: return "Bad Request"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 413: return "Content Too Large"
+        case 429: return "Too Many Requests"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        case 505: return "HTTP Version Not Supported"
+        default: return "Error"
+        }
+    }
+
+    /// The JSON body. `code` is OpenAI's `error.code` (e.g. "model_not_found"), `param` the offending field.
+    static func body(dialect: Dialect, status: Int, message: String, code: String?, param: String?) -> String {
+        switch dialect {
+        case .ollama:
+            return "{\"error\":\(jsonString(message))}"
+        case .openAI:
+            let type: String
+            switch status {
+            case 400, 404, 413: type = "invalid_request_error"
+            case 429: type = "rate_limit_error"
+            default: type = "server_error"
+            }
+            return "{\"error\":{\"message\":\(jsonString(message)),\"type\":\"\(type)\",\"param\":\(param.map(jsonString) ?? "null"),\"code\":\(code.map(jsonString) ?? "null")}}"
+        case .product:
+            let details = param.map { "\"field '\($0)'\"" } ?? (code.map(jsonString) ?? "null")
+            return "{\"error\":{\"code\":\"\(productCode(status))\",\"message\":\(jsonString(message)),\"details\":\(details)}}"
+        }
+    }
+
+    /// A complete response: head and body in one buffer.
+    static func response(
+        dialect: Dialect, status: Int, message: String, code: String? = nil, param: String? = nil,
+        close: Bool, retryAfter: Int? = nil, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        let body = self.body(dialect: dialect, status: status, message: message, code: code, param: param)
+        var buf = allocator.buffer(capacity: body.utf8.count + 160)
+        buf.writeString("HTTP/1.1 \(status) \(reason(status))\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n")
+        if let retryAfter { buf.writeString("Retry-After: \(retryAfter)\r\n") }
+        if close { buf.writeString("Connection: close\r\n") }
+        buf.writeString("\r\n")
+        buf.writeString(body)
+        return buf
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,583 @@
+import Foundation
+import NIOCore
+import SightglassTelemetry
+
+/// One request relayed to one upstream and its response relayed back, from the moment the
+/// request body is complete until the last response byte is written or either side gives up.
+///
+/// Runs entirely on its client connection's event loop. The response body is forwarded as the
+/// slices that arrive (raw, or de-chunked for HTTP/1.0 clients, or re-framed when the usage
+/// chunk the client did not ask for is removed); the stream tap only reads them.
+final class Exchange {
+    enum BodyMode {
+        /// Upstream framing kept: bytes forwarded as received.
+        case passthrough
+        /// Chunk framing removed for an HTTP/1.0 client; the connection close ends the body.
+        case decoded
+        /// Payload filtered by the tap and framed in chunks of our own.
+        case reframed
+    }
+
+    let conn: ClientConnectionHandler
+    let ctx: LoopContext
+    let head: HTTPHead
+    let route: ProxyRoute?
+    let backend: Backend?
+    let model: String
+    let stream: Bool
+    let stripUsage: Bool
+    let requestBody: ByteBuffer
+    let requestBytes: Int
+    let upgradeRequested: Bool
+
+    let start = NIODeadline.now()
+    let wallStart = Date().timeIntervalSince1970
+    var firstByteAt: NIODeadline?
+    var firstTokenAt: NIODeadline?
+    var lastActivity = NIODeadline.now()
+
+    var upstreamRequest: ByteBuffer?
+    var upstream: (any Channel)?
+    var reused = false
+    var retried = false
+    var admitted = false
+    var started = false
+    var waiter: AdmissionController.Waiter?
+
+    var headBuffer: ByteBuffer?
+    var responseHead: HTTPHead?
+    var framing: BodyFraming = .none
+    var decoder = ChunkedDecoder()
+    var remaining = 0
+    var mode: BodyMode = .passthrough
+    var tap: StreamTap?
+    var closeClient = false
+    var responseStarted = false
+    var responseBytes = 0
+    var upstreamReusable = false
+    var finished = false
+    var tunnel = false
+
+    var totalTimer: Scheduled<Void>?
+    var phaseTimer: Scheduled<Void>?
+
+    init(conn: ClientConnectionHandler, ctx: LoopContext, head: HTTPHead, route: ProxyRoute?, backend: Backend?, model: String,
+         stream: Bool, stripUsage: Bool, body: ByteBuffer, requestBytes: Int) {
+        self.conn = conn
+        self.ctx = ctx
+        self.head = head
+        self.route = route
+        self.backend = backend
+        self.model = model
+        self.stream = stream
+        self.stripUsage = stripUsage
+        self.requestBody = body
+        self.requestBytes = requestBytes
+        upgradeRequested = route == nil && head.value("upgrade") != nil
+    }
+
+    var dialect: Dialect { route?.dialect ?? ProxyRoute.dialect(forPath: head.path) }
+    var backendIndex: Int { backend?.index ?? -1 }
+
+    // MARK: - Admission and dispatch
+
+    func begin() {
+        guard route != nil else {
+            dispatch()
+            return
+        }
+        let loop = ctx.loop
+        switch ctx.admission.acquire(loop: loop, admit: { [self] in
+            // Runs on our loop once a slot is handed over.
+            waiter = nil
+            phaseTimer?.cancel()
+            if finished { ctx.admission.release(); return }
+            admitted = true
+            dispatch()
+        }) {
+        case .admitted:
+            admitted = true
+            dispatch()
+        case .queued(let w):
+            waiter = w
+            phaseTimer = loop.assumeIsolated().scheduleTask(in: ctx.settings.queueTimeout) { [self] in
+                guard let w = waiter, ctx.admission.cancel(w) else { return }
+                waiter = nil
+                fail(status: 503, error: .queueFull, message: "the gateway is at its concurrency limit and the request waited too long", retryAfter: 1)
+            }
+        case .rejected:
+            fail(status: 503, error: .queueFull, message: "the gateway is at its concurrency limit and its queue is full", retryAfter: 1)
+        }
+    }
+
+    func dispatch() {
+        if route != nil {
+            started = true
+            ctx.recorder.started(backend: backendIndex, stream: stream)
+            totalTimer = ctx.loop.assumeIsolated().scheduleTask(in: ctx.settings.totalTimeout) { [self] in
+                timedOut("total")
+            }
+        }
+        upstreamRequest = buildUpstreamRequest()
+        if let ch = ctx.checkout(backendIndex) {
+            reused = true
+            send(on: ch)
+        } else {
+            connectAndSend()
+        }
+    }
+
+    func connectAndSend() {
+        if case .none = ctx.controlPlane, route == nil {
+            fail(status: 404, error: .validationError, message: "no route for \(head.method) \(head.path)")
+            return
+        }
+        ctx.connect(backend).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success(let ch):
+                if finished { ch.close(promise: nil); return }
+                send(on: ch)
+            case .failure(let error):
+                guard !finished else { return }
+                let isTimeout = error is ChannelError && "\(error)".contains("connectTimeout")
+                if isTimeout {
+                    fail(status: 504, error: .timeout, message: "timed out connecting to backend '\(backend?.name ?? "control plane")'")
+                } else {
+                    fail(status: 502, error: .connectionError, message: "cannot connect to backend '\(backend?.name ?? "control plane")': \(error)")
+                }
+            }
+        }
+    }
+
+    func send(on channel: any Channel) {
+        upstream = channel
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+            channel.close(promise: nil)
+            connectAndSend()
+            return
+        }
+        handler.exchange = self
+        if !conn.isWritable { channel.setAutoRead(false) }
+        channel.write(upstreamRequest!, promise: nil)
+        if requestBody.readableBytes > 0 { channel.write(requestBody, promise: nil) }
+        channel.flush()
+        armPhaseTimer(ctx.settings.firstByteTimeout, phase: "first byte")
+    }
+
+    /// Request head for the upstream: hop-by-hop headers removed, Host and framing set.
+    func buildUpstreamRequest() -> ByteBuffer {
+        var buf = ByteBufferAllocator().buffer(capacity: 512)
+        let prefix = backend?.url.pathPrefix ?? ""
+        buf.writeString(head.method); buf.writeString(" "); buf.writeString(prefix); buf.writeString(head.target)
+        buf.writeString(" HTTP/1.1\r\n")
+        let named = Set(head.connectionTokens)
+        var forwardedFor: String?
+        for (name, value) in head.headers {
+            let lower = name.lowercased()
+            switch lower {
+            case "host", "content-length", "transfer-encoding", "expect", "keep-alive", "proxy-connection", "te", "trailer",
+                 "x-sightglass-client-ip":
+                continue
+            case "connection", "upgrade":
+                if upgradeRequested { break }
+                continue
+            case "accept-encoding":
+                // The tap must see plain text to find usage; identity is always acceptable to clients.
+                if route != nil { continue }
+            case "authorization":
+                if backend?.apiKey != nil { continue }
+            case "x-forwarded-for":
+                forwardedFor = value
+                continue
+            default:
+                if named.contains(lower) && !upgradeRequested { continue }
+            }
+            buf.writeString(name); buf.writeString(": "); buf.writeString(value); buf.writeString("\r\n")
+        }
+        buf.writeString("Host: ")
+        buf.writeString(backend?.url.authority ?? (head.value("host") ?? "localhost"))
+        buf.writeString("\r\n")
+        if requestBody.readableBytes > 0 || head.method == "POST" || head.method == "PUT" || head.method == "PATCH" {
+            buf.writeString("Content-Length: \(requestBody.readableBytes)\r\n")
+        }
+        if let key = backend?.apiKey { buf.writeString("Authorization: Bearer \(key)\r\n") }
+        let ip = conn.remoteIP
+        buf.writeString("X-Forwarded-For: \(forwardedFor.map { "\($0), \(ip)" } ?? ip)\r\n")
+        if route == nil { buf.writeString("X-Sightglass-Client-IP: \(ip)\r\n") }
+        buf.writeString("\r\n")
+        return buf
+    }
+
+    // MARK: - Timers
+
+    func armPhaseTimer(_ amount: TimeAmount, phase: String) {
+        phaseTimer?.cancel()
+        phaseTimer = ctx.loop.assumeIsolated().scheduleTask(in: amount) { [self] in
+            if phase == "idle" {
+                let due = lastActivity + ctx.settings.idleTimeout
+                if due > .now() {
+                    armPhaseTimer(due - .now(), phase: "idle")
+                    return
+                }
+            }
+            timedOut(phase)
+        }
+    }
+
+    func timedOut(_ phase: String) {
+        guard !finished, !tunnel else { return }
+        fail(status: 504, error: .timeout, message: "backend '\(backend?.name ?? "control plane")' timed out (\(phase) timeout)")
+    }
+
+    // MARK: - Upstream events
+
+    func upstreamRead(_ buffer: ByteBuffer) {
+        guard !finished else { return }
+        var buffer = buffer
+        if tunnel {
+            conn.writeAndFlush(buffer)
+            return
+        }
+        lastActivity = .now()
+        if firstByteAt == nil {
+            firstByteAt = lastActivity
+            armPhaseTimer(ctx.settings.idleTimeout, phase: "idle")
+        }
+        do {
+            if responseHead == nil {
+                guard try readHead(&buffer) else { return }
+            }
+            try relayBody(&buffer)
+            conn.flush()
+        } catch let error as HTTPParseError {
+            fail(status: 502, error: .invalidResponse, message: "backend sent an invalid response: \(error.message)")
+        } catch {
+            fail(status: 502, error: .invalidResponse, message: "backend sent an invalid response")
+        }
+    }
+
+    func upstreamClosed() {
+        upstream = nil
+        guard !finished else { return }
+        if tunnel {
+            finish(status: 101, error: nil, closeClient: true)
+            return
+        }
+        if responseHead != nil, case .untilClose = framing {
+            completeBody()
+            return
+        }
+        if firstByteAt == nil && reused && !retried {
+            // A pooled connection the backend had already closed: try once on a fresh one.
+            retried = true
+            reused = false
+            connectAndSend()
+            return
+        }
+        fail(status: 502, error: .connectionError, message: "backend '\(backend?.name ?? "control plane")' closed the connection before the response was complete")
+    }
+
+    /// The client went away: stop the upstream request and record the cancellation.
+    func clientGone() {
+        guard !finished else { return }
+        if let w = waiter, ctx.admission.cancel(w) { waiter = nil }
+        upstreamReusable = false
+        closeClient = true
+        finish(status: responseHead?.status ?? 499, error: tunnel ? nil : .clientCancelled, closeClient: true)
+    }
+
+    func clientWritabilityChanged(_ writable: Bool) {
+        upstream?.setAutoRead(writable)
+    }
+
+    // MARK: - Response head
+
+    /// Accumulates and parses the response head; returns false while it is incomplete.
+    func readHead(_ buffer: inout ByteBuffer) throws -> Bool {
+        if headBuffer == nil { headBuffer = buffer } else { headBuffer!.writeBuffer(&buffer) }
+        while true {
+            let end = headBuffer!.withUnsafeReadableBytes { HeadParser.headEnd($0) }
+            guard let end else {
+                if headBuffer!.readableBytes > 64 * 1024 { throw HTTPParseError.headTooLarge }
+                return false
+            }
+            let parsed = try headBuffer!.withUnsafeReadableBytes { try HeadParser.parseResponse(UnsafeRawBufferPointer(rebasing: $0[0..<end])) }
+            headBuffer!.moveReaderIndex(forwardBy: end)
+            if parsed.status == 101 {
+                guard upgradeRequested else { throw HTTPParseError.badStatusLine }
+                startTunnel(parsed)
+                return false
+            }
+            if parsed.status < 200 { continue }  // Interim responses (100 Continue) are ours to absorb.
+            responseHead = parsed
+            break
+        }
+        buffer = headBuffer!
+        headBuffer = nil
+        try startResponse(responseHead!)
+        return true
+    }
+
+    func startResponse(_ r: HTTPHead) throws {
+        framing = try HeadParser.responseFraming(r, requestMethod: head.method)
+        if case .contentLength(let n) = framing { remaining = n }
+        decoder = ChunkedDecoder()
+        upstreamReusable = r.keepAlive && framing != .untilClose
+        var format: StreamTap.Format?
+        if route != nil {
+            let ct = r.value("content-type")?.lowercased() ?? ""
+            format = ct.contains("text/event-stream") ? .sse : (ct.contains("ndjson") ? .ndjson : .json)
+        }
+        let strip = stripUsage && format == .sse && (200..<300).contains(r.status)
+        let client11 = head.versionMinor == 1
+        var closeAfter = false
+        if strip {
+            mode = client11 ? .reframed : .decoded
+            closeAfter = !client11 && framing != .none
+        } else {
+            switch framing {
+            case .chunked:
+                mode = client11 ? .passthrough : .decoded
+                closeAfter = !client11
+            case .untilClose:
+                mode = .passthrough
+                closeAfter = true
+            default:
+                mode = .passthrough
+            }
+        }
+        if let format { tap = StreamTap(format: format, stripUsage: strip) }
+        closeClient = closeAfter || !head.keepAlive || ctx.draining
+
+        var out = ByteBufferAllocator().buffer(capacity: 512)
+        out.writeString("HTTP/1.1 \(r.status) \(r.reason)\r\n")
+        let named = Set(r.connectionTokens)
+        for (name, value) in r.headers {
+            let lower = name.lowercased()
+            switch lower {
+            case "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding":
+                continue
+            case "content-length":
+                if head.method == "HEAD" || (mode == .passthrough && framing != .chunked) { break }
+                continue
+            default:
+                if named.contains(lower) { continue }
+            }
+            out.writeString(name); out.writeString(": "); out.writeString(value); out.writeString("\r\n")
+        }
+        if (mode == .passthrough && framing == .chunked) || mode == .reframed {
+            out.writeString("Transfer-Encoding: chunked\r\n")
+        }
+        if closeClient {
+            out.writeString("Connection: close\r\n")
+        } else if !client11 {
+            out.writeString("Connection: keep-alive\r\n")
+        }
+        out.writeString("\r\n")
+        responseStarted = true
+        conn.write(out)
+    }
+
+    func startTunnel(_ r: HTTPHead) {
+        var out = ByteBufferAllocator().buffer(capacity: 256)
+        out.writeString("HTTP/1.1 101 \(r.reason)\r\n")
+        for (name, value) in r.headers {
+            out.writeString(name); out.writeString(": "); out.writeString(value); out.writeString("\r\n")
+        }
+        out.writeString("\r\n")
+        if let rest = headBuffer, rest.readableBytes > 0 { out.writeImmutableBuffer(rest) }
+        headBuffer = nil
+        responseStarted = true
+        tunnel = true
+        phaseTimer?.cancel()
+        totalTimer?.cancel()
+        conn.writeAndFlush(out)
+        conn.enterTunnel(upstream!)
+    }
+
+    // MARK: - Response body
+
+    func relayBody(_ buffer: inout ByteBuffer) throws {
+        switch framing {
+        case .none:
+            completeBody()
+        case .contentLength:
+            let take = min(remaining, buffer.readableBytes)
+            if take > 0 {
+                let slice = buffer.readSlice(length: take)!
+                remaining -= take
+                emit(slice, raw: slice)
+            }
+            if buffer.readableBytes > 0 { upstreamReusable = false }
+            if remaining == 0 { completeBody() }
+        case .untilClose:
+            if buffer.readableBytes > 0 { emit(buffer, raw: buffer) }
+        case .chunked:
+            let consumed = try buffer.withUnsafeReadableBytes { ptr -> Int in
+                try decoder.feed(ptr) { range in
+                    let payload = UnsafeRawBufferPointer(rebasing: ptr[range])
+                    switch mode {
+                    case .passthrough:
+                        observe(payload)
+                    case .decoded:
+                        observe(payload)
+                        let slice = buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count)!
+                        responseBytes += slice.readableBytes
+                        conn.write(slice)
+                    case .reframed:
+                        filter(payload)
+                    }
+                }
+            }
+            if mode == .passthrough {
+                let raw = buffer.readSlice(length: consumed)!
+                responseBytes += raw.readableBytes
+                conn.write(raw)
+            } else {
+                buffer.moveReaderIndex(forwardBy: consumed)
+            }
+            if buffer.readableBytes > 0 { upstreamReusable = false }
+            if decoder.isDone { completeBody() }
+        }
+    }
+
+    /// Forwards a body slice whose payload and wire bytes are the same (non-chunked framing).
+    func emit(_ payload: ByteBuffer, raw: ByteBuffer) {
+        if mode == .reframed {
+            payload.withUnsafeReadableBytes { filter($0) }
+            return
+        }
+        payload.withUnsafeReadableBytes { observe($0) }
+        responseBytes += raw.readableBytes
+        conn.write(raw)
+    }
+
+    func observe(_ payload: UnsafeRawBufferPointer) {
+        guard tap != nil else { return }
+        if tap!.observe(payload), firstTokenAt == nil { firstTokenAt = .now() }
+    }
+
+    func filter(_ payload: UnsafeRawBufferPointer) {
+        var out = ByteBufferAllocator().buffer(capacity: payload.count + 16)
+        if tap!.filter(payload, into: &out), firstTokenAt == nil { firstTokenAt = .now() }
+        writeChunk(out)
+    }
+
+    func writeChunk(_ data: ByteBuffer) {
+        guard data.readableBytes > 0 else { return }
+        if mode == .decoded {
+            responseBytes += data.readableBytes
+            conn.write(data)
+            return
+        }
+        var frame = ByteBufferAllocator().buffer(capacity: data.readableBytes + 16)
+        frame.writeString(String(data.readableBytes, radix: 16))
+        frame.writeString("\r\n")
+        frame.writeImmutableBuffer(data)
+        frame.writeString("\r\n")
+        responseBytes += frame.readableBytes
+        conn.write(frame)
+    }
+
+    func completeBody() {
+        if tap != nil {
+            if mode == .reframed {
+                var out: ByteBuffer? = ByteBufferAllocator().buffer(capacity: 256)
+                tap!.finish(into: &out)
+                writeChunk(out!)
+                var end = ByteBufferAllocator().buffer(capacity: 5)
+                end.writeString("0\r\n\r\n")
+                responseBytes += 5
+                conn.write(end)
+            } else {
+                var none: ByteBuffer? = nil
+                tap!.finish(into: &none)
+            }
+        }
+        conn.flush()
+        let status = responseHead?.status ?? 502
+        finish(status: status, error: status >= 400 ? .upstreamError : nil, closeClient: closeClient)
+    }
+
+    // MARK: - Ending
+
+    /// Ends the exchange with an error: an error response if nothing was sent yet, else a cut connection.
+    func fail(status: Int, error: ErrorType, message: String, retryAfter: Int? = nil) {
+        guard !finished else { return }
+        upstreamReusable = false
+        if responseStarted {
+            finish(status: responseHead?.status ?? status, error: error, closeClient: true)
+            return
+        }
+        let close = !head.keepAlive || ctx.draining
+        let code: String?
+        switch error {
+        case .timeout: code = "timeout"
+        case .queueFull: code = "queue_full"
+        case .connectionError, .invalidResponse: code = "backend_unavailable"
+        default: code = nil
+        }
+        conn.writeAndFlush(ErrorResponse.response(dialect: dialect, status: status, message: message, code: code, close: close,
+                                                  retryAfter: retryAfter, allocator: ByteBufferAllocator()))
+        finish(status: status, error: error, closeClient: close)
+    }
+
+    func finish(status: Int, error: ErrorType?, closeClient: Bool) {
+        guard !finished else { return }
+        finished = true
+        totalTimer?.cancel()
+        phaseTimer?.cancel()
+        if let ch = upstream {
+            upstream = nil
+            if let h = try? ch.pipeline.syncOperations.handler(type: UpstreamHandler.self) { h.exchange = nil }
+            if upstreamReusable && !tunnel && error == nil || (upstreamReusable && error == .upstreamError) {
+                ch.setAutoRead(true)
+                ctx.checkin(backendIndex, ch)
+            } else {
+                ch.close(promise: nil)
+            }
+        }
+        if admitted {
+            admitted = false
+            ctx.admission.release()
+        }
+        if route != nil { record(status: status, error: error) }
+        conn.exchangeFinished(closeConnection: closeClient)
+    }
+
+    func record(status: Int, error: ErrorType?) {
+        let end = NIODeadline.now()
+        func seconds(_ d: NIODeadline?) -> Double? { d.map { Double(($0 - start).nanoseconds) / 1e9 } }
+        var input = 0, output = 0, cached = 0, estimated = false
+        if let u = tap?.usage {
+            input = u.input
+            output = u.output
+            cached = u.cached
+        } else if route?.canStream == true, error == nil, status < 400 {
+            // No usage from the backend: estimate, and say so.
+            estimated = true
+            input = max(1, requestBytes / 4)
+            output = stream ? (tap?.contentChunks ?? 0) : responseBytes / 4
+        }
+        let event = RequestEvent(
+            route: route!.path, method: head.method, backend: started ? (backend?.name ?? "") : "",
+            serverAddress: backend?.url.host ?? "", serverPort: backend?.url.port ?? 0,
+            model: model, status: status, errorType: error, stream: stream, startTime: wallStart,
+            firstByte: seconds(firstByteAt), firstToken: stream ? seconds(firstTokenAt) : nil,
+            latency: Double((end - start).nanoseconds) / 1e9,
+            inputTokens: input, outputTokens: output, cachedTokens: cached, tokensEstimated: estimated,
+            requestBytes: requestBytes, responseBytes: responseBytes)
+        ctx.recorder.finished(event, backend: started ? backendIndex : -1, stream: stream && started)
+    }
+}
+
+extension Channel {
+    /// Pauses or resumes reading, for backpressure between the two sides of a relay.
+    func setAutoRead(_ on: Bool) {
+        if let sync = syncOptions {
+            try? sync.setOption(ChannelOptions.autoRead, value: on)
+        } else {
+            setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SightglassConfig
+import SightglassTelemetry
+
+/// Where requests the data plane does not handle are sent.
+public enum ControlPlaneTarget: Sendable {
+    /// Hummingbird on a private Unix socket (one public port serves both planes).
+    case unixSocket(String)
+    case tcp(host: String, port: Int)
+    /// The control plane has its own public port; other paths get 404 here.
+    case none
+}
+
+/// Settings the relay reads on every request, fixed at start.
+public struct RelaySettings: Sendable {
+    public var maxHeaderBytes: Int
+    public var maxBodyBytes: Int
+    public var requestReadTimeout: TimeAmount
+    public var keepAliveTimeout: TimeAmount
+    public var connectTimeout: TimeAmount
+    public var firstByteTimeout: TimeAmount
+    public var idleTimeout: TimeAmount
+    public var totalTimeout: TimeAmount
+    public var queueTimeout: TimeAmount
+    public var maxIdleUpstreamPerBackend = 512
+
+    public init(config: GatewayConfig) {
+        func t(_ s: Double) -> TimeAmount { .nanoseconds(Int64(s * 1e9)) }
+        maxHeaderBytes = config.server.maxHeaderBytes
+        maxBodyBytes = config.server.maxRequestBodyBytes
+        requestReadTimeout = t(config.server.requestReadTimeoutSeconds)
+        keepAliveTimeout = t(config.server.keepAliveTimeoutSeconds)
+        connectTimeout = t(config.timeouts.connectSeconds)
+        firstByteTimeout = t(config.timeouts.firstByteSeconds)
+        idleTimeout = t(config.timeouts.idleSeconds)
+        totalTimeout = t(config.timeouts.totalSeconds)
+        queueTimeout = t(config.limits.queueTimeoutSeconds)
+    }
+}
+
+/// Everything one event loop owns: its upstream keep-alive pools, its routing table copy and
+/// its telemetry recorder. Confined to `loop`: only code running on that loop touches it,
+/// which is why it needs no lock (hence `@unchecked Sendable`).
+public final class LoopContext: @unchecked Sendable {
+    let loop: any EventLoop
+    let index: Int
+    let backends: [Backend]
+    let recorder: LoopRecorder
+    let admission: AdmissionController
+    let settings: RelaySettings
+    let controlPlane: ControlPlaneTarget
+    var routing: RoutingTable
+    var idle: [[any Channel]]
+    var roundRobin = 0
+    var controlIdle: [any Channel] = []
+    /// Client connections open on this loop, for graceful shutdown.
+    var clients: [ObjectIdentifier: ClientConnectionHandler] = [:]
+    var draining = false
+
+    init(loop: any EventLoop, index: Int, backends: [Backend], recorder: LoopRecorder, admission: AdmissionController,
+         settings: RelaySettings, controlPlane: ControlPlaneTarget, routing: RoutingTable) {
+        self.loop = loop
+        self.index = index
+        self.backends = backends
+        self.recorder = recorder
+        self.admission = admission
+        self.settings = settings
+        self.controlPlane = controlPlane
+        self.routing = routing
+        idle = Array(repeating: [], count: backends.count)
+    }
+
+    /// Picks a backend for a model, rotating among several.
+    func pickBackend(for model: String) -> Backend? {
+        guard let list = routing.backends(for: model), !list.isEmpty else { return nil }
+        roundRobin &+= 1
+        return backends[list[roundRobin % list.count]]
+    }
+
+    /// An idle upstream connection to `backend` (-1 for the control plane), or nil.
+    func checkout(_ backend: Int) -> (any Channel)? {
+        while let ch = backend >= 0 ? idle[backend].popLast() : controlIdle.popLast() {
+            if ch.isActive { return ch }
+        }
+        return nil
+    }
+
+    func checkin(_ backend: Int, _ channel: any Channel) {
+        guard !draining else { channel.close(promise: nil); return }
+        if backend >= 0 {
+            if idle[backend].count < settings.maxIdleUpstreamPerBackend { idle[backend].append(channel); return }
+        } else if controlIdle.count < settings.maxIdleUpstreamPerBackend {
+            controlIdle.append(channel)
+            return
+        }
+        channel.close(promise: nil)
+    }
+
+    /// Opens a new upstream connection on this loop.
+    func connect(_ backend: Backend?) -> EventLoopFuture<any Channel> {
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(settings.connectTimeout)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                do {
+                    if let backend, let ssl = backend.sslContext {
+                        let handler = try NIOSSLClientHandler(context: ssl, serverHostname: backend.url.host.first?.isNumber == true ? nil : backend.url.host)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+        if let backend {
+            return bootstrap.connect(host: backend.url.host, port: backend.url.port)
+        }
+        switch controlPlane {
+        case .unixSocket(let path): return bootstrap.connect(unixDomainSocketPath: path)
+        case .tcp(let host, let port): return bootstrap.connect(host: host, port: port)
+        case .none: return loop.makeFailedFuture(ChannelError.connectPending)
+        }
+    }
+
+    func closeIdle() {
+        for list in idle { for ch in list { ch.close(promise: nil) } }
+        for ch in controlIdle { ch.close(promise: nil) }
+        idle = Array(repeating: [], count: backends.count)
+        controlIdle = []
+    }
+}
+
+/// Bridges an upstream connection to the exchange currently using it.
+final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    var exchange: Exchange?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        if let exchange {
+            exchange.upstreamRead(buffer)
+        } else {
+            // Bytes on an idle pooled connection: the server is confused; drop the connection.
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let e = exchange
+        exchange = nil
+        e?.upstreamClosed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

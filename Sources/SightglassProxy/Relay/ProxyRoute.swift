@@ -1,0 +1,49 @@
+/// The API dialect of a route decides the error shape its clients expect.
+public enum Dialect: Sendable {
+    /// `{"error":{"message","type","param","code"}}`
+    case openAI
+    /// `{"error":"..."}`
+    case ollama
+    /// `{"error":{"code","message","details"}}`
+    case product
+}
+
+/// An inference route the data plane handles itself (all others go to the control plane).
+public struct ProxyRoute: Sendable {
+    public let path: String
+    public let dialect: Dialect
+    /// Body keys naming the model, in order of preference.
+    public let modelKeys: [String]
+    /// What `stream` means when the body leaves it out (Ollama streams by default).
+    public let streamsByDefault: Bool
+    /// Whether `stream_options.include_usage` applies (OpenAI streaming routes).
+    public let acceptsStreamOptions: Bool
+    /// Whether the route can stream at all.
+    public let canStream: Bool
+
+    /// The proxied POST routes, matched by exact path. `GET /v1/models`, `/api/tags`, `/api/ps` and
+    /// `/api/version` are answered from the model catalog by the control plane.
+    public static let all: [String: ProxyRoute] = {
+        let routes = [
+            ProxyRoute(path: "/v1/chat/completions", dialect: .openAI, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: true, canStream: true),
+            ProxyRoute(path: "/v1/completions", dialect: .openAI, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: true, canStream: true),
+            ProxyRoute(path: "/v1/embeddings", dialect: .openAI, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
+            ProxyRoute(path: "/api/chat", dialect: .ollama, modelKeys: ["model"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true),
+            ProxyRoute(path: "/api/generate", dialect: .ollama, modelKeys: ["model"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true),
+            ProxyRoute(path: "/api/embed", dialect: .ollama, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
+            ProxyRoute(path: "/api/embeddings", dialect: .ollama, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
+            ProxyRoute(path: "/api/show", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
+        ]
+        return Dictionary(uniqueKeysWithValues: routes.map { ($0.path, $0) })
+    }()
+
+    /// Dialect for an arbitrary path, for errors on routes the data plane does not handle.
+    public static func dialect(forPath path: Substring) -> Dialect {
+        if path.hasPrefix("/v1/") { return .openAI }
+        if let r = all[String(path)] { return r.dialect }
+        switch path {
+        case "/api/tags", "/api/ps", "/api/version", "/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete": return .ollama
+        default: return .product
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import NIOConcurrencyHelpers
+
+/// What the health checker last learned about one backend.
+public struct BackendStatus: Sendable, Equatable {
+    public enum Kind: String, Sendable { case ollama, openai, unknown }
+
+    public var name: String
+    public var url: String
+    public var kind: Kind = .unknown
+    /// nil until the first check has completed.
+    public var healthy: Bool?
+    public var lastCheck: Double?
+    public var responseTimeMs: Double?
+    public var lastError: String?
+    public var models: [String] = []
+    /// Consecutive failed checks.
+    public var failures = 0
+
+    public init(name: String, url: String) {
+        self.name = name
+        self.url = url
+    }
+}
+
+/// The backends' health, written by the health checker and read by every export.
+public final class BackendStatusBoard: Sendable {
+    private let state: NIOLockedValueBox<[BackendStatus]>
+
+    public init(backends: [(name: String, url: String)]) {
+        state = NIOLockedValueBox(backends.map { BackendStatus(name: $0.name, url: $0.url) })
+    }
+
+    public var all: [BackendStatus] { state.withLockedValue { $0 } }
+
+    public func update(_ name: String, _ change: (inout BackendStatus) -> Void) {
+        state.withLockedValue { list in
+            if let i = list.firstIndex(where: { $0.name == name }) { change(&list[i]) }
+        }
+    }
+}

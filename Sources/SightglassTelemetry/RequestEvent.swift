@@ -1,0 +1,115 @@
+/// One finished request, as the data plane saw it. Immutable once recorded; every export,
+/// the ledger and the live feed are computed from these.
+public struct RequestEvent: Sendable {
+    /// Route template, e.g. "/v1/chat/completions" (the path without query).
+    public var route: String
+    public var method: String
+    /// Backend name; empty when the request never reached one (validation error, unknown model).
+    public var backend: String
+    /// Backend address as "host:port", for OTel `server.address`/`server.port`.
+    public var serverAddress: String
+    public var serverPort: Int
+    public var model: String
+    public var status: Int
+    public var errorType: ErrorType?
+    public var stream: Bool
+    /// Wall-clock start, seconds since 1970.
+    public var startTime: Double
+    /// Seconds from start until the upstream's first response byte.
+    public var firstByte: Double?
+    /// Seconds from start until the first non-empty content token.
+    public var firstToken: Double?
+    /// Seconds from start until the last byte was sent to the client.
+    public var latency: Double
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var cachedTokens: Int
+    /// True when the backend reported no usage and token counts were estimated.
+    public var tokensEstimated: Bool
+    public var requestBytes: Int
+    public var responseBytes: Int
+    /// Filled in by the hub from configured prices; 0 for unpriced models.
+    public var cost: Double
+
+    public init(
+        route: String, method: String, backend: String, serverAddress: String = "", serverPort: Int = 0,
+        model: String, status: Int, errorType: ErrorType?, stream: Bool, startTime: Double,
+        firstByte: Double? = nil, firstToken: Double? = nil, latency: Double,
+        inputTokens: Int = 0, outputTokens: Int = 0, cachedTokens: Int = 0, tokensEstimated: Bool = false,
+        requestBytes: Int = 0, responseBytes: Int = 0, cost: Double = 0
+    ) {
+        self.route = route
+        self.method = method
+        self.backend = backend
+        self.serverAddress = serverAddress
+        self.serverPort = serverPort
+        self.model = model
+        self.status = status
+        self.errorType = errorType
+        self.stream = stream
+        self.startTime = startTime
+        self.firstByte = firstByte
+        self.firstToken = firstToken
+        self.latency = latency
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.cachedTokens = cachedTokens
+        self.tokensEstimated = tokensEstimated
+        self.requestBytes = requestBytes
+        self.responseBytes = responseBytes
+        self.cost = cost
+    }
+
+    public var isError: Bool { errorType != nil || status >= 400 }
+
+    /// Output tokens per second over the generation: from the first token for streams, else over the whole request.
+    public var outputTokensPerSecond: Double? {
+        guard outputTokens > 0, errorType == nil else { return nil }
+        let span: Double
+        if stream, let firstToken, latency > firstToken {
+            span = latency - firstToken
+        } else {
+            span = latency
+        }
+        return span > 0 ? Double(outputTokens) / span : nil
+    }
+
+    /// Seconds per output token after the first (OTel `gen_ai.server.time_per_output_token`).
+    public var timePerOutputToken: Double? {
+        guard stream, errorType == nil, let firstToken, outputTokens > 1 else { return nil }
+        return max(0, latency - firstToken) / Double(outputTokens - 1)
+    }
+
+    /// OTel `gen_ai.operation.name` for the route.
+    public var operationName: String {
+        switch route {
+        case "/v1/chat/completions", "/api/chat": return "chat"
+        case "/v1/completions", "/api/generate": return "text_completion"
+        case "/v1/embeddings", "/api/embed", "/api/embeddings": return "embeddings"
+        default: return "other"
+        }
+    }
+
+    /// OTel `gen_ai.provider.name`: the API dialect the client spoke.
+    public var providerName: String { route.hasPrefix("/api/") ? "ollama" : "openai" }
+}
+
+/// Why a request failed. Raw values are the `error_type` label values.
+public enum ErrorType: String, Sendable, CaseIterable, Codable {
+    /// The backend answered with a 4xx or 5xx status.
+    case upstreamError = "upstream_error"
+    /// Connecting to the backend failed, or it closed the connection mid-response.
+    case connectionError = "connection_error"
+    /// Connect, first-byte, idle or total timeout.
+    case timeout
+    /// The request was malformed or named no model.
+    case validationError = "validation_error"
+    case modelNotFound = "model_not_found"
+    case requestTooLarge = "request_too_large"
+    /// The client went away before the response was complete.
+    case clientCancelled = "client_cancelled"
+    /// Concurrency limit reached and the wait queue full or timed out.
+    case queueFull = "queue_full"
+    /// The backend's response could not be parsed as HTTP.
+    case invalidResponse = "invalid_response"
+}
