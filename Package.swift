@@ -60,6 +60,7 @@ let package = Package(
                 "SightglassTelemetry",
                 "SightglassProxy",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -91,6 +92,7 @@ let package = Package(
             dependencies: [
                 "SightglassServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -13,6 +13,10 @@ public struct BackendStatus: Sendable, Equatable {
     public var responseTimeMs: Double?
     public var lastError: String?
     public var models: [String] = []
+    /// The backend's own catalog entries as JSON object text: `/v1/models` `data[]` items and
+    /// `/api/tags` `models[]` items, forwarded as the backend described them.
+    public var openAIEntries: [String: String] = [:]
+    public var ollamaEntries: [String: String] = [:]
     /// Consecutive failed checks.
     public var failures = 0
 

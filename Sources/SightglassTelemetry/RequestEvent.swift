@@ -62,6 +62,17 @@ public struct RequestEvent: Sendable {
 
     public var isError: Bool { errorType != nil || status >= 400 }
 
+    /// A failure on the serving side (5xx, timeout, unreachable backend, overload), as opposed to a
+    /// client mistake (validation, unknown model) or a client leaving. Health is judged on these.
+    public var isServerFailure: Bool {
+        switch errorType {
+        case .connectionError, .timeout, .queueFull, .invalidResponse: return true
+        case .upstreamError: return status >= 500
+        case .validationError, .modelNotFound, .requestTooLarge, .clientCancelled: return false
+        case nil: return status >= 500
+        }
+    }
+
     /// Output tokens per second over the generation: from the first token for streams, else over the whole request.
     public var outputTokensPerSecond: Double? {
         guard outputTokens > 0, errorType == nil else { return nil }

@@ -4,6 +4,8 @@ public struct WindowStats: Sendable {
     public var requests = 0
     public var successes = 0
     public var errors = 0
+    /// Server-side failures only (see `RequestEvent.isServerFailure`).
+    public var failures = 0
     public var errorsByType: [String: Int] = [:]
     public var inputTokens = 0
     public var outputTokens = 0
@@ -23,6 +25,7 @@ public struct WindowStats: Sendable {
     mutating func add(_ e: RequestEvent) {
         requests += 1
         latency.record(e.latency)
+        if e.isServerFailure { failures += 1 }
         if e.isError {
             errors += 1
             errorsByType[(e.errorType ?? .upstreamError).rawValue, default: 0] += 1
@@ -47,6 +50,7 @@ public struct WindowStats: Sendable {
         requests += o.requests
         successes += o.successes
         errors += o.errors
+        failures += o.failures
         for (k, v) in o.errorsByType { errorsByType[k, default: 0] += v }
         inputTokens += o.inputTokens
         outputTokens += o.outputTokens

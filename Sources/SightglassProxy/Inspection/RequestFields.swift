@@ -46,7 +46,6 @@ public struct RequestFields: Sendable, Equatable {
         while true {
             s.skipWhitespace()
             if s.peek() == UInt8(ascii: "}") {
-                guard first || !fields.hasMembers else { throw ScanError.malformed("trailing comma") }
                 fields.objectEnd = s.i
                 s.i += 1
                 break

@@ -1,0 +1,53 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import SightglassConfig
+import SightglassTelemetry
+
+/// The control plane: every route that is not a proxied inference call. Metrics exports,
+/// health and status, and the model catalog (`/v1/models`, `/api/tags` answer the union over
+/// backends). Tens of microseconds do not matter here, so it is plain Hummingbird.
+public struct ControlPlane: Sendable {
+    public let hub: TelemetryHub
+    public let config: GatewayConfig
+    public let httpClient: HTTPClient
+    public let startedAt: Date
+
+    public init(hub: TelemetryHub, config: GatewayConfig, httpClient: HTTPClient, startedAt: Date = Date()) {
+        self.hub = hub
+        self.config = config
+        self.httpClient = httpClient
+        self.startedAt = startedAt
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ProductErrorMiddleware())
+        let plane = self
+        router.get("/metrics") { req, _ in
+            PrometheusExporter.prefersText(accept: req.headers[.accept]) ? plane.prometheus() : JSONResponse.encode(MetricsReport.build(plane.hub))
+        }
+        router.get("/metrics/prometheus") { _, _ in plane.prometheus() }
+        router.get("/metrics/json") { _, _ in JSONResponse.encode(MetricsReport.build(plane.hub)) }
+        router.get("/metrics/csv") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"sightglass-metrics.csv\""],
+                     body: .init(byteBuffer: ByteBuffer(string: MetricsReport.build(plane.hub).csv())))
+        }
+        router.get("/health") { _, _ in plane.health() }
+        router.get("/health/detailed") { _, _ in plane.detailedHealth() }
+        router.get("/api/metrics/summary") { _, _ in plane.summary() }
+        router.get("/api/status") { _, _ in plane.status() }
+        router.get("/v1/models") { _, _ in await plane.catalogRoute("/v1/models") { plane.openAIModels() } }
+        router.get("/api/tags") { _, _ in await plane.catalogRoute("/api/tags") { plane.ollamaTags() } }
+        router.get("/api/ps") { _, _ in await plane.catalogRoute("/api/ps") { await plane.ollamaPs() } }
+        router.get("/api/version") { _, _ in await plane.catalogRoute("/api/version") { await plane.ollamaVersion() } }
+        return router
+    }
+
+    func prometheus() -> Response {
+        Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub))))
+    }
+
+    var uptime: Double { Date().timeIntervalSince(startedAt) }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SightglassConfig
+import SightglassServer
+import SightglassSimulator
+import UnixSignals
+
+/// Flags shared by `serve` and `demo`; each overrides the config file and environment.
+struct GatewayOptions: ParsableArguments {
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (default 8080).") var port: Int?
+    @Option(name: .customLong("backend"), help: "A backend as NAME=URL; repeat for several.") var backends: [String] = []
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(help: "Event loops for the data plane (default: CPUs this process may use).") var eventLoops: Int?
+    @Option(help: "Serve the control plane (metrics, health, dashboard) on its own port.") var controlPort: Int?
+    @Option(help: "Seconds to let in-flight requests finish on SIGINT/SIGTERM.") var drainTimeout: Double?
+    @Option(help: "Maximum concurrent proxied requests (0: no limit).") var maxConcurrent: Int?
+    @Option(help: "Requests that may wait when the concurrency limit is reached.") var maxQueue: Int?
+
+    func resolve() throws -> GatewayConfig {
+        var c = try ConfigLoader.load(file: config, environment: ProcessInfo.processInfo.environment)
+        if let host { c.server.host = host }
+        if let port { c.server.port = port }
+        if !backends.isEmpty { c.backends = try backends.map(ConfigLoader.parseBackend) }
+        if let eventLoops { c.server.eventLoops = eventLoops }
+        if let controlPort { c.server.controlPort = controlPort }
+        if let drainTimeout { c.server.drainTimeoutSeconds = drainTimeout }
+        if let maxConcurrent { c.limits.maxConcurrentRequests = maxConcurrent }
+        if let maxQueue { c.limits.maxQueueSize = maxQueue }
+        try c.validate()
+        return c
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway in front of one or more inference servers.")
+    @OptionGroup var options: GatewayOptions
+
+    func run() async throws {
+        let config: GatewayConfig
+        do { config = try options.resolve() } catch { throw ValidationError("\(error)") }
+        if config.backends.isEmpty {
+            throw ValidationError("no backends: pass --backend NAME=URL (e.g. --backend ollama=http://127.0.0.1:11434) or set them in --config")
+        }
+        let logger = Console.logger()
+        let gateway = try await GatewayRuntime.start(config: config, logger: logger)
+        Console.printGateway(gateway)
+        await Signals.wait()
+        Console.say("sightglass: draining (up to \(config.server.drainTimeoutSeconds) s)…")
+        await gateway.shutdown()
+    }
+}
+
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a simulated OpenAI- and Ollama-compatible inference server.")
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 11500
+    @Option(help: "Comma-separated model names.") var models = SimulatorOptions.defaultModels.joined(separator: ",")
+    @Option(help: "Time to first token, milliseconds.") var ttftMs = 120.0
+    @Option(help: "Streamed tokens per second.") var tokensPerSecond = 60.0
+    @Option(help: "Fraction of requests answered with a 500 (0 to 1).") var errorRate = 0.0
+    @Option(help: "Fraction of requests slowed down 4x (0 to 1).") var slowdownRate = 0.0
+    @Option(help: "Seed for deterministic output.") var seed: UInt64 = 42
+
+    func validate() throws {
+        guard (0...1).contains(errorRate) else { throw ValidationError("--error-rate must be between 0 and 1") }
+        guard (0...1).contains(slowdownRate) else { throw ValidationError("--slowdown-rate must be between 0 and 1") }
+        guard ttftMs >= 0, tokensPerSecond >= 0 else { throw ValidationError("--ttft-ms and --tokens-per-second must not be negative") }
+    }
+
+    func run() async throws {
+        let list = models.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let options = SimulatorOptions(models: list, ttftMs: ttftMs, tokensPerSecond: tokensPerSecond, errorRate: errorRate,
+                                       slowdownRate: slowdownRate, seed: seed)
+        let sim = try await SimulatorRuntime.start(options: options, host: host, port: port, logger: Console.logger())
+        Console.say("sightglass simulate: listening on http://\(host):\(sim.port) with models \(list.joined(separator: ", "))")
+        await Signals.wait()
+        await sim.stop()
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Gateway + simulator + synthetic traffic in one process.")
+    @OptionGroup var options: GatewayOptions
+    @Option(help: "Synthetic requests per second (0: no traffic).") var rate = 3.0
+    @Option(help: "Simulator error rate (0 to 1).") var errorRate = 0.01
+
+    func run() async throws {
+        let logger = Console.logger()
+        let sim = try await SimulatorRuntime.start(options: SimulatorOptions(errorRate: errorRate), host: "127.0.0.1", port: 0, logger: logger)
+        var config = try options.resolve()
+        if config.backends.isEmpty { config.backends = [BackendConfig(name: "simulator", url: "http://127.0.0.1:\(sim.port)")] }
+        if config.pricing.isEmpty {
+            // OpenAI's published list price for gpt-4o-mini, so the demo shows cost; local models cost 0.
+            config.pricing["gpt-4o-mini"] = ModelPrice(input: 0.15, cachedInput: 0.075, output: 0.60)
+        }
+        let gateway: GatewayRuntime
+        do {
+            gateway = try await GatewayRuntime.start(config: config, logger: logger)
+        } catch {
+            await sim.stop()
+            throw error
+        }
+        Console.printGateway(gateway)
+        Console.say("  simulator backend:  http://127.0.0.1:\(sim.port)")
+        Console.say("  synthetic traffic:  \(rate) requests/s (Ctrl-C to stop)")
+        let base = "http://\(Console.hostForURL(config.server.host)):\(gateway.port)"
+        let generator = TrafficGenerator(baseURL: base, requestsPerSecond: rate,
+                                         chatModels: ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini"], embeddingModels: ["nomic-embed-text"])
+        let traffic = Task { await generator.run(client: .shared) }
+        await Signals.wait()
+        traffic.cancel()
+        await gateway.shutdown()
+        await sim.stop()
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version.")
+    func run() { Console.say("sightglass \(GatewayRuntime.version)") }
+}
+
+enum Console {
+    /// Writes a line unbuffered, so URLs show at once even when output goes to a pipe or file.
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func logger() -> Logger {
+        var logger = Logger(label: "sightglass")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return logger
+    }
+
+    static func hostForURL(_ host: String) -> String {
+        if host == "0.0.0.0" || host == "::" { return "127.0.0.1" }
+        return host.contains(":") ? "[\(host)]" : host
+    }
+
+    static func printGateway(_ g: GatewayRuntime) {
+        let base = "http://\(hostForURL(g.config.server.host)):\(g.port)"
+        let control = g.controlPort.map { "http://\(hostForURL(g.config.server.controlHost ?? g.config.server.host)):\($0)" } ?? base
+        Console.say("sightglass \(GatewayRuntime.version): gateway listening on \(base)")
+        Console.say("  OpenAI API:         \(base)/v1")
+        Console.say("  Ollama API:         \(base)/api")
+        Console.say("  metrics (JSON):     \(control)/metrics")
+        Console.say("  metrics (Prom):     \(control)/metrics/prometheus")
+        Console.say("  health:             \(control)/health")
+        for b in g.hub.board.all {
+            Console.say("  backend \(b.name): \(b.url) [\(b.healthy == true ? "up, \(b.models.count) models" : "down")]")
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM (swift-service-lifecycle's signal sequence).
+enum Signals {
+    static func wait() async {
+        for await _ in await UnixSignalsSequence(trapping: [.sigint, .sigterm]) { return }
+    }
+}
