@@ -103,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SightglassTelemetryTests",
-            dependencies: ["SightglassTelemetry"],
+            dependencies: ["SightglassTelemetry", "SightglassConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,135 @@
+import Foundation
+@testable import SightglassConfig
+import Testing
+@testable import SightglassTelemetry
+
+@Suite struct LogHistogramTests {
+    @Test func quantilesWithinBucketError() {
+        var h = LogHistogram()
+        for i in 1...10_000 { h.record(Double(i) / 1000) }
+        #expect(h.count == 10_000)
+        #expect(abs(h.quantile(0.5) - 5.0) / 5.0 < 0.03)
+        #expect(abs(h.quantile(0.99) - 9.9) / 9.9 < 0.03)
+        #expect(h.min == 0.001 && h.max == 10)
+        #expect(abs(h.average - 5.0005) < 1e-9)
+    }
+
+    @Test func mergeEqualsRecordingTogether() {
+        var a = LogHistogram(), b = LogHistogram(), both = LogHistogram()
+        for i in 0..<500 { a.record(Double(i) * 0.003); both.record(Double(i) * 0.003) }
+        for i in 0..<300 { b.record(Double(i) * 0.1); both.record(Double(i) * 0.1) }
+        a.merge(b)
+        #expect(a == both)
+    }
+
+    @Test func ignoresNonFinite() {
+        var h = LogHistogram()
+        h.record(.nan); h.record(-1); h.record(.infinity)
+        #expect(h.count == 0 && h.quantile(0.5) == 0)
+    }
+}
+
+@Suite struct ExportTests {
+    func hub() -> TelemetryHub {
+        var config = GatewayConfig()
+        config.backends = [BackendConfig(name: "b1", url: "http://127.0.0.1:1")]
+        config.pricing = ["paid": ModelPrice(input: 1, cachedInput: 0.5, output: 2)]
+        return TelemetryHub(config: config, loops: 2, version: "test")
+    }
+
+    func event(route: String = "/v1/chat/completions", model: String = "paid", status: Int = 200, error: ErrorType? = nil,
+               stream: Bool = true, input: Int = 1000, output: Int = 500, cached: Int = 200) -> RequestEvent {
+        RequestEvent(route: route, method: "POST", backend: "b1", serverAddress: "127.0.0.1", serverPort: 1, model: model, status: status,
+                     errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, firstByte: 0.01, firstToken: 0.05,
+                     latency: 0.5, inputTokens: input, outputTokens: output, cachedTokens: cached)
+    }
+
+    @Test func prometheusCountsAndCost() {
+        let h = hub()
+        h.recorder(0).started(backend: 0, stream: true)
+        h.recorder(0).finished(event(), backend: 0, stream: true)
+        h.recorder(1).started(backend: 0, stream: true)
+        h.recorder(1).finished(event(status: 500, error: .upstreamError, input: 0, output: 0, cached: 0), backend: 0, stream: true)
+        let text = PrometheusExporter.render(h)
+        #expect(text.contains(#"inference_gateway_requests_total{route="/v1/chat/completions",backend="b1",status="200"} 1"#))
+        #expect(text.contains(#"inference_gateway_request_errors_total{route="/v1/chat/completions",backend="b1",error_type="upstream_error"} 1"#))
+        #expect(text.contains(#"inference_gateway_tokens_total{route="/v1/chat/completions",backend="b1",type="input"} 1000"#))
+        // 800 uncached at $1/M + 200 cached at $0.5/M + 500 output at $2/M
+        #expect(text.contains(#"inference_gateway_cost_total{route="/v1/chat/completions",backend="b1"} 0.0019"#))
+        #expect(text.contains(#"inference_gateway_active_requests{backend="b1"} 0"#))
+        #expect(text.contains(#"inference_gateway_request_duration_seconds_bucket{route="/v1/chat/completions",backend="b1",le="0.5"} 2"#))
+        #expect(!text.contains("inference_gateway_rate_limit_hits_total"), "no family for features that do not exist")
+        #expect(text.contains(#"gen_ai_server_time_to_first_token_seconds_count{gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_request_model="paid",server_address="127.0.0.1",server_port="1"} 1"#))
+    }
+
+    @Test func jsonReportTotalsAndWindow() {
+        let h = hub()
+        for i in 0..<10 {
+            h.recorder(i % 2).finished(event(input: 10, output: 5, cached: 1), backend: -1, stream: false)
+        }
+        let report = MetricsReport.build(h)
+        let t = report.tokens["/v1/chat/completions"]!
+        #expect(t.inputTotal == 100 && t.outputTotal == 50 && t.cachedTotal == 10)
+        #expect(report.requests["/v1/chat/completions"]!.rate > 0)
+        #expect(report.streamingStats.completedStreams == 10)
+        #expect(abs(report.streamingStats.ttft.p50 - 0.05) / 0.05 < 0.03)
+        let csv = report.csv()
+        #expect(csv.hasPrefix("metric_type,endpoint,rate,avg_latency,min_latency,max_latency,p50_latency,p90_latency,p99_latency\n"))
+        #expect(csv.contains("requests,/v1/chat/completions,"))
+    }
+
+    @Test func labelEscaping() {
+        #expect(PrometheusText.escape(#"a"b\c"# + "\n") == #"a\"b\\c\n"#)
+    }
+
+    @Test func acceptNegotiation() {
+        #expect(PrometheusExporter.prefersText(accept: "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"))
+        #expect(PrometheusExporter.prefersText(accept: "text/plain"))
+        #expect(!PrometheusExporter.prefersText(accept: nil))
+        #expect(!PrometheusExporter.prefersText(accept: "*/*"))
+        #expect(!PrometheusExporter.prefersText(accept: "application/json"))
+    }
+
+    @Test func droppedEventsAreCounted() {
+        var config = GatewayConfig()
+        config.backends = []
+        let h = TelemetryHub(config: config, loops: 1, version: "t", eventCapacityPerLoop: 3)
+        for _ in 0..<5 { h.recorder(0).finished(event(), backend: -1, stream: false) }
+        #expect(PrometheusExporter.render(h).contains("sightglass_telemetry_events_dropped_total 2"))
+    }
+}
+
+@Suite struct ConfigTests {
+    @Test func yamlEnvironmentAndValidation() throws {
+        let yaml = """
+        server:
+          port: 9000
+          max_request_body_bytes: 1024
+        backends:
+          - name: local
+            url: http://127.0.0.1:11434
+            models: [llama3]
+        pricing:
+          gpt-4o: {input: 2.5, cached_input: 1.25, output: 10}
+        """
+        var c = try ConfigLoader.decode(yaml: yaml)
+        #expect(c.server.port == 9000 && c.server.host == "127.0.0.1")
+        #expect(c.backends.first?.models == ["llama3"])
+        #expect(c.pricing["gpt-4o"]?.cachedInput == 1.25)
+        try ConfigLoader.applyEnvironment(["SIGHTGLASS_PORT": "9100", "SIGHTGLASS_BACKENDS": "a=http://x:1,b=https://y/v1"], to: &c)
+        #expect(c.server.port == 9100)
+        #expect(c.backends.map(\.name) == ["a", "b"])
+        try c.validate()
+        #expect(throws: ConfigError.self) { try ConfigLoader.applyEnvironment(["SIGHTGLASS_PORT": "x"], to: &c) }
+        #expect(throws: ConfigError.self) { try ConfigLoader.decode(yaml: "server:\n  port: nine") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.parseBackend("nourl") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.parseBackend("a=ftp://x") }
+    }
+
+    @Test func backendURL() throws {
+        let u = try BackendURL(parsing: "https://api.openai.com/v1/")
+        #expect(u.tls && u.host == "api.openai.com" && u.port == 443 && u.pathPrefix == "/v1" && u.authority == "api.openai.com")
+        let v6 = try BackendURL(parsing: "http://[::1]:8000")
+        #expect(v6.host == "::1" && v6.port == 8000 && v6.authority == "[::1]:8000")
+    }
+}
