@@ -40,7 +40,7 @@ import Testing
     func event(route: String = "/v1/chat/completions", model: String = "paid", status: Int = 200, error: ErrorType? = nil,
                stream: Bool = true, input: Int = 1000, output: Int = 500, cached: Int = 200) -> RequestEvent {
         RequestEvent(route: route, method: "POST", backend: "b1", serverAddress: "127.0.0.1", serverPort: 1, model: model, status: status,
-                     errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, firstByte: 0.01, firstToken: 0.05,
+                     errorType: error, stream: stream, startTime: Date().timeIntervalSince1970 - 0.5, firstByte: 0.01, firstToken: 0.05,
                      latency: 0.5, inputTokens: input, outputTokens: output, cachedTokens: cached)
     }
 
