@@ -158,6 +158,7 @@ public struct BackendConfig: Codable, Sendable, Equatable {
     /// Sent upstream as `Authorization: Bearer …` (hosted providers). Never shown unredacted.
     public var apiKey: String?
     public var healthCheckIntervalSeconds = 10.0
+    public var healthCheckTimeoutSeconds = 2.0
 
     public init(name: String, url: String, models: [String] = [], apiKey: String? = nil) {
         self.name = name
@@ -170,6 +171,7 @@ public struct BackendConfig: Codable, Sendable, Equatable {
         case name, url, models
         case apiKey = "api_key"
         case healthCheckIntervalSeconds = "health_check_interval_seconds"
+        case healthCheckTimeoutSeconds = "health_check_timeout_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -179,6 +181,7 @@ public struct BackendConfig: Codable, Sendable, Equatable {
         models = try c.decodeIfPresent([String].self, forKey: .models) ?? []
         apiKey = try c.decodeIfPresent(String.self, forKey: .apiKey)
         healthCheckIntervalSeconds = try c.decodeIfPresent(Double.self, forKey: .healthCheckIntervalSeconds) ?? 10
+        healthCheckTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .healthCheckTimeoutSeconds) ?? 2
     }
 }
 

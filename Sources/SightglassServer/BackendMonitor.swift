@@ -118,7 +118,7 @@ public final class BackendMonitor: Sendable {
         var request = HTTPClientRequest(url: url + path)
         if let key = backend.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         do {
-            let response = try await client.execute(request, timeout: .seconds(5))
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(backend.healthCheckTimeoutSeconds * 1000)))
             let body = try await response.body.collect(upTo: 16 << 20)
             guard response.status == .ok else { return .failure("\(path) answered \(response.status.code)") }
             return .success(Data(body.readableBytesView))
