@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: Swift unit and integration tests, then the script tests that drive the real
+# binary with the official openai and ollama clients, FakeAI, promtool and a real Prometheus.
+# Installs what they need on a fresh machine (Debian's prometheus, a local Python virtualenv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== swift build"
+swift build
+echo "== swift test"
+swift test 2>&1 | tee .swift-test.log | grep -vE '^(◇|↳)|started\.$' || true
+if ! grep -qE "Test run with [0-9]+ tests? .*passed" .swift-test.log || grep -qE "Test run with .* failed|error: fatalError|Fatal error" .swift-test.log; then
+  echo "swift test failed"; exit 1
+fi
+
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+  echo "== installing prometheus (Debian package)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq prometheus >/dev/null
+fi
+# Debian starts a prometheus service on install; the tests run their own on free ports.
+if command -v systemctl >/dev/null; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
+
+echo "== python virtualenv (.venv)"
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+.venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
+
+echo "== script tests"
+SIGHTGLASS_BIN="$PWD/.build/debug/sightglass" .venv/bin/python -m pytest tests/python -q -p no:cacheprovider
