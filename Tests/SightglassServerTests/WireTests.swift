@@ -59,6 +59,28 @@ import Testing
         #expect(health.status == 200)
     }
 
+    @Test func slowClientsAreDisconnected() async throws {
+        let stack = try await TestStack.start { config, _ in
+            config.server.requestReadTimeoutSeconds = 0.3
+            config.server.keepAliveTimeoutSeconds = 0.3
+        }
+        defer { Task { await stack.stop() } }
+        // Stalls inside the head.
+        let partialHead = try RawSocket(port: stack.gateway.port)
+        partialHead.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Le")
+        let r1 = partialHead.readAll()
+        #expect(r1.hasPrefix("HTTP/1.1 408"))
+        // Stalls inside the body.
+        let partialBody = try RawSocket(port: stack.gateway.port)
+        partialBody.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"model\":")
+        #expect(partialBody.readAll().hasPrefix("HTTP/1.1 408"))
+        // An idle keep-alive connection is closed quietly.
+        let idle = try RawSocket(port: stack.gateway.port)
+        idle.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        let r3 = idle.readAll()
+        #expect(r3.hasPrefix("HTTP/1.1 200") && !r3.contains("408"))
+    }
+
     @Test func controlPlaneOnItsOwnPort() async throws {
         let stack = try await TestStack.start { config, _ in config.server.controlPort = 0 }
         defer { Task { await stack.stop() } }

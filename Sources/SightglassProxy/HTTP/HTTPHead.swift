@@ -15,14 +15,31 @@ public struct HTTPHead: Sendable, Equatable {
             && a.headers.elementsEqual(b.headers, by: { $0.name == $1.name && $0.value == $1.value })
     }
 
-    /// The first value of a header, by case-insensitive name.
+    /// The first value of a header; `name` must be lowercase.
     public func value(_ name: String) -> String? {
-        for h in headers where h.name.count == name.count && h.name.lowercased() == name { return h.value }
+        for h in headers where Self.sameName(h.name, name) { return h.value }
         return nil
     }
 
+    /// Every value of a header; `name` must be lowercase.
     public func values(_ name: String) -> [String] {
-        headers.filter { $0.name.lowercased() == name }.map(\.value)
+        headers.filter { Self.sameName($0.name, name) }.map(\.value)
+    }
+
+    /// ASCII case-insensitive comparison against a lowercase name, without allocating.
+    @inline(__always)
+    static func sameName(_ header: String, _ lowercase: String) -> Bool {
+        var a = header.utf8.makeIterator()
+        var b = lowercase.utf8.makeIterator()
+        while true {
+            switch (a.next(), b.next()) {
+            case (nil, nil): return true
+            case (let x?, let y?):
+                let lx = (x >= 65 && x <= 90) ? x | 0x20 : x
+                if lx != y { return false }
+            default: return false
+            }
+        }
     }
 
     /// The path without query string.
