@@ -57,6 +57,7 @@ public final class ProxyServer: Sendable {
         }
         contexts = map
         orderedContexts = ordered
+        for c in ordered { c.loop.execute { c.startSweep() } }
         let admission = self.admission
         telemetry.setAdmissionProvider { admission.snapshot }
     }

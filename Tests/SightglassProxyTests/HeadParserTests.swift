@@ -71,24 +71,33 @@ func parseResponse(_ text: String) throws -> HTTPHead {
         #expect(try HeadParser.requestFraming(head) == .chunked)
     }
 
+    func raw(_ text: String, method: String = "POST") throws -> (RawResponseHead, BodyFraming, Bool) {
+        let bytes = Array(text.utf8)
+        return try bytes.withUnsafeBytes { b in
+            let h = try RawResponseHead.parse(b)
+            return (h, try h.framing(b, requestMethod: method), h.keepAlive(b))
+        }
+    }
+
     @Test func responseFraming() throws {
-        let r = try parseResponse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
-        #expect(r.status == 200 && r.reason == "OK")
-        #expect(try HeadParser.responseFraming(r, requestMethod: "POST") == .contentLength(10))
-        #expect(try HeadParser.responseFraming(r, requestMethod: "HEAD") == BodyFraming.none)
-        let sse = try parseResponse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-        #expect(try HeadParser.responseFraming(sse, requestMethod: "POST") == .chunked)
-        let close = try parseResponse("HTTP/1.0 200 OK\r\n\r\n")
-        #expect(try HeadParser.responseFraming(close, requestMethod: "GET") == .untilClose)
-        let noContent = try parseResponse("HTTP/1.1 204 No Content\r\n\r\n")
-        #expect(try HeadParser.responseFraming(noContent, requestMethod: "GET") == BodyFraming.none)
-        let noReason = try parseResponse("HTTP/1.1 404\r\n\r\n")
-        #expect(noReason.status == 404)
+        let (r, f, ka) = try raw("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+        #expect(r.status == 200 && r.reason.count == 2 && f == .contentLength(10) && ka)
+        #expect(try raw("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", method: "HEAD").1 == BodyFraming.none)
+        #expect(try raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").1 == .chunked)
+        #expect(try raw("HTTP/1.0 200 OK\r\n\r\n", method: "GET").1 == .untilClose)
+        #expect(try raw("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n").2 == false, "HTTP/1.0 closes unless asked")
+        #expect(try raw("HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 1\r\n\r\n").2 == false)
+        #expect(try raw("HTTP/1.1 204 No Content\r\n\r\n", method: "GET").1 == BodyFraming.none)
+        #expect(try raw("HTTP/1.1 404\r\n\r\n").0.status == 404)
+        #expect(try raw("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n").1 == .contentLength(5))
+        #expect(throws: HTTPParseError.badContentLength) { try raw("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n") }
+        #expect(throws: HTTPParseError.badContentLength) { try raw("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n") }
     }
 
     @Test(arguments: ["HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 abc OK\r\n\r\n", "ICY 200 OK\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n"])
     func rejectsInvalidStatusLines(text: String) {
         #expect(throws: HTTPParseError.self) { try parseResponse(text) }
+        #expect(throws: HTTPParseError.self) { try Array(text.utf8).withUnsafeBytes { try RawResponseHead.parse($0) } }
     }
 
     @Test func hopByHopTokens() throws {

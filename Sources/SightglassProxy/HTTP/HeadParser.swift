@@ -71,21 +71,6 @@ public enum HeadParser {
         return n == 0 ? .none : .contentLength(n)
     }
 
-    /// Body framing of a response to `method` (RFC 9112 §6.3).
-    public static func responseFraming(_ head: HTTPHead, requestMethod: String) throws -> BodyFraming {
-        if requestMethod == "HEAD" || head.status < 200 || head.status == 204 || head.status == 304 { return .none }
-        let te = head.values("transfer-encoding")
-        if !te.isEmpty {
-            let codings = te.flatMap { $0.split(separator: ",") }.map { String($0.trimmingOWS).lowercased() }
-            return codings.last == "chunked" ? .chunked : .untilClose
-        }
-        let cl = head.values("content-length")
-        if cl.isEmpty { return .untilClose }
-        let parsed = Set(cl.flatMap { $0.split(separator: ",") }.map { String($0.trimmingOWS) })
-        guard parsed.count == 1, let n = parseLength(Substring(parsed.first!)) else { throw HTTPParseError.badContentLength }
-        return .contentLength(n)
-    }
-
     static func parseLength<S: StringProtocol>(_ s: S) -> Int? {
         guard !s.isEmpty, s.count <= 18, s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
         return Int(s)

@@ -21,7 +21,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var context: ChannelHandlerContext?
     var input: ByteBuffer?
     var state: State = .head
-    var timer: Scheduled<Void>?
+    /// When the current wait (for a request, or on an idle keep-alive connection) runs out;
+    /// checked by the loop's sweep rather than a scheduled task per request.
+    var deadline: NIODeadline?
+    var deadlineIsIdle = false
+    /// After an early error response: our side is half-closed and input is discarded until the
+    /// client closes or the linger time ends, so the client reads the response instead of a reset.
+    var lingering = false
     var processing = false
     var remoteIP = "unknown"
 
@@ -70,7 +76,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         let previous = state
         state = .closed
-        timer?.cancel()
+        deadline = nil
         switch previous {
         case .exchange(let e): e.clientGone()
         case .tunnel(let up): up.close(promise: nil)
@@ -103,7 +109,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func enterTunnel(_ upstream: any Channel) {
-        timer?.cancel()
+        deadline = nil
         state = .tunnel(upstream)
         if var rest = input, rest.readableBytes > 0 {
             input = nil
@@ -143,17 +149,30 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func armTimer(_ amount: TimeAmount, idle: Bool) {
-        timer?.cancel()
-        timer = ctx.loop.assumeIsolated().scheduleTask(in: amount) { [self] in
-            switch state {
-            case .head where idle && (input?.readableBytes ?? 0) == 0:
-                state = .closed
-                context?.close(promise: nil)
-            case .head, .body:
-                reject(status: 408, dialect: .product, message: "the client did not send a complete request in time")
-            default:
-                break
-            }
+        deadline = .now() + amount
+        deadlineIsIdle = idle
+    }
+
+    /// Called by the loop's sweep: enforces the connection's and its exchange's timeouts.
+    func checkDeadlines(_ now: NIODeadline) {
+        if lingering {
+            if let d = deadline, now >= d { context?.close(promise: nil) }
+            return
+        }
+        if case .exchange(let e) = state {
+            e.checkDeadlines(now)
+            return
+        }
+        guard let d = deadline, now >= d else { return }
+        deadline = nil
+        switch state {
+        case .head where deadlineIsIdle && (input?.readableBytes ?? 0) == 0:
+            state = .closed
+            context?.close(promise: nil)
+        case .head, .body:
+            reject(status: 408, dialect: .product, message: "the client did not send a complete request in time")
+        default:
+            break
         }
     }
 
@@ -232,7 +251,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     // MARK: - Routing and validation
 
     func startExchange(_ head: HTTPHead, body: ByteBuffer) {
-        timer?.cancel()
+        deadline = nil
         let path = String(head.path)
         guard let route = ProxyRoute.all[path], head.method == "POST" else {
             let e = Exchange(conn: self, ctx: ctx, head: head, route: nil, backend: nil, model: "", stream: false,
@@ -328,11 +347,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     /// Answers with an error and closes: the connection's framing can no longer be trusted.
+    /// The close lingers (as nginx's does) so a client still sending its body reads the answer.
     func reject(status: Int, dialect: Dialect, message: String) {
-        timer?.cancel()
         writeAndFlush(ErrorResponse.response(dialect: dialect, status: status, message: message, close: true, allocator: ByteBufferAllocator()))
         state = .closed
         input = nil
-        context?.close(promise: nil)
+        lingering = true
+        deadline = .now() + .seconds(2)
+        context?.close(mode: .output, promise: nil)
     }
 }

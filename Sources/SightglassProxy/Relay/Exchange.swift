@@ -37,7 +37,7 @@ final class Exchange {
     var lastActivity = NIODeadline.now()
 
     var upstreamRequest: ByteBuffer?
-    var upstream: (any Channel)?
+    var upstream: UpstreamConnection?
     var reused = false
     var retried = false
     var admitted = false
@@ -45,7 +45,8 @@ final class Exchange {
     var waiter: AdmissionController.Waiter?
 
     var headBuffer: ByteBuffer?
-    var responseHead: HTTPHead?
+    /// The backend's status, once its final response head has arrived.
+    var responseStatus: Int?
     var framing: BodyFraming = .none
     var decoder = ChunkedDecoder()
     var remaining = 0
@@ -58,8 +59,11 @@ final class Exchange {
     var finished = false
     var tunnel = false
 
-    var totalTimer: Scheduled<Void>?
-    var phaseTimer: Scheduled<Void>?
+    /// What the exchange is waiting for, which decides the timeout the sweep applies.
+    enum Phase { case none, queued, firstByte, streaming }
+    var phase: Phase = .none
+    var phaseStart = NIODeadline.now()
+    var totalDeadline: NIODeadline?
 
     init(conn: ClientConnectionHandler, ctx: LoopContext, head: HTTPHead, route: ProxyRoute?, backend: Backend?, model: String,
          stream: Bool, stripUsage: Bool, body: ByteBuffer, requestBytes: Int) {
@@ -90,7 +94,7 @@ final class Exchange {
         switch ctx.admission.acquire(loop: loop, admit: { [self] in
             // Runs on our loop once a slot is handed over.
             waiter = nil
-            phaseTimer?.cancel()
+            phase = .none
             if finished { ctx.admission.release(); return }
             admitted = true
             dispatch()
@@ -100,11 +104,8 @@ final class Exchange {
             dispatch()
         case .queued(let w):
             waiter = w
-            phaseTimer = loop.assumeIsolated().scheduleTask(in: ctx.settings.queueTimeout) { [self] in
-                guard let w = waiter, ctx.admission.cancel(w) else { return }
-                waiter = nil
-                fail(status: 503, error: .queueFull, message: "the gateway is at its concurrency limit and the request waited too long", retryAfter: 1)
-            }
+            phase = .queued
+            phaseStart = .now()
         case .rejected:
             fail(status: 503, error: .queueFull, message: "the gateway is at its concurrency limit and its queue is full", retryAfter: 1)
         }
@@ -114,14 +115,12 @@ final class Exchange {
         if route != nil {
             started = true
             ctx.recorder.started(backend: backendIndex, stream: stream)
-            totalTimer = ctx.loop.assumeIsolated().scheduleTask(in: ctx.settings.totalTimeout) { [self] in
-                timedOut("total")
-            }
+            totalDeadline = .now() + ctx.settings.totalTimeout
         }
         upstreamRequest = buildUpstreamRequest()
-        if let ch = ctx.checkout(backendIndex) {
+        if let c = ctx.checkout(backendIndex) {
             reused = true
-            send(on: ch)
+            send(on: c)
         } else {
             connectAndSend()
         }
@@ -134,9 +133,9 @@ final class Exchange {
         }
         ctx.connect(backend).assumeIsolated().whenComplete { [self] result in
             switch result {
-            case .success(let ch):
-                if finished { ch.close(promise: nil); return }
-                send(on: ch)
+            case .success(let c):
+                if finished { c.channel.close(promise: nil); return }
+                send(on: c)
             case .failure(let error):
                 guard !finished else { return }
                 let isTimeout = error is ChannelError && "\(error)".contains("connectTimeout")
@@ -149,19 +148,16 @@ final class Exchange {
         }
     }
 
-    func send(on channel: any Channel) {
-        upstream = channel
-        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
-            channel.close(promise: nil)
-            connectAndSend()
-            return
-        }
-        handler.exchange = self
+    func send(on connection: UpstreamConnection) {
+        upstream = connection
+        let channel = connection.channel
+        connection.handler.exchange = self
         if !conn.isWritable { channel.setAutoRead(false) }
         channel.write(upstreamRequest!, promise: nil)
         if requestBody.readableBytes > 0 { channel.write(requestBody, promise: nil) }
         channel.flush()
-        armPhaseTimer(ctx.settings.firstByteTimeout, phase: "first byte")
+        phase = .firstByte
+        phaseStart = .now()
     }
 
     /// Request head for the upstream: hop-by-hop headers removed, Host and framing set.
@@ -208,19 +204,27 @@ final class Exchange {
         return buf
     }
 
-    // MARK: - Timers
+    // MARK: - Timeouts
 
-    func armPhaseTimer(_ amount: TimeAmount, phase: String) {
-        phaseTimer?.cancel()
-        phaseTimer = ctx.loop.assumeIsolated().scheduleTask(in: amount) { [self] in
-            if phase == "idle" {
-                let due = lastActivity + ctx.settings.idleTimeout
-                if due > .now() {
-                    armPhaseTimer(due - .now(), phase: "idle")
-                    return
-                }
+    /// Called by the loop's sweep (a few times a second): no scheduled task per request.
+    func checkDeadlines(_ now: NIODeadline) {
+        guard !finished, !tunnel else { return }
+        if let total = totalDeadline, now >= total {
+            timedOut("total")
+            return
+        }
+        switch phase {
+        case .none:
+            break
+        case .queued:
+            if now >= phaseStart + ctx.settings.queueTimeout, let w = waiter, ctx.admission.cancel(w) {
+                waiter = nil
+                fail(status: 503, error: .queueFull, message: "the gateway is at its concurrency limit and the request waited too long", retryAfter: 1)
             }
-            timedOut(phase)
+        case .firstByte:
+            if now >= phaseStart + ctx.settings.firstByteTimeout { timedOut("first byte") }
+        case .streaming:
+            if now >= lastActivity + ctx.settings.idleTimeout { timedOut("idle") }
         }
     }
 
@@ -241,10 +245,10 @@ final class Exchange {
         lastActivity = .now()
         if firstByteAt == nil {
             firstByteAt = lastActivity
-            armPhaseTimer(ctx.settings.idleTimeout, phase: "idle")
+            phase = .streaming
         }
         do {
-            if responseHead == nil {
+            if responseStatus == nil {
                 guard try readHead(&buffer) else { return }
             }
             try relayBody(&buffer)
@@ -263,7 +267,7 @@ final class Exchange {
             finish(status: 101, error: nil, closeClient: true)
             return
         }
-        if responseHead != nil, case .untilClose = framing {
+        if responseStatus != nil, case .untilClose = framing {
             completeBody()
             return
         }
@@ -283,11 +287,11 @@ final class Exchange {
         if let w = waiter, ctx.admission.cancel(w) { waiter = nil }
         upstreamReusable = false
         closeClient = true
-        finish(status: responseHead?.status ?? 499, error: tunnel ? nil : .clientCancelled, closeClient: true)
+        finish(status: responseStatus ?? 499, error: tunnel ? nil : .clientCancelled, closeClient: true)
     }
 
     func clientWritabilityChanged(_ writable: Bool) {
-        upstream?.setAutoRead(writable)
+        upstream?.channel.setAutoRead(writable)
     }
 
     // MARK: - Response head
@@ -301,32 +305,47 @@ final class Exchange {
                 if headBuffer!.readableBytes > 64 * 1024 { throw HTTPParseError.headTooLarge }
                 return false
             }
-            let parsed = try headBuffer!.withUnsafeReadableBytes { try HeadParser.parseResponse(UnsafeRawBufferPointer(rebasing: $0[0..<end])) }
-            headBuffer!.moveReaderIndex(forwardBy: end)
-            if parsed.status == 101 {
+            let status = try headBuffer!.withUnsafeReadableBytes { all -> Int in
+                let bytes = UnsafeRawBufferPointer(rebasing: all[0..<end])
+                let raw = try RawResponseHead.parse(bytes)
+                if raw.status >= 200 { try startResponse(raw, bytes) }
+                return raw.status
+            }
+            if status == 101 {
                 guard upgradeRequested else { throw HTTPParseError.badStatusLine }
+                let parsed = try headBuffer!.withUnsafeReadableBytes { try HeadParser.parseResponse(UnsafeRawBufferPointer(rebasing: $0[0..<end])) }
+                headBuffer!.moveReaderIndex(forwardBy: end)
                 startTunnel(parsed)
                 return false
             }
-            if parsed.status < 200 { continue }  // Interim responses (100 Continue) are ours to absorb.
-            responseHead = parsed
-            break
+            headBuffer!.moveReaderIndex(forwardBy: end)
+            if status >= 200 { break }  // Interim responses (100 Continue) are ours to absorb.
         }
         buffer = headBuffer!
         headBuffer = nil
-        try startResponse(responseHead!)
         return true
     }
 
-    func startResponse(_ r: HTTPHead) throws {
-        framing = try HeadParser.responseFraming(r, requestMethod: head.method)
+    static let sse = Array("text/event-stream".utf8)
+    static let ndjson = Array("ndjson".utf8)
+    static let close = Array("close".utf8)
+    static let keepAliveToken = Array("keep-alive".utf8)
+    static let contentLengthName = Array("content-length".utf8)
+
+    /// Decides framing and relay mode, and writes the client's response head: the backend's
+    /// status line and header lines copied as they are, hop-by-hop headers left out.
+    func startResponse(_ r: RawResponseHead, _ bytes: UnsafeRawBufferPointer) throws {
+        framing = try r.framing(bytes, requestMethod: head.method)
         if case .contentLength(let n) = framing { remaining = n }
         decoder = ChunkedDecoder()
-        upstreamReusable = r.keepAlive && framing != .untilClose
+        responseStatus = r.status
+        upstreamReusable = r.keepAlive(bytes) && framing != .untilClose
         var format: StreamTap.Format?
         if route != nil {
-            let ct = r.value("content-type")?.lowercased() ?? ""
-            format = ct.contains("text/event-stream") ? .sse : (ct.contains("ndjson") ? .ndjson : .json)
+            var ct: [UInt8] = []
+            if let range = r.contentType { ct = bytes[range].map { ($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0 } }
+            let has: ([UInt8]) -> Bool = { p in ct.withUnsafeBytes { ByteSearch.find(p, in: $0, range: 0..<$0.count) != nil } }
+            format = has(Self.sse) ? .sse : (has(Self.ndjson) ? .ndjson : .json)
         }
         let strip = stripUsage && format == .sse && (200..<300).contains(r.status)
         let client11 = head.versionMinor == 1
@@ -349,31 +368,33 @@ final class Exchange {
         if let format { tap = StreamTap(format: format, stripUsage: strip) }
         closeClient = closeAfter || !head.keepAlive || ctx.draining
 
-        var out = ByteBufferAllocator().buffer(capacity: 512)
-        out.writeString("HTTP/1.1 \(r.status) \(r.reason)\r\n")
-        let named = Set(r.connectionTokens)
-        for (name, value) in r.headers {
-            let lower = name.lowercased()
-            switch lower {
-            case "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding":
-                continue
-            case "content-length":
-                if head.method == "HEAD" || (mode == .passthrough && framing != .chunked) { break }
-                continue
-            default:
-                if named.contains(lower) { continue }
-            }
-            out.writeString(name); out.writeString(": "); out.writeString(value); out.writeString("\r\n")
+        var out = ByteBufferAllocator().buffer(capacity: bytes.count + 64)
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeInteger(UInt8(48 + r.status / 100))
+        out.writeInteger(UInt8(48 + r.status / 10 % 10))
+        out.writeInteger(UInt8(48 + r.status % 10))
+        out.writeStaticString(" ")
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[r.reason]))
+        out.writeStaticString("\r\n")
+        // Headers named in Connection are hop-by-hop too.
+        let named = r.connection.isEmpty ? [] : RawResponseHead.tokens(bytes, r.connection).filter { $0 != Self.close && $0 != Self.keepAliveToken }
+        let keepLength = head.method == "HEAD" || (mode == .passthrough && framing != .chunked)
+        fields: for f in r.fields {
+            for h in RawResponseHead.hopByHop where RawResponseHead.equals(bytes, f.name, h) { continue fields }
+            if !keepLength && RawResponseHead.equals(bytes, f.name, Self.contentLengthName) { continue }
+            for n in named where RawResponseHead.equals(bytes, f.name, n) { continue fields }
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[f.line]))
+            out.writeStaticString("\r\n")
         }
         if (mode == .passthrough && framing == .chunked) || mode == .reframed {
-            out.writeString("Transfer-Encoding: chunked\r\n")
+            out.writeStaticString("Transfer-Encoding: chunked\r\n")
         }
         if closeClient {
-            out.writeString("Connection: close\r\n")
+            out.writeStaticString("Connection: close\r\n")
         } else if !client11 {
-            out.writeString("Connection: keep-alive\r\n")
+            out.writeStaticString("Connection: keep-alive\r\n")
         }
-        out.writeString("\r\n")
+        out.writeStaticString("\r\n")
         responseStarted = true
         conn.write(out)
     }
@@ -389,10 +410,10 @@ final class Exchange {
         headBuffer = nil
         responseStarted = true
         tunnel = true
-        phaseTimer?.cancel()
-        totalTimer?.cancel()
+        phase = .none
+        totalDeadline = nil
         conn.writeAndFlush(out)
-        conn.enterTunnel(upstream!)
+        conn.enterTunnel(upstream!.channel)
     }
 
     // MARK: - Response body
@@ -495,7 +516,7 @@ final class Exchange {
             }
         }
         conn.flush()
-        let status = responseHead?.status ?? 502
+        let status = responseStatus ?? 502
         finish(status: status, error: status >= 400 ? .upstreamError : nil, closeClient: closeClient)
     }
 
@@ -506,7 +527,7 @@ final class Exchange {
         guard !finished else { return }
         upstreamReusable = false
         if responseStarted {
-            finish(status: responseHead?.status ?? status, error: error, closeClient: true)
+            finish(status: responseStatus ?? status, error: error, closeClient: true)
             return
         }
         let close = !head.keepAlive || ctx.draining
@@ -525,16 +546,15 @@ final class Exchange {
     func finish(status: Int, error: ErrorType?, closeClient: Bool) {
         guard !finished else { return }
         finished = true
-        totalTimer?.cancel()
-        phaseTimer?.cancel()
-        if let ch = upstream {
+        phase = .none
+        if let c = upstream {
             upstream = nil
-            if let h = try? ch.pipeline.syncOperations.handler(type: UpstreamHandler.self) { h.exchange = nil }
-            if upstreamReusable && !tunnel && error == nil || (upstreamReusable && error == .upstreamError) {
-                ch.setAutoRead(true)
-                ctx.checkin(backendIndex, ch)
+            c.handler.exchange = nil
+            if upstreamReusable && !tunnel && (error == nil || error == .upstreamError) {
+                if !conn.isWritable { c.channel.setAutoRead(true) }
+                ctx.checkin(backendIndex, c)
             } else {
-                ch.close(promise: nil)
+                c.channel.close(promise: nil)
             }
         }
         if admitted {

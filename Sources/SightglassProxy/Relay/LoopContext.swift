@@ -52,9 +52,9 @@ public final class LoopContext: @unchecked Sendable {
     let settings: RelaySettings
     let controlPlane: ControlPlaneTarget
     var routing: RoutingTable
-    var idle: [[any Channel]]
+    var idle: [[UpstreamConnection]]
     var roundRobin = 0
-    var controlIdle: [any Channel] = []
+    var controlIdle: [UpstreamConnection] = []
     /// Client connections open on this loop, for graceful shutdown.
     var clients: [ObjectIdentifier: ClientConnectionHandler] = [:]
     var draining = false
@@ -80,26 +80,32 @@ public final class LoopContext: @unchecked Sendable {
     }
 
     /// An idle upstream connection to `backend` (-1 for the control plane), or nil.
-    func checkout(_ backend: Int) -> (any Channel)? {
-        while let ch = backend >= 0 ? idle[backend].popLast() : controlIdle.popLast() {
-            if ch.isActive { return ch }
+    func checkout(_ backend: Int) -> UpstreamConnection? {
+        while let c = backend >= 0 ? idle[backend].popLast() : controlIdle.popLast() {
+            if c.channel.isActive { return c }
         }
         return nil
     }
 
-    func checkin(_ backend: Int, _ channel: any Channel) {
-        guard !draining else { channel.close(promise: nil); return }
+    func checkin(_ backend: Int, _ connection: UpstreamConnection) {
+        guard !draining else { connection.channel.close(promise: nil); return }
         if backend >= 0 {
-            if idle[backend].count < settings.maxIdleUpstreamPerBackend { idle[backend].append(channel); return }
+            if idle[backend].count < settings.maxIdleUpstreamPerBackend { idle[backend].append(connection); return }
         } else if controlIdle.count < settings.maxIdleUpstreamPerBackend {
-            controlIdle.append(channel)
+            controlIdle.append(connection)
             return
         }
-        channel.close(promise: nil)
+        connection.channel.close(promise: nil)
     }
 
     /// Opens a new upstream connection on this loop.
-    func connect(_ backend: Backend?) -> EventLoopFuture<any Channel> {
+    func connect(_ backend: Backend?) -> EventLoopFuture<UpstreamConnection> {
+        connectChannel(backend).flatMapThrowing { channel in
+            UpstreamConnection(channel: channel, handler: try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self))
+        }
+    }
+
+    func connectChannel(_ backend: Backend?) -> EventLoopFuture<any Channel> {
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(settings.connectTimeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -125,12 +131,34 @@ public final class LoopContext: @unchecked Sendable {
         }
     }
 
+    /// How often the sweep checks deadlines: a quarter of the shortest timeout, 10–100 ms.
+    var sweepInterval: TimeAmount {
+        let shortest = [settings.requestReadTimeout, settings.keepAliveTimeout, settings.firstByteTimeout, settings.idleTimeout,
+                        settings.totalTimeout, settings.queueTimeout].map(\.nanoseconds).min() ?? 400_000_000
+        return .nanoseconds(min(100_000_000, max(10_000_000, shortest / 4)))
+    }
+
+    /// Starts the loop's timeout sweep over its connections and their exchanges.
+    func startSweep() {
+        loop.scheduleRepeatedTask(initialDelay: sweepInterval, delay: sweepInterval) { [self] (_: RepeatedTask) in
+            guard !clients.isEmpty else { return }
+            let now = NIODeadline.now()
+            for client in Array(clients.values) { client.checkDeadlines(now) }
+        }
+    }
+
     func closeIdle() {
-        for list in idle { for ch in list { ch.close(promise: nil) } }
-        for ch in controlIdle { ch.close(promise: nil) }
+        for list in idle { for c in list { c.channel.close(promise: nil) } }
+        for c in controlIdle { c.channel.close(promise: nil) }
         idle = Array(repeating: [], count: backends.count)
         controlIdle = []
     }
+}
+
+/// A pooled upstream connection and the handler that routes its bytes to the current exchange.
+struct UpstreamConnection {
+    let channel: any Channel
+    let handler: UpstreamHandler
 }
 
 /// Bridges an upstream connection to the exchange currently using it.
