@@ -35,11 +35,67 @@ public struct MetricsAggregator: Sendable {
     var sgBytes = CounterFamily("sightglass_bytes_total", help: "Request and response body bytes by route and backend.", labels: ["route", "backend", "direction"])
     var sgStreams = CounterFamily("sightglass_streams_total", help: "Finished streamed requests by outcome.", labels: ["route", "backend", "outcome"])
 
-    public private(set) var byRoute: [String: CumulativeStats] = [:]
-    public private(set) var byModel: [String: CumulativeStats] = [:]
-    public private(set) var byBackend: [String: CumulativeStats] = [:]
+    /// Totals per route, model and backend, stored by slot like the families.
+    var cumulative = [CumulativeStats]()
+    var cumulativeIndex: [String: Int] = [:]
     public private(set) var total = CumulativeStats()
     public private(set) var droppedEvents = 0
+
+    public var byRoute: [String: CumulativeStats] { cumulativeDictionary(prefix: "r:") }
+    public var byModel: [String: CumulativeStats] { cumulativeDictionary(prefix: "m:") }
+    public var byBackend: [String: CumulativeStats] { cumulativeDictionary(prefix: "b:") }
+
+    func cumulativeDictionary(prefix: String) -> [String: CumulativeStats] {
+        var out: [String: CumulativeStats] = [:]
+        for (k, i) in cumulativeIndex where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = cumulative[i] }
+        return out
+    }
+
+    mutating func cumulativeSlot(_ key: String) -> Int {
+        if let i = cumulativeIndex[key] { return i }
+        cumulativeIndex[key] = cumulative.count
+        cumulative.append(CumulativeStats())
+        return cumulative.count - 1
+    }
+
+    /// Everything about an event that decides which series it lands in.
+    struct EventKey: Hashable {
+        var route: String
+        var method: String
+        var backend: String
+        var serverAddress: String
+        var serverPort: Int
+        var model: String
+        var status: Int
+        var stream: Bool
+        var estimated: Bool
+        var errorType: ErrorType?
+
+        init(_ e: RequestEvent) {
+            route = e.route
+            method = e.method
+            backend = e.backend
+            serverAddress = e.serverAddress
+            serverPort = e.serverPort
+            model = e.model
+            status = e.status
+            stream = e.stream
+            estimated = e.tokensEstimated
+            errorType = e.errorType
+        }
+    }
+
+    /// Series slots for one `EventKey`; -1 until first needed, so no series is created before it
+    /// has something to count.
+    struct Slots: Equatable {
+        var gwRequests = -1, gwDuration = -1, gwErrors = -1, gwCost = -1, gwTokensIn = -1, gwTokensOut = -1
+        var otelDuration = -1, otelTokensIn = -1, otelTokensOut = -1, otelTTFT = -1, otelTPOT = -1
+        var olRequests = -1, olDuration = -1
+        var sgRequests = -1, sgTokensIn = -1, sgTokensOut = -1, sgTokensCached = -1, sgTTFT = -1, sgTPS = -1
+        var sgBytesIn = -1, sgBytesOut = -1, sgStreams = -1
+        var route = -1, model = -1, backend = -1
+    }
+    var slotCache: [EventKey: Slots] = [:]
 
     struct Slot {
         var second: Int = .min
@@ -56,46 +112,113 @@ public struct MetricsAggregator: Sendable {
     mutating func noteDropped(_ n: Int) { droppedEvents += n }
 
     public mutating func add(_ e: RequestEvent) {
+        let key = EventKey(e)
+        let cached = slotCache[key]
+        var s = cached ?? Slots()
         let backend = e.backend.isEmpty ? "none" : e.backend
         let status = String(e.status)
-        gwRequests.add([e.route, backend, status])
-        gwDuration.observe([e.route, backend], e.latency)
-        if e.isError { gwErrors.add([e.route, backend, (e.errorType ?? .upstreamError).rawValue]) }
-        if e.cost > 0 { gwCost.add([e.route, backend], e.cost) }
-        if e.inputTokens > 0 { gwTokens.add([e.route, backend, "input"], Double(e.inputTokens)) }
-        if e.outputTokens > 0 { gwTokens.add([e.route, backend, "output"], Double(e.outputTokens)) }
+        @inline(__always) func ensure(_ slot: inout Int, _ make: () -> Int) { if slot < 0 { slot = make() } }
+
+        ensure(&s.gwRequests) { gwRequests.slot([e.route, backend, status]) }
+        gwRequests.add(slot: s.gwRequests)
+        ensure(&s.gwDuration) { gwDuration.slot([e.route, backend]) }
+        gwDuration.observe(slot: s.gwDuration, e.latency)
+        if e.isError {
+            ensure(&s.gwErrors) { gwErrors.slot([e.route, backend, (e.errorType ?? .upstreamError).rawValue]) }
+            gwErrors.add(slot: s.gwErrors)
+        }
+        if e.cost > 0 {
+            ensure(&s.gwCost) { gwCost.slot([e.route, backend]) }
+            gwCost.add(slot: s.gwCost, e.cost)
+        }
+        if e.inputTokens > 0 {
+            ensure(&s.gwTokensIn) { gwTokens.slot([e.route, backend, "input"]) }
+            gwTokens.add(slot: s.gwTokensIn, Double(e.inputTokens))
+        }
+        if e.outputTokens > 0 {
+            ensure(&s.gwTokensOut) { gwTokens.slot([e.route, backend, "output"]) }
+            gwTokens.add(slot: s.gwTokensOut, Double(e.outputTokens))
+        }
 
         let op = e.operationName
         if op != "other" && !e.model.isEmpty {
             let port = e.serverPort > 0 ? String(e.serverPort) : ""
             let base = [op, e.providerName, e.model, e.serverAddress, port]
-            otelDuration.observe(base + [e.isError ? (e.errorType ?? .upstreamError).rawValue : ""], e.latency)
+            ensure(&s.otelDuration) { otelDuration.slot(base + [e.isError ? (e.errorType ?? .upstreamError).rawValue : ""]) }
+            otelDuration.observe(slot: s.otelDuration, e.latency)
             if !e.isError {
-                if e.inputTokens > 0 { otelTokens.observe(base + ["input"], Double(e.inputTokens)) }
-                if e.outputTokens > 0 { otelTokens.observe(base + ["output"], Double(e.outputTokens)) }
-                if e.stream, let t = e.firstToken { otelTTFT.observe(base, t) }
-                if let tpot = e.timePerOutputToken { otelTPOT.observe(base, tpot) }
+                if e.inputTokens > 0 {
+                    ensure(&s.otelTokensIn) { otelTokens.slot(base + ["input"]) }
+                    otelTokens.observe(slot: s.otelTokensIn, Double(e.inputTokens))
+                }
+                if e.outputTokens > 0 {
+                    ensure(&s.otelTokensOut) { otelTokens.slot(base + ["output"]) }
+                    otelTokens.observe(slot: s.otelTokensOut, Double(e.outputTokens))
+                }
+                if e.stream, let t = e.firstToken {
+                    ensure(&s.otelTTFT) { otelTTFT.slot(base) }
+                    otelTTFT.observe(slot: s.otelTTFT, t)
+                }
+                if let tpot = e.timePerOutputToken {
+                    ensure(&s.otelTPOT) { otelTPOT.slot(base) }
+                    otelTPOT.observe(slot: s.otelTPOT, tpot)
+                }
             }
         }
         if e.providerName == "ollama" {
-            olRequests.add([e.method, e.route, e.model, status])
-            olDuration.observe([e.method, e.route, e.model], e.latency)
+            ensure(&s.olRequests) { olRequests.slot([e.method, e.route, e.model, status]) }
+            olRequests.add(slot: s.olRequests)
+            ensure(&s.olDuration) { olDuration.slot([e.method, e.route, e.model]) }
+            olDuration.observe(slot: s.olDuration, e.latency)
         }
-        sgRequests.add([e.route, backend, e.model, status, e.stream ? "true" : "false"])
+        ensure(&s.sgRequests) { sgRequests.slot([e.route, backend, e.model, status, e.stream ? "true" : "false"]) }
+        sgRequests.add(slot: s.sgRequests)
         let est = e.tokensEstimated ? "true" : "false"
-        if e.inputTokens > 0 { sgTokens.add([e.route, backend, e.model, "input", est], Double(e.inputTokens)) }
-        if e.outputTokens > 0 { sgTokens.add([e.route, backend, e.model, "output", est], Double(e.outputTokens)) }
-        if e.cachedTokens > 0 { sgTokens.add([e.route, backend, e.model, "cached", est], Double(e.cachedTokens)) }
-        if e.stream, !e.isError, let t = e.firstToken { sgTTFT.observe([e.route, backend, e.model], t) }
-        if let tps = e.outputTokensPerSecond { sgTPS.observe([e.route, backend, e.model], tps) }
-        if e.requestBytes > 0 { sgBytes.add([e.route, backend, "request"], Double(e.requestBytes)) }
-        if e.responseBytes > 0 { sgBytes.add([e.route, backend, "response"], Double(e.responseBytes)) }
-        if e.stream { sgStreams.add([e.route, backend, e.isError ? "failed" : "completed"]) }
+        if e.inputTokens > 0 {
+            ensure(&s.sgTokensIn) { sgTokens.slot([e.route, backend, e.model, "input", est]) }
+            sgTokens.add(slot: s.sgTokensIn, Double(e.inputTokens))
+        }
+        if e.outputTokens > 0 {
+            ensure(&s.sgTokensOut) { sgTokens.slot([e.route, backend, e.model, "output", est]) }
+            sgTokens.add(slot: s.sgTokensOut, Double(e.outputTokens))
+        }
+        if e.cachedTokens > 0 {
+            ensure(&s.sgTokensCached) { sgTokens.slot([e.route, backend, e.model, "cached", est]) }
+            sgTokens.add(slot: s.sgTokensCached, Double(e.cachedTokens))
+        }
+        if e.stream, !e.isError, let t = e.firstToken {
+            ensure(&s.sgTTFT) { sgTTFT.slot([e.route, backend, e.model]) }
+            sgTTFT.observe(slot: s.sgTTFT, t)
+        }
+        if let tps = e.outputTokensPerSecond {
+            ensure(&s.sgTPS) { sgTPS.slot([e.route, backend, e.model]) }
+            sgTPS.observe(slot: s.sgTPS, tps)
+        }
+        if e.requestBytes > 0 {
+            ensure(&s.sgBytesIn) { sgBytes.slot([e.route, backend, "request"]) }
+            sgBytes.add(slot: s.sgBytesIn, Double(e.requestBytes))
+        }
+        if e.responseBytes > 0 {
+            ensure(&s.sgBytesOut) { sgBytes.slot([e.route, backend, "response"]) }
+            sgBytes.add(slot: s.sgBytesOut, Double(e.responseBytes))
+        }
+        if e.stream {
+            ensure(&s.sgStreams) { sgStreams.slot([e.route, backend, e.isError ? "failed" : "completed"]) }
+            sgStreams.add(slot: s.sgStreams)
+        }
 
-        byRoute[e.route, default: CumulativeStats()].add(e)
-        if !e.model.isEmpty { byModel[e.model, default: CumulativeStats()].add(e) }
-        if !e.backend.isEmpty { byBackend[e.backend, default: CumulativeStats()].add(e) }
+        ensure(&s.route) { cumulativeSlot("r:" + e.route) }
+        cumulative[s.route].add(e)
+        if !e.model.isEmpty {
+            ensure(&s.model) { cumulativeSlot("m:" + e.model) }
+            cumulative[s.model].add(e)
+        }
+        if !e.backend.isEmpty {
+            ensure(&s.backend) { cumulativeSlot("b:" + e.backend) }
+            cumulative[s.backend].add(e)
+        }
         total.add(e)
+        if cached != s { slotCache[key] = s }
 
         let second = Int((e.startTime + e.latency).rounded(.down))
         let index = ((second % slots.count) + slots.count) % slots.count

@@ -1,10 +1,13 @@
 /// Cumulative Prometheus series of one family, with each series' label text rendered once
 /// when the series is created so a scrape only appends cached strings and numbers.
+/// Series live in arrays; callers may keep a series' slot to update it without hashing labels.
 struct CounterFamily {
     let name: String
     let help: String
     let labelNames: [String]
-    private(set) var series: [[String]: (labels: String, value: Double)] = [:]
+    private(set) var labelText: [String] = []
+    private(set) var values: [Double] = []
+    private var index: [[String]: Int] = [:]
 
     init(_ name: String, help: String, labels: [String]) {
         self.name = name
@@ -12,26 +15,31 @@ struct CounterFamily {
         self.labelNames = labels
     }
 
-    mutating func add(_ labels: [String], _ amount: Double = 1) {
-        if let i = series.index(forKey: labels) {
-            series.values[i].value += amount
-        } else {
-            series[labels] = (PrometheusText.labelText(labelNames, labels), amount)
-        }
+    /// The slot of a series, created (at zero) if new.
+    mutating func slot(_ labels: [String]) -> Int {
+        if let i = index[labels] { return i }
+        index[labels] = values.count
+        labelText.append(PrometheusText.labelText(labelNames, labels))
+        values.append(0)
+        return values.count - 1
     }
 
-    func value(_ labels: [String]) -> Double { series[labels]?.value ?? 0 }
+    mutating func add(slot: Int, _ amount: Double = 1) { values[slot] += amount }
 
-    var isEmpty: Bool { series.isEmpty }
+    mutating func add(_ labels: [String], _ amount: Double = 1) { add(slot: slot(labels), amount) }
+
+    func value(_ labels: [String]) -> Double { index[labels].map { values[$0] } ?? 0 }
+
+    var isEmpty: Bool { values.isEmpty }
 
     func render(into out: inout String) {
-        guard !series.isEmpty else { return }
+        guard !values.isEmpty else { return }
         PrometheusText.header(&out, name: name, help: help, type: "counter")
-        for (_, s) in series {
+        for i in values.indices {
             out += name
-            if !s.labels.isEmpty { out += "{"; out += s.labels; out += "}" }
+            if !labelText[i].isEmpty { out += "{"; out += labelText[i]; out += "}" }
             out += " "
-            PrometheusText.append(s.value, to: &out)
+            PrometheusText.append(values[i], to: &out)
             out += "\n"
         }
     }
@@ -50,7 +58,8 @@ struct HistogramFamily {
         var sum: Double = 0
         var count: UInt64 = 0
     }
-    private(set) var series: [[String]: Series] = [:]
+    private(set) var series: [Series] = []
+    private var index: [[String]: Int] = [:]
 
     init(_ name: String, help: String, labels: [String], buckets: [Double]) {
         self.name = name
@@ -60,29 +69,34 @@ struct HistogramFamily {
         self.boundText = buckets.map { PrometheusText.format($0) }
     }
 
-    mutating func observe(_ labels: [String], _ value: Double) {
+    mutating func slot(_ labels: [String]) -> Int {
+        if let i = index[labels] { return i }
+        index[labels] = series.count
+        series.append(Series(labels: PrometheusText.labelText(labelNames, labels), buckets: Array(repeating: 0, count: bounds.count)))
+        return series.count - 1
+    }
+
+    mutating func observe(slot i: Int, _ value: Double) {
         guard value.isFinite else { return }
-        if series[labels] == nil {
-            series[labels] = Series(labels: PrometheusText.labelText(labelNames, labels), buckets: Array(repeating: 0, count: bounds.count))
-        }
-        let i = series.index(forKey: labels)!
         // Buckets are stored non-cumulatively and summed at render time.
         var lo = 0, hi = bounds.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if value <= bounds[mid] { hi = mid } else { lo = mid + 1 }
         }
-        if lo < bounds.count { series.values[i].buckets[lo] += 1 }
-        series.values[i].sum += value
-        series.values[i].count += 1
+        if lo < bounds.count { series[i].buckets[lo] += 1 }
+        series[i].sum += value
+        series[i].count += 1
     }
 
-    func snapshot(_ labels: [String]) -> Series? { series[labels] }
+    mutating func observe(_ labels: [String], _ value: Double) { observe(slot: slot(labels), value) }
+
+    func snapshot(_ labels: [String]) -> Series? { index[labels].map { series[$0] } }
 
     func render(into out: inout String) {
         guard !series.isEmpty else { return }
         PrometheusText.header(&out, name: name, help: help, type: "histogram")
-        for (_, s) in series {
+        for s in series {
             let sep = s.labels.isEmpty ? "" : ","
             var cumulative: UInt64 = 0
             for (i, b) in boundText.enumerated() {
