@@ -18,34 +18,31 @@ extension ControlPlane {
 
     /// Union of every backend's models in OpenAI's list shape.
     func openAIModels() -> Response {
-        var seen = Set<String>()
-        var items: [String] = []
-        for b in hub.board.all {
-            for model in b.models where seen.insert(model).inserted {
-                if let raw = b.openAIEntries[model] {
-                    items.append(raw)
-                } else {
-                    items.append(#"{"id":\#(Self.quote(model)),"object":"model","owned_by":\#(Self.quote(b.name))}"#)
-                }
-            }
+        let items = catalogUnion(\.openAIEntries) { model, backend in
+            #"{"id":\#(Self.quote(model)),"object":"model","owned_by":\#(Self.quote(backend))}"#
         }
         return raw(#"{"object":"list","data":[\#(items.joined(separator: ","))]}"#)
     }
 
     /// Union of every backend's models in Ollama's `/api/tags` shape.
     func ollamaTags() -> Response {
+        let items = catalogUnion(\.ollamaEntries) { model, _ in
+            #"{"name":\#(Self.quote(model)),"model":\#(Self.quote(model)),"details":{}}"#
+        }
+        return raw(#"{"models":[\#(items.joined(separator: ","))]}"#)
+    }
+
+    /// Each model once, first backend wins: the backend's own entry where it listed the model in
+    /// this dialect, else only what is known (its name), never invented details.
+    func catalogUnion(_ entries: KeyPath<BackendStatus, [String: String]>, known: (String, String) -> String) -> [String] {
         var seen = Set<String>()
         var items: [String] = []
         for b in hub.board.all {
             for model in b.models where seen.insert(model).inserted {
-                if let raw = b.ollamaEntries[model] {
-                    items.append(raw)
-                } else {
-                    items.append(#"{"name":\#(Self.quote(model)),"model":\#(Self.quote(model)),"details":{}}"#)
-                }
+                items.append(b[keyPath: entries][model] ?? known(model, b.name))
             }
         }
-        return raw(#"{"models":[\#(items.joined(separator: ","))]}"#)
+        return items
     }
 
     /// What every Ollama backend reports loaded right now.

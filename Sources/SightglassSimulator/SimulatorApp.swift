@@ -15,19 +15,28 @@ public enum Simulator {
         let router = Router()
         let sim = Handlers(options: options)
         router.get("/v1/models") { _, _ in sim.openAIModels() }
-        router.post("/v1/chat/completions") { req, _ in try await sim.openAI(req, chat: true) }
-        router.post("/v1/completions") { req, _ in try await sim.openAI(req, chat: false) }
-        router.post("/v1/embeddings") { req, _ in try await sim.openAIEmbeddings(req) }
-        router.post("/api/chat") { req, _ in try await sim.ollama(req, chat: true) }
-        router.post("/api/generate") { req, _ in try await sim.ollama(req, chat: false) }
-        router.post("/api/embed") { req, _ in try await sim.ollamaEmbed(req, legacy: false) }
-        router.post("/api/embeddings") { req, _ in try await sim.ollamaEmbed(req, legacy: true) }
-        router.post("/api/show") { req, _ in try await sim.ollamaShow(req) }
+        router.post("/v1/chat/completions") { req, _ in try await answer { try await sim.openAI(req, chat: true) } }
+        router.post("/v1/completions") { req, _ in try await answer { try await sim.openAI(req, chat: false) } }
+        router.post("/v1/embeddings") { req, _ in try await answer { try await sim.openAIEmbeddings(req) } }
+        router.post("/api/chat") { req, _ in try await answer { try await sim.ollama(req, chat: true) } }
+        router.post("/api/generate") { req, _ in try await answer { try await sim.ollama(req, chat: false) } }
+        router.post("/api/embed") { req, _ in try await answer { try await sim.ollamaEmbed(req, legacy: false) } }
+        router.post("/api/embeddings") { req, _ in try await answer { try await sim.ollamaEmbed(req, legacy: true) } }
+        router.post("/api/show") { req, _ in try await answer { try await sim.ollamaShow(req) } }
         router.get("/api/tags") { _, _ in sim.ollamaTags() }
         router.get("/api/ps") { _, _ in sim.ollamaPs() }
         router.get("/api/version") { _, _ in json(["version": version]) }
         router.get("/health") { _, _ in json(["status": "ok"]) }
         return router
+    }
+
+    /// Runs a handler; a request it rejects becomes that error response.
+    static func answer(_ handler: () async throws -> Response) async throws -> Response {
+        do {
+            return try await handler()
+        } catch let rejected as Handlers.Rejected {
+            return rejected.response
+        }
     }
 
     static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
@@ -51,9 +60,23 @@ struct Handlers: Sendable {
     }
 
     enum Dialect { case openAI, ollama }
+
+    /// A request the simulator refuses, carrying the error response in the route's dialect.
+    struct Rejected: Error {
+        let response: Response
+    }
+
+    /// Reads the body and resolves the model, or throws `Rejected`.
+    func parse(_ request: Request, dialect: Dialect, modelKeys: [String] = ["model"]) async throws -> Parsed {
+        switch try await parseOutcome(request, dialect: dialect, modelKeys: modelKeys) {
+        case .success(let p): return p
+        case .failure(let r): throw Rejected(response: r)
+        }
+    }
+
     enum Outcome { case success(Parsed), failure(Response) }
 
-    func parse(_ request: Request, dialect: Dialect, modelKeys: [String] = ["model"]) async throws -> Outcome {
+    func parseOutcome(_ request: Request, dialect: Dialect, modelKeys: [String]) async throws -> Outcome {
         var request = request
         let buffer = try await request.collectBody(upTo: Self.maxBody)
         let raw = Data(buffer.readableBytesView)
@@ -120,11 +143,7 @@ struct Handlers: Sendable {
     }
 
     func openAI(_ request: Request, chat: Bool) async throws -> Response {
-        let parsed: Parsed
-        switch try await parse(request, dialect: .openAI) {
-        case .failure(let r): return r
-        case .success(let p): parsed = p
-        }
+        let parsed = try await parse(request, dialect: .openAI)
         let body = parsed.body
         if body["stream"] != nil, !(body["stream"] is Bool) { return error(.openAI, 400, "'stream' must be a boolean") }
         let maxTokens = (body["max_completion_tokens"] as? Int) ?? (body["max_tokens"] as? Int)
@@ -193,11 +212,7 @@ struct Handlers: Sendable {
     }
 
     func openAIEmbeddings(_ request: Request) async throws -> Response {
-        let parsed: Parsed
-        switch try await parse(request, dialect: .openAI) {
-        case .failure(let r): return r
-        case .success(let p): parsed = p
-        }
+        let parsed = try await parse(request, dialect: .openAI)
         let inputs = Self.embeddingInputs(parsed.body["input"])
         guard !inputs.isEmpty else { return error(.openAI, 400, "'input' is required") }
         if headerLookup(request)("x-sim-error") != nil { return error(.openAI, 500, "simulated backend failure") }
@@ -217,11 +232,7 @@ struct Handlers: Sendable {
     }
 
     func ollama(_ request: Request, chat: Bool) async throws -> Response {
-        let parsed: Parsed
-        switch try await parse(request, dialect: .ollama) {
-        case .failure(let r): return r
-        case .success(let p): parsed = p
-        }
+        let parsed = try await parse(request, dialect: .ollama)
         let body = parsed.body
         let maxTokens = (body["options"] as? [String: Any])?["num_predict"] as? Int
         let gen = SimulatedGeneration(body: parsed.raw, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
@@ -261,11 +272,7 @@ struct Handlers: Sendable {
     }
 
     func ollamaEmbed(_ request: Request, legacy: Bool) async throws -> Response {
-        let parsed: Parsed
-        switch try await parse(request, dialect: .ollama) {
-        case .failure(let r): return r
-        case .success(let p): parsed = p
-        }
+        let parsed = try await parse(request, dialect: .ollama)
         let inputs = legacy ? Self.embeddingInputs(parsed.body["prompt"]) : Self.embeddingInputs(parsed.body["input"])
         guard !inputs.isEmpty else { return error(.ollama, 400, legacy ? "prompt is required" : "input is required") }
         if headerLookup(request)("x-sim-error") != nil { return error(.ollama, 500, "simulated backend failure") }
@@ -279,11 +286,7 @@ struct Handlers: Sendable {
     }
 
     func ollamaShow(_ request: Request) async throws -> Response {
-        let parsed: Parsed
-        switch try await parse(request, dialect: .ollama, modelKeys: ["model", "name"]) {
-        case .failure(let r): return r
-        case .success(let p): parsed = p
-        }
+        let parsed = try await parse(request, dialect: .ollama, modelKeys: ["model", "name"])
         let family = String(parsed.model.split(separator: ":").first ?? "sim")
         return Simulator.json([
             "modelfile": "# simulated by sightglass\nFROM \(parsed.model)\n", "parameters": "", "template": "{{ .Prompt }}",
