@@ -5,6 +5,8 @@ public struct BackendURL: Sendable, Equatable, CustomStringConvertible {
     public var port: Int
     /// Prefix prepended to forwarded paths, without a trailing slash ("" for none).
     public var pathPrefix: String
+    /// The value for the upstream `Host` header, computed once.
+    public private(set) var authority: String = ""
 
     public init(parsing text: String) throws {
         var rest = Substring(text)
@@ -50,13 +52,8 @@ public struct BackendURL: Sendable, Equatable, CustomStringConvertible {
         } else {
             port = tls ? 443 : 80
         }
-    }
-
-    /// The value for the upstream `Host` header.
-    public var authority: String {
         let h = host.contains(":") ? "[\(host)]" : host
-        let defaultPort = tls ? 443 : 80
-        return port == defaultPort ? h : "\(h):\(port)"
+        self.authority = port == (tls ? 443 : 80) ? h : "\(h):\(port)"
     }
 
     public var description: String {

@@ -83,12 +83,9 @@ public struct StreamTap: Sendable {
     public mutating func finish(into out: inout ByteBuffer?) {
         switch format {
         case .json:
+            // Time to first token is a streaming measure; a single JSON body only carries usage.
             tail.withUnsafeBytes { b in
                 usage = Usage.openAI(in: b, range: 0..<b.count) ?? Usage.ollama(in: b, range: 0..<b.count) ?? usage
-                for key in Self.contentKeys where ByteSearch.hasNonEmptyString(forKey: key, in: b, range: 0..<b.count) {
-                    firstTokenSeen = true
-                    break
-                }
             }
         case .sse, .ndjson:
             guard !carry.isEmpty else { return }
