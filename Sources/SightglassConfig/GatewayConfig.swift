@@ -38,6 +38,9 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
                 throw ConfigError.invalid("backend name '\(backend.name)' is used twice")
             }
             _ = try BackendURL(parsing: backend.url)
+            if let ca = backend.caFile, !FileManager.default.isReadableFile(atPath: ca) {
+                throw ConfigError.invalid("backend '\(backend.name)': ca_file '\(ca)' cannot be read")
+            }
         }
         guard (0...65535).contains(server.port) else { throw ConfigError.invalid("server.port \(server.port) is out of range") }
         guard server.maxRequestBodyBytes > 0 else { throw ConfigError.invalid("server.max_request_body_bytes must be positive") }
@@ -159,6 +162,10 @@ public struct BackendConfig: Codable, Sendable, Equatable {
     public var apiKey: String?
     public var healthCheckIntervalSeconds = 10.0
     public var healthCheckTimeoutSeconds = 2.0
+    /// For https backends: a PEM file of CA certificates to trust instead of the system's.
+    public var caFile: String?
+    /// For https backends: false skips certificate verification (testing only).
+    public var tlsVerify = true
 
     public init(name: String, url: String, models: [String] = [], apiKey: String? = nil) {
         self.name = name
@@ -172,6 +179,8 @@ public struct BackendConfig: Codable, Sendable, Equatable {
         case apiKey = "api_key"
         case healthCheckIntervalSeconds = "health_check_interval_seconds"
         case healthCheckTimeoutSeconds = "health_check_timeout_seconds"
+        case caFile = "ca_file"
+        case tlsVerify = "tls_verify"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -182,6 +191,8 @@ public struct BackendConfig: Codable, Sendable, Equatable {
         apiKey = try c.decodeIfPresent(String.self, forKey: .apiKey)
         healthCheckIntervalSeconds = try c.decodeIfPresent(Double.self, forKey: .healthCheckIntervalSeconds) ?? 10
         healthCheckTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .healthCheckTimeoutSeconds) ?? 2
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+        tlsVerify = try c.decodeIfPresent(Bool.self, forKey: .tlsVerify) ?? true
     }
 }
 

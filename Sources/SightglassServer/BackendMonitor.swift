@@ -116,6 +116,7 @@ public final class BackendMonitor: Sendable {
         var url = backend.url
         while url.hasSuffix("/") { url.removeLast() }
         var request = HTTPClientRequest(url: url + path)
+        if url.hasPrefix("https://") { request.tlsConfiguration = Backend.tlsConfiguration(backend) }
         if let key = backend.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(backend.healthCheckTimeoutSeconds * 1000)))

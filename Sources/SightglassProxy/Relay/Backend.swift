@@ -14,7 +14,15 @@ public final class Backend: Sendable {
         name = config.name
         url = try BackendURL(parsing: config.url)
         apiKey = config.apiKey
-        sslContext = url.tls ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        sslContext = url.tls ? try NIOSSLContext(configuration: Self.tlsConfiguration(config)) : nil
+    }
+
+    /// TLS towards an https backend: the system's trust roots, or the configured CA file.
+    public static func tlsConfiguration(_ config: BackendConfig) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let ca = config.caFile { tls.trustRoots = .file(ca) }
+        if !config.tlsVerify { tls.certificateVerification = .none }
+        return tls
     }
 }
 

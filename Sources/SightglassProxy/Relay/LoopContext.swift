@@ -112,7 +112,10 @@ public final class LoopContext: @unchecked Sendable {
             .channelInitializer { channel in
                 do {
                     if let backend, let ssl = backend.sslContext {
-                        let handler = try NIOSSLClientHandler(context: ssl, serverHostname: backend.url.host.first?.isNumber == true ? nil : backend.url.host)
+                        let host = backend.url.host
+                        let isAddress = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+                        // SNI carries names only; an IP address is verified against the certificate's IP entries.
+                        let handler = try NIOSSLClientHandler(context: ssl, serverHostname: isAddress ? nil : host)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
