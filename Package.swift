@@ -38,10 +38,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libc's memmem for the stream taps.
+        .target(name: "CSightglassShims"),
         // The data plane: SwiftNIO listener, HTTP/1.1 framing, relay, stream taps, upstream pools.
         .target(
             name: "SightglassProxy",
             dependencies: [
+                "CSightglassShims",
                 "SightglassConfig",
                 "SightglassTelemetry",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,19 +1,14 @@
+import CSightglassShims
+
 /// Small byte-pattern helpers for scanning JSON text that is being relayed, without decoding it.
 enum ByteSearch {
-    /// First index of `pattern` in `bytes[range]`.
+    /// First index of `pattern` in `bytes[range]` (libc's vectorised `memmem`).
     static func find(_ pattern: [UInt8], in bytes: UnsafeRawBufferPointer, range: Range<Int>) -> Int? {
-        guard let first = pattern.first, pattern.count <= range.count else { return nil }
-        var i = range.lowerBound
-        let last = range.upperBound - pattern.count
-        while i <= last {
-            if bytes[i] == first {
-                var k = 1
-                while k < pattern.count && bytes[i + k] == pattern[k] { k += 1 }
-                if k == pattern.count { return i }
-            }
-            i += 1
+        guard !pattern.isEmpty, pattern.count <= range.count, let base = bytes.baseAddress else { return nil }
+        return pattern.withUnsafeBytes { p -> Int? in
+            guard let hit = sg_memmem(base + range.lowerBound, range.count, p.baseAddress!, p.count) else { return nil }
+            return UnsafeRawPointer(hit) - base
         }
-        return nil
     }
 
     static func skipWhitespace(_ bytes: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int) {

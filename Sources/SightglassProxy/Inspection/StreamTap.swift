@@ -1,4 +1,9 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Watches a response body as it is relayed, to learn when the first content token passed and
 /// what usage the backend reported. It never decodes JSON: it looks for a handful of keys in
@@ -22,6 +27,8 @@ public struct StreamTap: Sendable {
     public private(set) var usage: Usage?
     /// Bytes of a line split across reads.
     var carry: [UInt8] = []
+    /// The content key the first token came in; later lines are checked for it alone.
+    var contentKey: Int?
     /// A blank line following a dropped usage event is dropped too.
     var dropNextBlank = false
     /// The end of a JSON body, where `usage` lives.
@@ -36,7 +43,8 @@ public struct StreamTap: Sendable {
 
     static let contentKeys: [[UInt8]] = ["\"content\"", "\"text\"", "\"reasoning_content\"", "\"reasoning\"", "\"arguments\"", "\"response\"", "\"thinking\""].map { Array($0.utf8) }
     static let choicesKey = Array("\"choices\"".utf8)
-    static let usageNull: [[UInt8]] = [",\"usage\":null", ", \"usage\": null", "\"usage\":null,", "\"usage\": null, "].map { Array($0.utf8) }
+    static let usageKey = Array("\"usage\"".utf8)
+    static let evalCountKey = Array("eval_count\"".utf8)
 
     /// Observes relayed bytes (decoded payload). Returns true when the first content token is in them.
     public mutating func observe(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -61,20 +69,33 @@ public struct StreamTap: Sendable {
         carry = []
         defer { carry = c }
         Self.forEachLine(bytes, carry: &c) { line, full in
-            let content = Self.trimmedLineRange(line)
-            if content.isEmpty {
+            if Self.trimmedLineRange(line).isEmpty {
                 if dropNextBlank { dropNextBlank = false; return }
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: full))
                 return
             }
             dropNextBlank = false
-            if isUsageOnlyChunk(line) {
-                inspect(line)
+            switch inspect(line) {
+            case .usageOnly:
                 dropNextBlank = true
-                return
+            case .usageNull(let r):
+                // Leave out `"usage":null` and one comma next to it; everything else as sent.
+                let f = UnsafeRawBufferPointer(rebasing: full)
+                var lo = r.lowerBound, hi = r.upperBound
+                var k = lo - 1
+                while k >= 0, f[k] == 32 || f[k] == 9 { k -= 1 }
+                if k >= 0, f[k] == 44 {
+                    lo = k
+                } else {
+                    var m = hi
+                    while m < f.count, f[m] == 32 || f[m] == 9 { m += 1 }
+                    if m < f.count, f[m] == 44 { hi = m + 1 }
+                }
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: f[0..<lo]))
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: f[hi...]))
+            case .other:
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: full))
             }
-            inspect(line)
-            out.writeBytes(Self.removingUsageNull(UnsafeRawBufferPointer(rebasing: full)))
         }
         return !before && firstTokenSeen
     }
@@ -89,13 +110,22 @@ public struct StreamTap: Sendable {
             }
         case .sse, .ndjson:
             guard !carry.isEmpty else { return }
-            let rest = carry
+            var rest = carry
             carry = []
-            rest.withUnsafeBytes { b in
-                let line = b[0..<b.count]
-                if stripUsage && isUsageOnlyChunk(line) { inspect(line); return }
-                inspect(line)
-                out?.writeBytes(stripUsage ? Self.removingUsageNull(b) : Array(b))
+            if stripUsage {
+                // Complete the line so it is filtered like every other, then drop the added newline.
+                rest.append(10)
+                var buffer = ByteBuffer()
+                _ = rest.withUnsafeBytes { filter($0, into: &buffer) }
+                if buffer.readableBytes > 0, buffer.getInteger(at: buffer.writerIndex - 1, as: UInt8.self) == 10 {
+                    buffer.moveWriterIndex(to: buffer.writerIndex - 1)
+                }
+                out?.writeBuffer(&buffer)
+            } else {
+                rest.withUnsafeBytes { b in
+                    inspect(b[0..<b.count])
+                    out?.writeBytes(b)
+                }
             }
         }
     }
@@ -104,22 +134,20 @@ public struct StreamTap: Sendable {
 
     /// Calls `body` with each complete line (without terminator) and the line with its terminator.
     static func forEachLine(_ bytes: UnsafeRawBufferPointer, carry: inout [UInt8], _ body: (UnsafeRawBufferPointer.SubSequence, UnsafeRawBufferPointer.SubSequence) -> Void) {
+        guard let base = bytes.baseAddress else { return }
         var start = 0
-        var i = 0
         let n = bytes.count
-        while i < n {
-            if bytes[i] == 10 {
-                if carry.isEmpty {
-                    body(bytes[start..<i], bytes[start...i])
-                } else {
-                    carry.append(contentsOf: bytes[start...i])
-                    let joined = carry
-                    carry = []
-                    joined.withUnsafeBytes { j in body(j[0..<(j.count - 1)], j[0..<j.count]) }
-                }
-                start = i + 1
+        while start < n, let hit = memchr(base + start, 10, n - start) {
+            let i = UnsafeRawPointer(hit) - base
+            if carry.isEmpty {
+                body(bytes[start..<i], bytes[start...i])
+            } else {
+                carry.append(contentsOf: bytes[start...i])
+                let joined = carry
+                carry = []
+                joined.withUnsafeBytes { j in body(j[0..<(j.count - 1)], j[0..<j.count]) }
             }
-            i += 1
+            start = i + 1
         }
         if start < n {
             if carry.count + (n - start) <= lineLimit {
@@ -136,49 +164,57 @@ public struct StreamTap: Sendable {
         return line.startIndex..<end
     }
 
-    mutating func inspect(_ line: UnsafeRawBufferPointer.SubSequence) {
+    enum LineKind {
+        /// The chunk that only carries usage (`"choices":[]`).
+        case usageOnly
+        /// A chunk with `"usage":null` at this byte range.
+        case usageNull(Range<Int>)
+        case other
+    }
+
+    /// Looks at one line: content (until the first token, then only the key it came in), and the
+    /// single `"usage"` occurrence, whose position serves parsing, dropping and `null` removal alike.
+    @discardableResult
+    mutating func inspect(_ line: UnsafeRawBufferPointer.SubSequence) -> LineKind {
         let bytes = UnsafeRawBufferPointer(rebasing: line.base[line.startIndex..<line.endIndex])
         let r = 0..<bytes.count
-        guard !r.isEmpty else { return }
+        guard !r.isEmpty else { return .other }
         if format == .sse {
             // Only `data:` lines carry payload.
             guard bytes.count >= 5, bytes[0] == UInt8(ascii: "d"), bytes[1] == UInt8(ascii: "a"), bytes[2] == UInt8(ascii: "t"),
-                  bytes[3] == UInt8(ascii: "a"), bytes[4] == UInt8(ascii: ":") else { return }
+                  bytes[3] == UInt8(ascii: "a"), bytes[4] == UInt8(ascii: ":") else { return .other }
         }
-        for key in Self.contentKeys where ByteSearch.hasNonEmptyString(forKey: key, in: bytes, range: r) {
-            contentChunks += 1
-            firstTokenSeen = true
-            break
-        }
-        if format == .sse {
-            if let u = Usage.openAI(in: bytes, range: r) { usage = u }
-        } else if let u = Usage.ollama(in: bytes, range: r) {
-            usage = u
-        }
-    }
-
-    /// A `data:` line whose object has `"choices":[]` and a non-null usage.
-    func isUsageOnlyChunk(_ line: UnsafeRawBufferPointer.SubSequence) -> Bool {
-        let bytes = UnsafeRawBufferPointer(rebasing: line)
-        let r = 0..<bytes.count
-        guard var i = ByteSearch.valueStart(ofKey: Self.choicesKey, in: bytes, range: r), i < bytes.count, bytes[i] == UInt8(ascii: "[") else { return false }
-        i += 1
-        ByteSearch.skipWhitespace(bytes, &i, bytes.count)
-        guard i < bytes.count, bytes[i] == UInt8(ascii: "]") else { return false }
-        return Usage.openAI(in: bytes, range: r) != nil
-    }
-
-    static func removingUsageNull(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        for p in usageNull {
-            if let at = ByteSearch.find(p, in: bytes, range: 0..<bytes.count) {
-                var out = [UInt8]()
-                out.reserveCapacity(bytes.count - p.count)
-                out.append(contentsOf: bytes[0..<at])
-                out.append(contentsOf: bytes[(at + p.count)...])
-                return out
+        if let k = contentKey {
+            if ByteSearch.hasNonEmptyString(forKey: Self.contentKeys[k], in: bytes, range: r) { contentChunks += 1 }
+        } else {
+            for (k, key) in Self.contentKeys.enumerated() where ByteSearch.hasNonEmptyString(forKey: key, in: bytes, range: r) {
+                contentChunks += 1
+                firstTokenSeen = true
+                contentKey = k
+                break
             }
         }
-        return Array(bytes)
+        if format != .sse {
+            if ByteSearch.find(Self.evalCountKey, in: bytes, range: r) != nil, let u = Usage.ollama(in: bytes, range: r) { usage = u }
+            return .other
+        }
+        guard let at = ByteSearch.find(Self.usageKey, in: bytes, range: r) else { return .other }
+        var i = at + Self.usageKey.count
+        ByteSearch.skipWhitespace(bytes, &i, bytes.count)
+        guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return .other }
+        i += 1
+        ByteSearch.skipWhitespace(bytes, &i, bytes.count)
+        guard i < bytes.count else { return .other }
+        if bytes[i] == UInt8(ascii: "n"), i + 4 <= bytes.count, bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == UInt8(ascii: "l"), bytes[i + 3] == UInt8(ascii: "l") {
+            return .usageNull(at..<(i + 4))
+        }
+        guard bytes[i] == UInt8(ascii: "{"), let u = Usage.openAI(in: bytes, range: at..<bytes.count) else { return .other }
+        usage = u
+        // Usage-only chunk: `"choices":[]`.
+        guard var c = ByteSearch.valueStart(ofKey: Self.choicesKey, in: bytes, range: r), c < bytes.count, bytes[c] == UInt8(ascii: "[") else { return .other }
+        c += 1
+        ByteSearch.skipWhitespace(bytes, &c, bytes.count)
+        return c < bytes.count && bytes[c] == UInt8(ascii: "]") ? .usageOnly : .other
     }
 
     mutating func appendTail(_ bytes: UnsafeRawBufferPointer) {
