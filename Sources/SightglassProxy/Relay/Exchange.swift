@@ -164,9 +164,10 @@ final class Exchange {
     func buildUpstreamRequest() -> ByteBuffer {
         var buf = ByteBufferAllocator().buffer(capacity: 512)
         let prefix = backend?.url.pathPrefix ?? ""
-        buf.writeString(head.method); buf.writeString(" "); buf.writeString(prefix); buf.writeString(head.target)
-        buf.writeString(" HTTP/1.1\r\n")
-        let named = Set(head.connectionTokens)
+        buf.writeString(head.method); buf.writeStaticString(" "); buf.writeString(prefix); buf.writeString(head.target)
+        buf.writeStaticString(" HTTP/1.1\r\n")
+        // Headers named in Connection are hop-by-hop too (rare; skip the work when there is none).
+        let named: Set<String> = head.value("connection") == nil ? [] : Set(head.connectionTokens)
         var forwardedFor: String?
         for (name, value) in head.headers {
             let lower = name.lowercased()
@@ -188,19 +189,34 @@ final class Exchange {
             default:
                 if named.contains(lower) && !upgradeRequested { continue }
             }
-            buf.writeString(name); buf.writeString(": "); buf.writeString(value); buf.writeString("\r\n")
+            buf.writeString(name); buf.writeStaticString(": "); buf.writeString(value); buf.writeStaticString("\r\n")
         }
-        buf.writeString("Host: ")
+        buf.writeStaticString("Host: ")
         buf.writeString(backend?.url.authority ?? (head.value("host") ?? "localhost"))
-        buf.writeString("\r\n")
+        buf.writeStaticString("\r\n")
         if requestBody.readableBytes > 0 || head.method == "POST" || head.method == "PUT" || head.method == "PATCH" {
-            buf.writeString("Content-Length: \(requestBody.readableBytes)\r\n")
+            buf.writeStaticString("Content-Length: ")
+            buf.writeString(String(requestBody.readableBytes))
+            buf.writeStaticString("\r\n")
         }
-        if let key = backend?.apiKey { buf.writeString("Authorization: Bearer \(key)\r\n") }
-        let ip = conn.remoteIP
-        buf.writeString("X-Forwarded-For: \(forwardedFor.map { "\($0), \(ip)" } ?? ip)\r\n")
-        if route == nil { buf.writeString("X-Sightglass-Client-IP: \(ip)\r\n") }
-        buf.writeString("\r\n")
+        if let key = backend?.apiKey {
+            buf.writeStaticString("Authorization: Bearer ")
+            buf.writeString(key)
+            buf.writeStaticString("\r\n")
+        }
+        buf.writeStaticString("X-Forwarded-For: ")
+        if let forwardedFor {
+            buf.writeString(forwardedFor)
+            buf.writeStaticString(", ")
+        }
+        buf.writeString(conn.remoteIP)
+        buf.writeStaticString("\r\n")
+        if route == nil {
+            buf.writeStaticString("X-Sightglass-Client-IP: ")
+            buf.writeString(conn.remoteIP)
+            buf.writeStaticString("\r\n")
+        }
+        buf.writeStaticString("\r\n")
         return buf
     }
 
