@@ -111,7 +111,11 @@ public struct MetricsAggregator: Sendable {
 
     mutating func noteDropped(_ n: Int) { droppedEvents += n }
 
-    public mutating func add(_ e: RequestEvent) {
+    public mutating func add(_ event: RequestEvent) {
+        // A model name only becomes a label once a backend served it: names in rejected requests
+        // are whatever a client typed, and must not mint series without bound.
+        var e = event
+        if e.backend.isEmpty { e.model = "" }
         let key = EventKey(e)
         let cached = slotCache[key]
         var s = cached ?? Slots()

@@ -133,3 +133,20 @@ import Testing
         #expect(v6.host == "::1" && v6.port == 8000 && v6.authority == "[::1]:8000")
     }
 }
+
+@Suite struct CardinalityTests {
+    @Test func rejectedModelNamesDoNotMintSeries() {
+        var config = GatewayConfig()
+        config.backends = [BackendConfig(name: "b1", url: "http://127.0.0.1:1")]
+        let hub = TelemetryHub(config: config, loops: 1, version: "t")
+        for i in 0..<500 {
+            hub.recorder(0).finished(RequestEvent(route: "/v1/chat/completions", method: "POST", backend: "", model: "made-up-\(i)",
+                                                  status: 404, errorType: .modelNotFound, stream: false,
+                                                  startTime: Date().timeIntervalSince1970, latency: 0), backend: -1, stream: false)
+        }
+        let text = PrometheusExporter.render(hub)
+        #expect(!text.contains("made-up-"))
+        #expect(text.contains(#"inference_gateway_request_errors_total{route="/v1/chat/completions",backend="none",error_type="model_not_found"} 500"#))
+        #expect(hub.read { $0.byModel.isEmpty })
+    }
+}
