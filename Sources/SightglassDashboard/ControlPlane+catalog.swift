@@ -19,7 +19,7 @@ extension ControlPlane {
     /// Union of every backend's models in OpenAI's list shape.
     func openAIModels() -> Response {
         let items = catalogUnion(\.openAIEntries) { model, backend in
-            #"{"id":\#(Self.quote(model)),"object":"model","owned_by":\#(Self.quote(backend))}"#
+            #"{"id":\#(JSONText.quote(model)),"object":"model","owned_by":\#(JSONText.quote(backend))}"#
         }
         return raw(#"{"object":"list","data":[\#(items.joined(separator: ","))]}"#)
     }
@@ -27,7 +27,7 @@ extension ControlPlane {
     /// Union of every backend's models in Ollama's `/api/tags` shape.
     func ollamaTags() -> Response {
         let items = catalogUnion(\.ollamaEntries) { model, _ in
-            #"{"name":\#(Self.quote(model)),"model":\#(Self.quote(model)),"details":{}}"#
+            #"{"name":\#(JSONText.quote(model)),"model":\#(JSONText.quote(model)),"details":{}}"#
         }
         return raw(#"{"models":[\#(items.joined(separator: ","))]}"#)
     }
@@ -85,10 +85,5 @@ extension ControlPlane {
 
     func raw(_ json: String) -> Response {
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
-    }
-
-    static func quote(_ s: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 }

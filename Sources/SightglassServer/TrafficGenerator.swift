@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import SightglassTelemetry
 
 /// Synthetic traffic for the demo: a mix of models, streamed and not, OpenAI and Ollama routes,
 /// with occasional errors (unknown models, simulated backend failures).
@@ -51,7 +52,7 @@ public struct TrafficGenerator: Sendable {
     }
 
     static func request(roll: Int, model: String, embedModel: String, prompt: String) -> (String, String, [(String, String)]) {
-        let text = ErrorFree.quote(prompt)
+        let text = JSONText.quote(prompt)
         let chat = #"{"model":"\#(model)","messages":[{"role":"user","content":\#(text)}]"#
         switch roll {
         case 0..<35: return ("/v1/chat/completions", chat + #","stream":true}"#, [])
@@ -80,12 +81,5 @@ public struct TrafficGenerator: Sendable {
         } catch {
             // The demo keeps going; failures show up in the gateway's own metrics.
         }
-    }
-}
-
-enum ErrorFree {
-    static func quote(_ s: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 }

@@ -123,6 +123,31 @@ public struct MetricsReport: Codable, Sendable {
     }
 }
 
+/// JSON string literals written by hand (error bodies, catalog entries), without an encoder.
+public enum JSONText {
+    /// `s` as a quoted, escaped JSON string.
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
 /// RFC 4180 field quoting.
 public enum CSV {
     public static func field(_ s: String) -> String {

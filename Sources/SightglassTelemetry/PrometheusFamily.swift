@@ -28,10 +28,6 @@ struct CounterFamily {
 
     mutating func add(_ labels: [String], _ amount: Double = 1) { add(slot: slot(labels), amount) }
 
-    func value(_ labels: [String]) -> Double { index[labels].map { values[$0] } ?? 0 }
-
-    var isEmpty: Bool { values.isEmpty }
-
     func render(into out: inout String) {
         guard !values.isEmpty else { return }
         PrometheusText.header(&out, name: name, help: help, type: "counter")
@@ -90,8 +86,6 @@ struct HistogramFamily {
     }
 
     mutating func observe(_ labels: [String], _ value: Double) { observe(slot: slot(labels), value) }
-
-    func snapshot(_ labels: [String]) -> Series? { index[labels].map { series[$0] } }
 
     func render(into out: inout String) {
         guard !series.isEmpty else { return }

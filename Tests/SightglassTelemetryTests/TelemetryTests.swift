@@ -150,3 +150,13 @@ import Testing
         #expect(hub.read { $0.byModel.isEmpty })
     }
 }
+
+@Suite struct JSONTextTests {
+    @Test func quotesAndEscapes() throws {
+        let s = "a\"b\\c\nd\u{01}é"
+        let quoted = JSONText.quote(s)
+        #expect(quoted == #""a\"b\\c\nd\u0001é""#)
+        let decoded = try JSONSerialization.jsonObject(with: Data("[\(quoted)]".utf8)) as! [String]
+        #expect(decoded == [s])
+    }
+}

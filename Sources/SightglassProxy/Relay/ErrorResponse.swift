@@ -1,4 +1,5 @@
 import NIOCore
+import SightglassTelemetry
 
 /// Error responses written by the gateway itself, in the shape each route's clients expect.
 enum ErrorResponse {
@@ -36,7 +37,7 @@ enum ErrorResponse {
     static func body(dialect: Dialect, status: Int, message: String, code: String?, param: String?) -> String {
         switch dialect {
         case .ollama:
-            return "{\"error\":\(jsonString(message))}"
+            return "{\"error\":\(JSONText.quote(message))}"
         case .openAI:
             let type: String
             switch status {
@@ -44,10 +45,10 @@ enum ErrorResponse {
             case 429: type = "rate_limit_error"
             default: type = "server_error"
             }
-            return "{\"error\":{\"message\":\(jsonString(message)),\"type\":\"\(type)\",\"param\":\(param.map(jsonString) ?? "null"),\"code\":\(code.map(jsonString) ?? "null")}}"
+            return "{\"error\":{\"message\":\(JSONText.quote(message)),\"type\":\"\(type)\",\"param\":\(param.map(JSONText.quote) ?? "null"),\"code\":\(code.map(JSONText.quote) ?? "null")}}"
         case .product:
-            let details = param.map { "\"field '\($0)'\"" } ?? (code.map(jsonString) ?? "null")
-            return "{\"error\":{\"code\":\"\(productCode(status))\",\"message\":\(jsonString(message)),\"details\":\(details)}}"
+            let details = param.map { "\"field '\($0)'\"" } ?? (code.map(JSONText.quote) ?? "null")
+            return "{\"error\":{\"code\":\"\(productCode(status))\",\"message\":\(JSONText.quote(message)),\"details\":\(details)}}"
         }
     }
 
@@ -64,26 +65,5 @@ enum ErrorResponse {
         buf.writeString("\r\n")
         buf.writeString(body)
         return buf
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 }
