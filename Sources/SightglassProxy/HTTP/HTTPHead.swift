@@ -55,6 +55,7 @@ public struct HTTPHead: Sendable, Equatable {
 
     /// Whether the connection stays open after this message, by version and `Connection`.
     public var keepAlive: Bool {
+        guard value("connection") != nil else { return versionMinor == 1 }
         let tokens = connectionTokens
         if tokens.contains("close") { return false }
         if versionMinor == 0 { return tokens.contains("keep-alive") }

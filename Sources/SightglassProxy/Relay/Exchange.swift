@@ -30,11 +30,11 @@ final class Exchange {
     let requestBytes: Int
     let upgradeRequested: Bool
 
-    let start = NIODeadline.now()
+    let start: NIODeadline
     let wallStart = Date().timeIntervalSince1970
     var firstByteAt: NIODeadline?
     var firstTokenAt: NIODeadline?
-    var lastActivity = NIODeadline.now()
+    var lastActivity: NIODeadline
 
     var upstreamRequest: ByteBuffer?
     var upstream: UpstreamConnection?
@@ -62,7 +62,7 @@ final class Exchange {
     /// What the exchange is waiting for, which decides the timeout the sweep applies.
     enum Phase { case none, queued, firstByte, streaming }
     var phase: Phase = .none
-    var phaseStart = NIODeadline.now()
+    var phaseStart: NIODeadline
     var totalDeadline: NIODeadline?
 
     init(conn: ClientConnectionHandler, ctx: LoopContext, head: HTTPHead, route: ProxyRoute?, backend: Backend?, model: String,
@@ -77,6 +77,9 @@ final class Exchange {
         self.stripUsage = stripUsage
         self.requestBody = body
         self.requestBytes = requestBytes
+        start = .now()
+        lastActivity = start
+        phaseStart = start
         upgradeRequested = route == nil && head.value("upgrade") != nil
     }
 
@@ -494,12 +497,19 @@ final class Exchange {
         if tap!.observe(payload), firstTokenAt == nil { firstTokenAt = .now() }
     }
 
+    /// Room left in front of filtered bytes for the chunk-size line (16 hex digits and CRLF).
+    static let chunkHeadroom = 18
+
     func filter(_ payload: UnsafeRawBufferPointer) {
-        var out = ByteBufferAllocator().buffer(capacity: payload.count + 16)
+        var out = ByteBufferAllocator().buffer(capacity: payload.count + Self.chunkHeadroom + 2)
+        out.moveWriterIndex(forwardBy: Self.chunkHeadroom)
+        out.moveReaderIndex(forwardBy: Self.chunkHeadroom)
         if tap!.filter(payload, into: &out), firstTokenAt == nil { firstTokenAt = .now() }
         writeChunk(out)
     }
 
+    /// Writes filtered bytes as one chunk; the size line goes into the headroom in front of
+    /// them when there is some, so the payload is not copied again.
     func writeChunk(_ data: ByteBuffer) {
         guard data.readableBytes > 0 else { return }
         if mode == .decoded {
@@ -507,11 +517,18 @@ final class Exchange {
             conn.write(data)
             return
         }
-        var frame = ByteBufferAllocator().buffer(capacity: data.readableBytes + 16)
-        frame.writeString(String(data.readableBytes, radix: 16))
-        frame.writeString("\r\n")
-        frame.writeImmutableBuffer(data)
-        frame.writeString("\r\n")
+        var frame = data
+        let sizeLine = String(data.readableBytes, radix: 16) + "\r\n"
+        let n = sizeLine.utf8.count
+        if frame.readerIndex >= n {
+            frame.moveReaderIndex(to: frame.readerIndex - n)
+            frame.setString(sizeLine, at: frame.readerIndex)
+        } else {
+            frame = ByteBufferAllocator().buffer(capacity: data.readableBytes + n + 2)
+            frame.writeString(sizeLine)
+            frame.writeImmutableBuffer(data)
+        }
+        frame.writeStaticString("\r\n")
         responseBytes += frame.readableBytes
         conn.write(frame)
     }
