@@ -99,6 +99,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Micro-benchmarks of the telemetry path, run by bench/run.
+        .executableTarget(
+            name: "sightglass-microbench",
+            dependencies: ["SightglassTelemetry", "SightglassConfig"],
+            path: "bench/Micro",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SightglassProxyTests",
             dependencies: ["SightglassProxy"],

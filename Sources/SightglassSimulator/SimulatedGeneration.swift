@@ -1,7 +1,8 @@
 import Foundation
 
-/// What the simulator will say for one request: decided up front from the seed and the request
-/// bytes, so the same request always gets the same answer, and usage matches what is streamed.
+/// What the simulator will say for one request: decided up front from the seed, the model and the
+/// prompt, so the same question always gets the same answer (whatever else the body carries, such
+/// as the `stream_options` a gateway adds), and usage matches what is streamed.
 struct SimulatedGeneration {
     let pieces: [String]
     let promptTokens: Int
@@ -15,9 +16,11 @@ struct SimulatedGeneration {
         "inference", "runs", "on", "local", "hardware", "with", "care", "data", "flows", "like", "water", "in", "pipe",
     ]
 
-    init(body: Data, prompt: String, requestedMax: Int?, options: SimulatorOptions, headers: (String) -> String?) {
+    init(model: String, prompt: String, requestedMax: Int?, options: SimulatorOptions, headers: (String) -> String?) {
         var hash: UInt64 = options.seed ^ 0x5157_4C41_5353_0001
-        for b in body { hash = (hash ^ UInt64(b)) &* 1099511628211 }
+        for b in model.utf8 { hash = (hash ^ UInt64(b)) &* 1099511628211 }
+        hash = (hash ^ 0xFF) &* 1099511628211
+        for b in prompt.utf8 { hash = (hash ^ UInt64(b)) &* 1099511628211 }
         var rng = SplitMix64(seed: hash)
         let lo = max(1, options.minTokens), hi = max(lo, options.maxTokens)
         var count = lo + Int(rng.next() % UInt64(hi - lo + 1))

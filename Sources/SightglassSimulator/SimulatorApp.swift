@@ -55,7 +55,6 @@ struct Handlers: Sendable {
 
     struct Parsed {
         var body: [String: Any]
-        var raw: Data
         var model: String
     }
 
@@ -89,7 +88,7 @@ struct Handlers: Sendable {
         guard let resolved = resolve(model) else {
             return .failure(error(dialect, 404, dialect == .ollama ? "model \"\(model)\" not found, try pulling it first" : "The model `\(model)` does not exist", code: "model_not_found"))
         }
-        return .success(Parsed(body: body, raw: raw, model: resolved))
+        return .success(Parsed(body: body, model: resolved))
     }
 
     func resolve(_ model: String) -> String? {
@@ -147,7 +146,7 @@ struct Handlers: Sendable {
         let body = parsed.body
         if body["stream"] != nil, !(body["stream"] is Bool) { return error(.openAI, 400, "'stream' must be a boolean") }
         let maxTokens = (body["max_completion_tokens"] as? Int) ?? (body["max_tokens"] as? Int)
-        let gen = SimulatedGeneration(body: parsed.raw, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
+        let gen = SimulatedGeneration(model: parsed.model, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
         if gen.fail { return error(.openAI, 500, "simulated backend failure") }
         let id = (chat ? "chatcmpl-" : "cmpl-") + String(gen.promptTokens * 7919 + gen.pieces.count, radix: 36)
         let created = Int(Date().timeIntervalSince1970)
@@ -235,7 +234,7 @@ struct Handlers: Sendable {
         let parsed = try await parse(request, dialect: .ollama)
         let body = parsed.body
         let maxTokens = (body["options"] as? [String: Any])?["num_predict"] as? Int
-        let gen = SimulatedGeneration(body: parsed.raw, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
+        let gen = SimulatedGeneration(model: parsed.model, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
         if gen.fail { return error(.ollama, 500, "simulated backend failure") }
         let model = parsed.model
         let stream = body["stream"] as? Bool ?? true
