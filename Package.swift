@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Configuration model shared by every module: flags, YAML file, SIGHTGLASS_* environment.
@@ -35,6 +36,18 @@ let package = Package(
             dependencies: [
                 "SightglassConfig",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The request ledger: every request and its rollups in SQLite, the batched writer, the analytics queries.
+        .target(
+            name: "SightglassStore",
+            dependencies: [
+                "SightglassConfig",
+                "SightglassTelemetry",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -62,6 +75,7 @@ let package = Package(
                 "SightglassConfig",
                 "SightglassTelemetry",
                 "SightglassProxy",
+                "SightglassStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -84,6 +98,7 @@ let package = Package(
                 "SightglassProxy",
                 "SightglassDashboard",
                 "SightglassSimulator",
+                "SightglassStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,6 +129,11 @@ let package = Package(
         .testTarget(
             name: "SightglassTelemetryTests",
             dependencies: ["SightglassTelemetry", "SightglassConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SightglassStoreTests",
+            dependencies: ["SightglassStore", "SightglassTelemetry", "SightglassConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

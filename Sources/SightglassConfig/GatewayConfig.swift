@@ -12,11 +12,12 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
     /// Prices per model, USD per one million tokens. Models not listed cost 0 (local models).
     public var pricing: [String: ModelPrice] = [:]
     public var metrics = MetricsSettings()
+    public var ledger = LedgerSettings()
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case server, limits, timeouts, backends, pricing, metrics
+        case server, limits, timeouts, backends, pricing, metrics, ledger
     }
 
     public init(from decoder: any Decoder) throws {
@@ -27,6 +28,7 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
         backends = try c.decodeIfPresent([BackendConfig].self, forKey: .backends) ?? []
         pricing = try c.decodeIfPresent([String: ModelPrice].self, forKey: .pricing) ?? [:]
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? MetricsSettings()
+        ledger = try c.decodeIfPresent(LedgerSettings.self, forKey: .ledger) ?? LedgerSettings()
     }
 
     /// Checks what decoding cannot: unique backend names, valid URLs, sane numbers.
@@ -48,6 +50,7 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
         guard metrics.windowSeconds >= 1 && metrics.windowSeconds <= 3600 else {
             throw ConfigError.invalid("metrics.window_seconds must be between 1 and 3600")
         }
+        try ledger.validate()
         for (model, price) in pricing where price.input < 0 || price.output < 0 || (price.cachedInput ?? 0) < 0 {
             throw ConfigError.invalid("pricing for '\(model)' has a negative price")
         }

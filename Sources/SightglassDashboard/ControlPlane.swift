@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SightglassConfig
+import SightglassStore
 import SightglassTelemetry
 
 /// The control plane: every route that is not a proxied inference call. Metrics exports,
@@ -13,8 +14,11 @@ public struct ControlPlane: Sendable {
     public let config: GatewayConfig
     public let httpClient: HTTPClient
     public let startedAt: Date
+    /// The request ledger's writer; nil when the ledger is disabled.
+    public let ledger: LedgerWriter?
 
-    public init(hub: TelemetryHub, config: GatewayConfig, httpClient: HTTPClient, startedAt: Date = Date()) {
+    public init(hub: TelemetryHub, config: GatewayConfig, httpClient: HTTPClient, ledger: LedgerWriter? = nil, startedAt: Date = Date()) {
+        self.ledger = ledger
         self.hub = hub
         self.config = config
         self.httpClient = httpClient
@@ -38,6 +42,7 @@ public struct ControlPlane: Sendable {
         router.get("/health/detailed") { _, _ in plane.detailedHealth() }
         router.get("/api/metrics/summary") { _, _ in plane.summary() }
         router.get("/api/status") { _, _ in plane.status() }
+        plane.addLedgerRoutes(to: router)
         router.get("/v1/models") { _, _ in await plane.catalogRoute("/v1/models") { plane.openAIModels() } }
         router.get("/api/tags") { _, _ in await plane.catalogRoute("/api/tags") { plane.ollamaTags() } }
         router.get("/api/ps") { _, _ in await plane.catalogRoute("/api/ps") { await plane.ollamaPs() } }
@@ -46,7 +51,7 @@ public struct ControlPlane: Sendable {
     }
 
     func prometheus() -> Response {
-        Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub))))
+        Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub) + ledgerPrometheus())))
     }
 
     var uptime: Double { Date().timeIntervalSince(startedAt) }

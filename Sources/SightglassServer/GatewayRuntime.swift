@@ -7,6 +7,7 @@ import NIOPosix
 import SightglassConfig
 import SightglassDashboard
 import SightglassProxy
+import SightglassStore
 import SightglassTelemetry
 
 /// A running gateway: data plane, control plane, backend monitor and telemetry timers.
@@ -25,6 +26,8 @@ public final class GatewayRuntime: Sendable {
     let background: Task<Void, Never>
     let socketPath: String?
     let logger: Logger
+    /// The request ledger's writer, nil when disabled.
+    public let ledger: LedgerWriter?
 
     public static func start(config: GatewayConfig, logger: Logger) async throws -> GatewayRuntime {
         try config.validate()
@@ -32,7 +35,16 @@ public final class GatewayRuntime: Sendable {
         let hub = TelemetryHub(config: config, loops: loops, version: version)
         hub.system.sample()
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
-        let controlPlane = ControlPlane(hub: hub, config: config, httpClient: httpClient)
+        // The ledger is fed from the hub's drain, off the request path; a store that cannot be
+        // opened degrades the ledger, never the proxy.
+        var ledger: LedgerWriter?
+        if config.ledger.enabled {
+            let writer = LedgerWriter(path: config.ledger.effectivePath, settings: config.ledger, logger: logger)
+            hub.subscribe { writer.enqueue($0) }
+            writer.start()
+            ledger = writer
+        }
+        let controlPlane = ControlPlane(hub: hub, config: config, httpClient: httpClient, ledger: ledger)
 
         // The control plane listens privately on a Unix socket, reached through the data plane,
         // unless it is given its own port.
@@ -53,6 +65,7 @@ public final class GatewayRuntime: Sendable {
         do {
             control = try await HummingbirdRunner.start(router: controlPlane.router(), address: address, name: "control plane", logger: controlLogger)
         } catch {
+            ledger?.stop()
             try? await httpClient.shutdown()
             throw error
         }
@@ -71,6 +84,7 @@ public final class GatewayRuntime: Sendable {
             await monitor.checkAll()
             port = try await proxy.start(host: config.server.host, port: config.server.port)
         } catch {
+            ledger?.stop()
             await control.stop()
             try? await httpClient.shutdown()
             if let socketPath { unlink(socketPath) }
@@ -97,11 +111,13 @@ public final class GatewayRuntime: Sendable {
             }
         }
         return GatewayRuntime(config: config, hub: hub, proxy: proxy, port: port, controlPort: separate ? control.port : nil,
-                              control: control, httpClient: httpClient, background: background, socketPath: socketPath, logger: logger)
+                              control: control, httpClient: httpClient, background: background, socketPath: socketPath,
+                              ledger: ledger, logger: logger)
     }
 
     init(config: GatewayConfig, hub: TelemetryHub, proxy: ProxyServer, port: Int, controlPort: Int?, control: HummingbirdRunner,
-         httpClient: HTTPClient, background: Task<Void, Never>, socketPath: String?, logger: Logger) {
+         httpClient: HTTPClient, background: Task<Void, Never>, socketPath: String?, ledger: LedgerWriter?, logger: Logger) {
+        self.ledger = ledger
         self.config = config
         self.hub = hub
         self.proxy = proxy
@@ -120,6 +136,7 @@ public final class GatewayRuntime: Sendable {
         background.cancel()
         await background.value
         hub.drain()
+        ledger?.stop()  // writes everything still buffered
         await control.stop()
         try? await httpClient.shutdown()
         if let socketPath { unlink(socketPath) }

@@ -1,6 +1,9 @@
 /// One finished request, as the data plane saw it. Immutable once recorded; every export,
 /// the ledger and the live feed are computed from these.
 public struct RequestEvent: Sendable {
+    /// The request's id: the client's `X-Request-Id` when it sent a usable one, else generated.
+    /// Returned to the client and sent to the backend in `X-Request-Id`.
+    public var id: String
     /// Route template, e.g. "/v1/chat/completions" (the path without query).
     public var route: String
     public var method: String
@@ -30,14 +33,28 @@ public struct RequestEvent: Sendable {
     public var responseBytes: Int
     /// Filled in by the hub from configured prices; 0 for unpriced models.
     public var cost: Double
+    /// The client's IP address as the gateway saw it.
+    public var clientAddress: String
+    /// The value of the user header (`X-User-Id` unless configured otherwise), if sent.
+    public var user: String?
+    /// What went wrong, in words, for failed requests.
+    public var errorMessage: String?
+    /// The API key that authenticated the request, once keys exist.
+    public var apiKeyId: String?
 
     public init(
         route: String, method: String, backend: String, serverAddress: String = "", serverPort: Int = 0,
         model: String, status: Int, errorType: ErrorType?, stream: Bool, startTime: Double,
         firstByte: Double? = nil, firstToken: Double? = nil, latency: Double,
         inputTokens: Int = 0, outputTokens: Int = 0, cachedTokens: Int = 0, tokensEstimated: Bool = false,
-        requestBytes: Int = 0, responseBytes: Int = 0, cost: Double = 0
+        requestBytes: Int = 0, responseBytes: Int = 0, cost: Double = 0,
+        id: String = "", clientAddress: String = "", user: String? = nil, errorMessage: String? = nil, apiKeyId: String? = nil
     ) {
+        self.id = id
+        self.clientAddress = clientAddress
+        self.user = user
+        self.errorMessage = errorMessage
+        self.apiKeyId = apiKeyId
         self.route = route
         self.method = method
         self.backend = backend
@@ -76,13 +93,14 @@ public struct RequestEvent: Sendable {
     /// Output tokens per second over the generation: from the first token for streams, else over the whole request.
     public var outputTokensPerSecond: Double? {
         guard outputTokens > 0, errorType == nil else { return nil }
-        let span: Double
-        if stream, let firstToken, latency > firstToken {
-            span = latency - firstToken
-        } else {
-            span = latency
-        }
+        let span = Self.generationSeconds(stream: stream, firstToken: firstToken, latency: latency)
         return span > 0 ? Double(outputTokens) / span : nil
+    }
+
+    /// Seconds spent generating: from the first token for streams, else the whole request.
+    public static func generationSeconds(stream: Bool, firstToken: Double?, latency: Double) -> Double {
+        if stream, let firstToken, latency > firstToken { return latency - firstToken }
+        return latency
     }
 
     /// Seconds per output token after the first (OTel `gen_ai.server.time_per_output_token`).

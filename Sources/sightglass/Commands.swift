@@ -17,6 +17,8 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Seconds to let in-flight requests finish on SIGINT/SIGTERM.") var drainTimeout: Double?
     @Option(help: "Maximum concurrent proxied requests (0: no limit).") var maxConcurrent: Int?
     @Option(help: "Requests that may wait when the concurrency limit is reached.") var maxQueue: Int?
+    @Option(help: "Request ledger: a SQLite file (default \(LedgerSettings.defaultPath)).") var db: String?
+    @Flag(help: "Keep no request ledger (live metrics only).") var noLedger = false
 
     func resolve() throws -> GatewayConfig {
         var c = try ConfigLoader.load(file: config, environment: ProcessInfo.processInfo.environment)
@@ -28,6 +30,8 @@ struct GatewayOptions: ParsableArguments {
         if let drainTimeout { c.server.drainTimeoutSeconds = drainTimeout }
         if let maxConcurrent { c.limits.maxConcurrentRequests = maxConcurrent }
         if let maxQueue { c.limits.maxQueueSize = maxQueue }
+        if let db { c.ledger.path = db }
+        if noLedger { c.ledger.enabled = false }
         try c.validate()
         return c
     }

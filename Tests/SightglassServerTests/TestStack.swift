@@ -21,6 +21,7 @@ struct TestStack {
         config.server.port = 0
         config.server.eventLoops = 2
         config.backends = [BackendConfig(name: "sim", url: "http://127.0.0.1:\(sim.port)")]
+        config.ledger.path = NSTemporaryDirectory() + "sightglass-test-\(UUID().uuidString).sqlite"
         configure(&config, sim.port)
         do {
             let gw = try await GatewayRuntime.start(config: config, logger: logger)
@@ -34,6 +35,9 @@ struct TestStack {
     func stop() async {
         await gateway.shutdown()
         await simulator.stop()
+        if let path = gateway.config.ledger.path, path.hasPrefix(NSTemporaryDirectory()) {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
     }
 
     /// POSTs JSON and returns status, headers and the whole body.

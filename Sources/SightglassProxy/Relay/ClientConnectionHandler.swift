@@ -291,7 +291,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             strip = true
         }
         let e = Exchange(conn: self, ctx: ctx, head: head, route: route, backend: backend, model: model, stream: stream,
-                         stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes)
+                         stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes, requestId: ctx.requestId(for: head))
         state = .exchange(e)
         e.begin()
     }
@@ -322,11 +322,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func rejectRequest(_ head: HTTPHead, route: ProxyRoute, status: Int, error: ErrorType, message: String, code: String?, param: String?,
                        bytes: Int, model: String = "", stream: Bool = false) {
         let close = !head.keepAlive || ctx.draining
+        let id = ctx.requestId(for: head)
         writeAndFlush(ErrorResponse.response(dialect: route.dialect, status: status, message: message, code: code, param: param,
-                                             close: close, allocator: ByteBufferAllocator()))
+                                             close: close, requestId: id, allocator: ByteBufferAllocator()))
         ctx.recorder.finished(RequestEvent(route: route.path, method: head.method, backend: "", model: model, status: status,
                                            errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, latency: 0,
-                                           requestBytes: bytes), backend: -1, stream: false)
+                                           requestBytes: bytes, id: id, clientAddress: remoteIP,
+                                           user: head.value(ctx.settings.userHeader), errorMessage: message), backend: -1, stream: false)
         if close {
             state = .closed
             context?.close(promise: nil)
@@ -340,7 +342,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let message = "request body is larger than the limit of \(ctx.settings.maxBodyBytes) bytes"
         if let route = ProxyRoute.all[String(head.path)] {
             ctx.recorder.finished(RequestEvent(route: route.path, method: head.method, backend: "", model: "", status: 413,
-                                               errorType: .requestTooLarge, stream: false, startTime: Date().timeIntervalSince1970, latency: 0),
+                                               errorType: .requestTooLarge, stream: false, startTime: Date().timeIntervalSince1970, latency: 0,
+                                               id: ctx.requestId(for: head), clientAddress: remoteIP,
+                                               user: head.value(ctx.settings.userHeader), errorMessage: message),
                                   backend: -1, stream: false)
         }
         reject(status: 413, dialect: ProxyRoute.dialect(forPath: head.path), message: message)

@@ -55,12 +55,13 @@ enum ErrorResponse {
     /// A complete response: head and body in one buffer.
     static func response(
         dialect: Dialect, status: Int, message: String, code: String? = nil, param: String? = nil,
-        close: Bool, retryAfter: Int? = nil, allocator: ByteBufferAllocator
+        close: Bool, retryAfter: Int? = nil, requestId: String? = nil, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         let body = self.body(dialect: dialect, status: status, message: message, code: code, param: param)
         var buf = allocator.buffer(capacity: body.utf8.count + 160)
         buf.writeString("HTTP/1.1 \(status) \(reason(status))\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n")
         if let retryAfter { buf.writeString("Retry-After: \(retryAfter)\r\n") }
+        if let requestId { buf.writeString("X-Request-Id: \(requestId)\r\n") }
         if close { buf.writeString("Connection: close\r\n") }
         buf.writeString("\r\n")
         buf.writeString(body)

@@ -29,6 +29,9 @@ final class Exchange {
     let requestBody: ByteBuffer
     let requestBytes: Int
     let upgradeRequested: Bool
+    /// Empty for requests relayed to the control plane (they are not recorded).
+    let requestId: String
+    var errorMessage: String?
 
     let start: NIODeadline
     let wallStart = Date().timeIntervalSince1970
@@ -66,7 +69,8 @@ final class Exchange {
     var totalDeadline: NIODeadline?
 
     init(conn: ClientConnectionHandler, ctx: LoopContext, head: HTTPHead, route: ProxyRoute?, backend: Backend?, model: String,
-         stream: Bool, stripUsage: Bool, body: ByteBuffer, requestBytes: Int) {
+         stream: Bool, stripUsage: Bool, body: ByteBuffer, requestBytes: Int, requestId: String = "") {
+        self.requestId = requestId
         self.conn = conn
         self.ctx = ctx
         self.head = head
@@ -189,10 +193,15 @@ final class Exchange {
             case "x-forwarded-for":
                 forwardedFor = value
                 continue
+            case "x-request-id":
+                if route != nil { continue }  // ours follows (the client's own when it sent one)
             default:
                 if named.contains(lower) && !upgradeRequested { continue }
             }
             buf.writeString(name); buf.writeStaticString(": "); buf.writeString(value); buf.writeStaticString("\r\n")
+        }
+        if !requestId.isEmpty {
+            buf.writeStaticString("X-Request-Id: "); buf.writeString(requestId); buf.writeStaticString("\r\n")
         }
         buf.writeStaticString("Host: ")
         buf.writeString(backend?.url.authority ?? (head.value("host") ?? "localhost"))
@@ -350,6 +359,7 @@ final class Exchange {
     static let close = Array("close".utf8)
     static let keepAliveToken = Array("keep-alive".utf8)
     static let contentLengthName = Array("content-length".utf8)
+    static let requestIdName = Array("x-request-id".utf8)
 
     /// Decides framing and relay mode, and writes the client's response head: the backend's
     /// status line and header lines copied as they are, hop-by-hop headers left out.
@@ -402,8 +412,12 @@ final class Exchange {
             for h in RawResponseHead.hopByHop where RawResponseHead.equals(bytes, f.name, h) { continue fields }
             if !keepLength && RawResponseHead.equals(bytes, f.name, Self.contentLengthName) { continue }
             for n in named where RawResponseHead.equals(bytes, f.name, n) { continue fields }
+            if !requestId.isEmpty && RawResponseHead.equals(bytes, f.name, Self.requestIdName) { continue }
             out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[f.line]))
             out.writeStaticString("\r\n")
+        }
+        if !requestId.isEmpty {
+            out.writeStaticString("X-Request-Id: "); out.writeString(requestId); out.writeStaticString("\r\n")
         }
         if (mode == .passthrough && framing == .chunked) || mode == .reframed {
             out.writeStaticString("Transfer-Encoding: chunked\r\n")
@@ -559,6 +573,7 @@ final class Exchange {
     func fail(status: Int, error: ErrorType, message: String, retryAfter: Int? = nil) {
         guard !finished else { return }
         upstreamReusable = false
+        errorMessage = message
         if responseStarted {
             finish(status: responseStatus ?? status, error: error, closeClient: true)
             return
@@ -572,7 +587,8 @@ final class Exchange {
         default: code = nil
         }
         conn.writeAndFlush(ErrorResponse.response(dialect: dialect, status: status, message: message, code: code, close: close,
-                                                  retryAfter: retryAfter, allocator: ByteBufferAllocator()))
+                                                  retryAfter: retryAfter, requestId: requestId.isEmpty ? nil : requestId,
+                                                  allocator: ByteBufferAllocator()))
         finish(status: status, error: error, closeClient: close)
     }
 
@@ -619,7 +635,9 @@ final class Exchange {
             firstByte: seconds(firstByteAt), firstToken: stream ? seconds(firstTokenAt) : nil,
             latency: Double((end - start).nanoseconds) / 1e9,
             inputTokens: input, outputTokens: output, cachedTokens: cached, tokensEstimated: estimated,
-            requestBytes: requestBytes, responseBytes: responseBytes)
+            requestBytes: requestBytes, responseBytes: responseBytes,
+            id: requestId, clientAddress: conn.remoteIP, user: head.value(ctx.settings.userHeader),
+            errorMessage: errorMessage ?? (error == .upstreamError ? "backend '\(backend?.name ?? "")' answered \(status)" : nil))
         ctx.recorder.finished(event, backend: started ? backendIndex : -1, stream: stream && started)
     }
 }

@@ -25,6 +25,8 @@ public struct RelaySettings: Sendable {
     public var totalTimeout: TimeAmount
     public var queueTimeout: TimeAmount
     public var maxIdleUpstreamPerBackend = 512
+    /// Lowercased name of the header that names the end user (`x-user-id` by default).
+    public var userHeader: String
 
     public init(config: GatewayConfig) {
         func t(_ s: Double) -> TimeAmount { .nanoseconds(Int64(s * 1e9)) }
@@ -37,6 +39,7 @@ public struct RelaySettings: Sendable {
         idleTimeout = t(config.timeouts.idleSeconds)
         totalTimeout = t(config.timeouts.totalSeconds)
         queueTimeout = t(config.limits.queueTimeoutSeconds)
+        userHeader = config.ledger.userHeader.lowercased()
     }
 }
 
@@ -58,6 +61,10 @@ public final class LoopContext: @unchecked Sendable {
     /// Client connections open on this loop, for graceful shutdown.
     var clients: [ObjectIdentifier: ClientConnectionHandler] = [:]
     var draining = false
+    /// Request ids are this prefix (random per loop and process start) and a counter: unique
+    /// without a random draw per request.
+    let idPrefix: String
+    var idCounter: UInt64 = 0
 
     init(loop: any EventLoop, index: Int, backends: [Backend], recorder: LoopRecorder, admission: AdmissionController,
          settings: RelaySettings, controlPlane: ControlPlaneTarget, routing: RoutingTable) {
@@ -70,6 +77,17 @@ public final class LoopContext: @unchecked Sendable {
         self.controlPlane = controlPlane
         self.routing = routing
         idle = Array(repeating: [], count: backends.count)
+        let random = UInt64.random(in: 0..<(1 << 40))
+        idPrefix = "req_" + String(random, radix: 16).leftPadded(to: 10) + String(index & 0xff, radix: 16).leftPadded(to: 2)
+    }
+
+    /// The client's `X-Request-Id` when it is usable (1–128 visible ASCII characters), else a new id.
+    func requestId(for head: HTTPHead) -> String {
+        if let sent = head.value("x-request-id"), !sent.isEmpty, sent.utf8.count <= 128, sent.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) {
+            return sent
+        }
+        idCounter &+= 1
+        return idPrefix + String(idCounter, radix: 16).leftPadded(to: 8)
     }
 
     /// Picks a backend for a model, rotating among several.
@@ -188,5 +206,11 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

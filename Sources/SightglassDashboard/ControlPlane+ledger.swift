@@ -1,0 +1,268 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SightglassStore
+import SightglassTelemetry
+
+/// The request ledger's API: `/api/requests`, one request, the export, and the analytics.
+extension ControlPlane {
+    func addLedgerRoutes(to router: Router<BasicRequestContext>) {
+        let plane = self
+        router.get("/api/requests") { req, _ in try plane.withLedger { try plane.listRequests(req, $0) } }
+        router.get("/api/requests/export") { req, _ in try plane.withLedger { try plane.export(req, $0) } }
+        router.get("/api/requests/{id}") { _, ctx in
+            try plane.withLedger { ledger in
+                let id = ctx.parameters.get("id") ?? ""
+                guard let r = try ledger.request(id: id) else {
+                    return JSONResponse.error(.notFound, code: "NOT_FOUND", message: "no request with id '\(id)'", details: ["field": "id"])
+                }
+                return JSONResponse.make(Self.json(r, detail: true))
+            }
+        }
+        router.get("/api/analytics/timeseries") { req, _ in try plane.withLedger { try plane.timeseries(req, $0) } }
+        router.get("/api/analytics/breakdown") { req, _ in try plane.withLedger { try plane.breakdown(req, $0) } }
+    }
+
+    /// Runs `body` with the ledger, or answers 503 saying why there is none; bad parameters
+    /// become 400 naming the field.
+    func withLedger(_ body: (Ledger) throws -> Response) throws -> Response {
+        guard let writer = ledger else {
+            return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the request ledger is disabled (ledger.enabled: false)")
+        }
+        guard let l = writer.ledger else {
+            return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the request ledger is unavailable",
+                                      details: writer.status.degradedReason)
+        }
+        do {
+            return try body(l)
+        } catch let e as LedgerQueryError {
+            if e.field == "store" {
+                return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: e.message)
+            }
+            return JSONResponse.error(.badRequest, code: "INVALID_REQUEST", message: e.message, details: ["field": e.field])
+        } catch {
+            return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the request ledger could not be read: \(error)")
+        }
+    }
+
+    static func query(_ req: Request) -> [String: String] {
+        var q: [String: String] = [:]
+        for (k, v) in req.uri.queryParameters { q[String(k)] = String(v) }
+        return q
+    }
+
+    /// Rejects parameters the route does not know, so a typo is not silently ignored.
+    static func checkKnown(_ q: [String: String], _ known: Set<String>) throws(LedgerQueryError) {
+        for k in q.keys.sorted() where !known.contains(k) {
+            throw LedgerQueryError(field: k, message: "unknown parameter '\(k)'; known: \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    static let filterParameters: Set<String> = ["model", "backend", "route", "status", "status_class", "error_type", "user",
+                                                "since", "until", "min_latency_ms", "q", "id", "cursor", "limit"]
+
+    func listRequests(_ req: Request, _ ledger: Ledger) throws -> Response {
+        let q = Self.query(req)
+        try Self.checkKnown(q, Self.filterParameters)
+        let filter = try RequestFilter.parse(q)
+        let page = try ledger.requests(filter)
+        var body: [String: Any] = ["requests": page.requests.map { Self.json($0, detail: false) }, "count": page.requests.count,
+                                   "limit": filter.limit]
+        body["next_cursor"] = page.nextCursor ?? NSNull()
+        return JSONResponse.make(body)
+    }
+
+    static func json(_ r: StoredRequest, detail: Bool) -> [String: Any] {
+        func ms(_ s: Double?) -> Any { s.map { ($0 * 1e6).rounded() / 1000 } ?? NSNull() }
+        var o: [String: Any] = [
+            "id": r.id, "timestamp": ISO8601.string(epoch: r.startTime), "route": r.route, "method": r.method,
+            "backend": r.backend.isEmpty ? NSNull() : r.backend, "model": r.model.isEmpty ? NSNull() : r.model,
+            "stream": r.stream, "status": r.status, "error_type": r.errorType ?? NSNull(), "error_message": r.errorMessage ?? NSNull(),
+            "tokens": ["input": r.tokensIn, "output": r.tokensOut, "cached": r.tokensCached, "total": r.tokensIn + r.tokensOut,
+                       "estimated": r.tokensEstimated] as [String: Any],
+            "cost": r.cost, "latency_ms": ms(r.latency), "ttft_ms": ms(r.firstToken), "first_byte_ms": ms(r.firstByte),
+            "tokens_per_second": r.tokensPerSecond ?? NSNull(), "request_bytes": r.bytesIn, "response_bytes": r.bytesOut,
+            "client_ip": r.client ?? NSNull(), "user": r.user ?? NSNull(), "api_key_id": r.apiKeyId ?? NSNull(),
+            "synthetic": r.synthetic,
+        ]
+        if detail {
+            // Phases of the request, each from the previous mark to its own.
+            var phases: [[String: Any]] = []
+            var last = 0.0
+            func phase(_ name: String, _ end: Double?) {
+                guard let end else { return }
+                phases.append(["name": name, "start_ms": (last * 1e6).rounded() / 1000, "end_ms": (end * 1e6).rounded() / 1000,
+                               "duration_ms": (max(0, end - last) * 1e6).rounded() / 1000])
+                last = end
+            }
+            phase("upstream_wait", r.firstByte)
+            phase("first_token", r.firstToken)
+            phase(r.stream ? "generation" : "response", r.latency)
+            o["phases"] = phases
+            o["times"] = [
+                "started_at": ISO8601.string(epoch: r.startTime),
+                "first_byte_at": r.firstByte.map { ISO8601.string(epoch: r.startTime + $0) } ?? NSNull(),
+                "first_token_at": r.firstToken.map { ISO8601.string(epoch: r.startTime + $0) } ?? NSNull(),
+                "ended_at": ISO8601.string(epoch: r.startTime + r.latency),
+            ] as [String: Any]
+            o["request_body"] = NSNull()
+            o["response_body"] = NSNull()
+            o["bodies_recorded"] = false
+        }
+        return o
+    }
+
+    /// Streams every matching request, newest first, a page at a time: constant memory for any size.
+    func export(_ req: Request, _ ledger: Ledger) throws -> Response {
+        var q = Self.query(req)
+        let format = q.removeValue(forKey: "format") ?? "jsonl"
+        guard format == "csv" || format == "jsonl" else {
+            throw LedgerQueryError(field: "format", message: "format must be csv or jsonl")
+        }
+        try Self.checkKnown(q, Self.filterParameters)
+        var filter = try RequestFilter.parse(q)
+        let total = q["limit"].flatMap(Int.init)  // an explicit limit caps the export; none exports everything
+        filter.limit = RequestFilter.maxLimit
+        let columns = ["id", "timestamp", "route", "method", "backend", "model", "stream", "status", "error_type", "error_message",
+                       "tokens_input", "tokens_output", "tokens_cached", "tokens_estimated", "cost", "latency_ms", "ttft_ms",
+                       "first_byte_ms", "tokens_per_second", "request_bytes", "response_bytes", "client_ip", "user", "synthetic"]
+        let startFilter = filter
+        let body = ResponseBody { writer in
+            var f = startFilter
+            var sent = 0
+            if format == "csv" { try await writer.write(ByteBuffer(string: columns.joined(separator: ",") + "\n")) }
+            while true {
+                if let total { f.limit = min(RequestFilter.maxLimit, total - sent) }
+                guard f.limit > 0 else { break }
+                let page = try ledger.requests(f)
+                var chunk = ""
+                for r in page.requests {
+                    if format == "csv" {
+                        chunk += Self.csvLine(r) + "\n"
+                    } else {
+                        let data = (try? JSONSerialization.data(withJSONObject: JSONResponse.sanitize(Self.json(r, detail: false)),
+                                                                options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+                        chunk += String(decoding: data, as: UTF8.self) + "\n"
+                    }
+                }
+                if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
+                sent += page.requests.count
+                guard let next = page.nextCursor else { break }
+                f.cursor = try RequestFilter.parse(["cursor": next]).cursor
+            }
+            try await writer.finish(nil)
+        }
+        let type = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"
+        return Response(status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"sightglass-requests.\(format)\""], body: body)
+    }
+
+    static func csvLine(_ r: StoredRequest) -> String {
+        func ms(_ s: Double?) -> String { s.map { String(($0 * 1e6).rounded() / 1000) } ?? "" }
+        let fields: [String] = [
+            r.id, ISO8601.string(epoch: r.startTime), r.route, r.method, r.backend, r.model, String(r.stream), String(r.status),
+            r.errorType ?? "", r.errorMessage ?? "", String(r.tokensIn), String(r.tokensOut), String(r.tokensCached),
+            String(r.tokensEstimated), String(r.cost), ms(r.latency), ms(r.firstToken), ms(r.firstByte),
+            r.tokensPerSecond.map { String($0) } ?? "", String(r.bytesIn), String(r.bytesOut), r.client ?? "", r.user ?? "",
+            String(r.synthetic),
+        ]
+        return fields.map(CSV.field).joined(separator: ",")
+    }
+
+    /// since/until of the analytics routes: default the last 24 hours.
+    static func range(_ q: [String: String]) throws(LedgerQueryError) -> (Double, Double) {
+        let now = Date().timeIntervalSince1970
+        let since = try TimeParameter.parse(q["since"] ?? "24h", field: "since", now: now)
+        let until = try q["until"].map { v throws(LedgerQueryError) in try TimeParameter.parse(v, field: "until", now: now) } ?? now
+        guard until > since else { throw LedgerQueryError(field: "until", message: "until must be later than since") }
+        return (since, until)
+    }
+
+    func timeseries(_ req: Request, _ ledger: Ledger) throws -> Response {
+        let q = Self.query(req)
+        try Self.checkKnown(q, ["metric", "interval", "group_by", "since", "until"])
+        guard let m = q["metric"] else {
+            throw LedgerQueryError(field: "metric", message: "metric is required: one of \(AnalyticsMetric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let metric = AnalyticsMetric(rawValue: m) else {
+            throw LedgerQueryError(field: "metric", message: "unknown metric '\(m)'; one of \(AnalyticsMetric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let iv = q["interval"] ?? "5m"
+        guard let interval = AnalyticsInterval(rawValue: iv) else {
+            throw LedgerQueryError(field: "interval", message: "interval must be one of 1m, 5m, 1h, 1d")
+        }
+        var group: AnalyticsGroup?
+        if let g = q["group_by"] {
+            guard let parsed = AnalyticsGroup(rawValue: g), parsed != .user else {
+                throw LedgerQueryError(field: "group_by", message: "group_by must be one of model, backend, route, status")
+            }
+            group = parsed
+        }
+        let (since, until) = try Self.range(q)
+        let series = try ledger.timeseries(metric: metric, interval: interval, group: group, since: since, until: until)
+        let unit: String
+        switch metric {
+        case .latencyP50, .latencyP95, .latencyP99, .ttftP50, .ttftP95: unit = "ms"
+        case .cost: unit = "usd"
+        case .errorRate: unit = "ratio"
+        case .tokensPerSecond: unit = "tokens/s"
+        case .tokensIn, .tokensOut: unit = "tokens"
+        case .requests, .errors: unit = "requests"
+        }
+        return JSONResponse.make([
+            "metric": metric.rawValue, "unit": unit, "interval": interval.rawValue, "group_by": group?.rawValue ?? NSNull(),
+            "since": ISO8601.string(epoch: since), "until": ISO8601.string(epoch: until),
+            "series": series.map { s in
+                ["group": s.group, "points": s.points.map { ["timestamp": ISO8601.string(epoch: Double($0.time)), "value": $0.value ?? NSNull()] as [String: Any] }] as [String: Any]
+            },
+        ])
+    }
+
+    func breakdown(_ req: Request, _ ledger: Ledger) throws -> Response {
+        let q = Self.query(req)
+        try Self.checkKnown(q, ["by", "since", "until"])
+        let byName = q["by"] ?? "model"
+        guard let by = AnalyticsGroup(rawValue: byName) else {
+            throw LedgerQueryError(field: "by", message: "by must be one of model, backend, route, status, user")
+        }
+        let (since, until) = try Self.range(q)
+        let (rows, total) = try ledger.breakdown(by: by, since: since, until: until)
+        return JSONResponse.make([
+            "by": by.rawValue, "since": ISO8601.string(epoch: since), "until": ISO8601.string(epoch: until),
+            "groups": rows.map { r -> [String: Any] in var o = Self.json(r.cell); o["key"] = r.key; return o },
+            "total": Self.json(total),
+        ])
+    }
+
+    static func json(_ c: RollupCell) -> [String: Any] {
+        func q(_ h: LogHistogram, _ p: Double) -> Any { h.count > 0 ? (h.quantile(p) * 1e6).rounded() / 1000 : NSNull() }
+        return [
+            "requests": c.count, "errors": c.errors, "error_rate": c.count > 0 ? c.errorRate : 0,
+            "tokens": ["input": c.tokensIn, "output": c.tokensOut, "cached": c.tokensCached] as [String: Any],
+            "cost": c.cost, "tokens_per_second": c.genSeconds > 0 ? c.tokensPerSecond : NSNull(),
+            "latency_ms": ["p50": q(c.latency, 0.5), "p95": q(c.latency, 0.95), "p99": q(c.latency, 0.99),
+                           "avg": c.latency.count > 0 ? (c.latency.average * 1e6).rounded() / 1000 : NSNull()] as [String: Any],
+            "ttft_ms": ["p50": q(c.ttft, 0.5), "p95": q(c.ttft, 0.95), "p99": q(c.ttft, 0.99)] as [String: Any],
+        ]
+    }
+
+    /// The ledger's own families, appended to `/metrics/prometheus`.
+    func ledgerPrometheus() -> String {
+        guard let writer = ledger else { return "" }
+        let s = writer.status
+        return """
+        # HELP sightglass_ledger_up Whether the request ledger is writable (1) or degraded (0).
+        # TYPE sightglass_ledger_up gauge
+        sightglass_ledger_up \(s.healthy ? 1 : 0)
+        # HELP sightglass_ledger_records_written_total Requests written to the ledger.
+        # TYPE sightglass_ledger_records_written_total counter
+        sightglass_ledger_records_written_total \(s.written)
+        # HELP sightglass_ledger_records_dropped_total Requests lost because the ledger's buffer was full.
+        # TYPE sightglass_ledger_records_dropped_total counter
+        sightglass_ledger_records_dropped_total \(s.dropped)
+        # HELP sightglass_ledger_pending_records Requests waiting to be written.
+        # TYPE sightglass_ledger_pending_records gauge
+        sightglass_ledger_pending_records \(s.pending)
+
+        """
+    }
+}

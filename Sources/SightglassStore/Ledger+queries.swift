@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+import SightglassTelemetry
+
+extension Ledger {
+    static let requestColumns = """
+        seq, id, ts, route, backend, model, method, stream, status, error_type, error_message, tokens_in, tokens_out,
+        tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us, bytes_in, bytes_out, client, user,
+        api_key, synthetic
+        """
+
+    func stored(_ row: Row, _ db: Database) throws -> StoredRequest {
+        StoredRequest(
+            seq: row[0], id: row[1], startTime: Double(row[2] as Int64) / 1e6,
+            route: try dims.name(row[3], db) ?? "", backend: try dims.name(row[4], db) ?? "", model: try dims.name(row[5], db) ?? "",
+            method: row[6], stream: row[7], status: row[8], errorType: try dims.name(row[9], db), errorMessage: row[10],
+            tokensIn: row[11], tokensOut: row[12], tokensCached: row[13], tokensEstimated: row[14], cost: row[15],
+            latency: Double(row[16] as Int64) / 1e6, firstByte: (row[17] as Int64?).map { Double($0) / 1e6 },
+            firstToken: (row[18] as Int64?).map { Double($0) / 1e6 }, bytesIn: row[19], bytesOut: row[20], client: row[21],
+            user: try dims.name(row[22], db), apiKeyId: row[23], synthetic: row[24])
+    }
+
+    /// Newest first, after `filter.cursor`, at most `filter.limit`.
+    public func requests(_ filter: RequestFilter) throws -> RequestPage {
+        try pool.read { db in
+            var conditions: [String] = []
+            var args: [any DatabaseValueConvertible] = []
+            func dim(_ kind: DimensionKind, _ column: String, _ name: String?) throws -> Bool {
+                guard let name else { return true }
+                guard let id = try dims.existing(kind, name, db) else { return false }
+                conditions.append("\(column) = ?"); args.append(id)
+                return true
+            }
+            guard try dim(.model, "model", filter.model), try dim(.backend, "backend", filter.backend),
+                  try dim(.route, "route", filter.route), try dim(.errorType, "error_type", filter.errorType),
+                  try dim(.user, "user", filter.user) else {
+                return RequestPage(requests: [], nextCursor: nil)
+            }
+            if let s = filter.status { conditions.append("status = ?"); args.append(s) }
+            if let c = filter.statusClass { conditions.append("status >= ? AND status < ?"); args += [c * 100, c * 100 + 100] }
+            if let s = filter.since { conditions.append("ts >= ?"); args.append(Int64(s * 1e6)) }
+            if let u = filter.until { conditions.append("ts < ?"); args.append(Int64(u * 1e6)) }
+            if let m = filter.minLatencyMs { conditions.append("latency_us >= ?"); args.append(Int64(m * 1000)) }
+            if let q = filter.idSearch, !q.isEmpty {
+                let escaped = q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                conditions.append("id LIKE ? ESCAPE '\\'"); args.append("%\(escaped)%")
+            }
+            if let (ts, seq) = filter.cursor {
+                conditions.append("(ts < ? OR (ts = ? AND seq < ?))"); args += [ts, ts, seq]
+            }
+            let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let sql = "SELECT \(Self.requestColumns) FROM requests \(whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(filter.limit + 1)"
+            var rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+            let more = rows.count > filter.limit
+            if more { rows.removeLast() }
+            let out = try rows.map { try stored($0, db) }
+            return RequestPage(requests: out, nextCursor: more ? out.last?.cursor : nil)
+        }
+    }
+
+    /// The newest request with this id.
+    public func request(id: String) throws -> StoredRequest? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.requestColumns) FROM requests WHERE id = ? ORDER BY ts DESC LIMIT 1",
+                             arguments: [id]).map { try stored($0, db) }
+        }
+    }
+
+    // MARK: - Rollup reads
+
+    /// Rollup cells of `level` in [since, until), each with its bucket and the name of `group`'s dimension.
+    func cells(level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?) throws -> [(bucket: Int64, group: String, cell: RollupCell)] {
+        try pool.read { db in
+            let groupColumn: String
+            switch group {
+            case .model: groupColumn = "model"
+            case .backend: groupColumn = "backend"
+            case .route: groupColumn = "route"
+            case .status: groupColumn = "status_class"
+            case .user, nil: groupColumn = "0"
+            }
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT bucket, \(groupColumn), count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+                FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
+                """, arguments: [level.rawValue, level.bucket(since), Int64(until.rounded(.up))])
+            var out: [(Int64, String, RollupCell)] = []
+            while let row = try cursor.next() {
+                let name: String
+                switch group {
+                case .status: name = "\(row[1] as Int)xx"
+                case nil, .user: name = "all"
+                default: name = try dims.name(row[1], db) ?? ""
+                }
+                out.append((row[0], name, Self.cell(row, offset: 2)))
+            }
+            return out
+        }
+    }
+
+    /// All-time totals from the day rollups (for continuity after a restart).
+    public func totals() throws -> RollupCell {
+        try pool.read { db in
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+                FROM rollups WHERE level = ?
+                """, arguments: [RollupLevel.day.rawValue])
+            var total = RollupCell()
+            while let row = try cursor.next() { total.merge(Self.cell(row, offset: 0)) }
+            return total
+        }
+    }
+
+    public func requestCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM requests") ?? 0 }
+    }
+
+    /// Per-user aggregates over raw rows (users are not in the rollups: their number is unbounded).
+    func userCells(since: Double, until: Double) throws -> [String: RollupCell] {
+        try pool.read { db in
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT user, status, error_type, tokens_in, tokens_out, tokens_cached, cost, latency_us, first_token_us, stream
+                FROM requests WHERE ts >= ? AND ts < ? AND user IS NOT NULL
+                """, arguments: [Int64(since * 1e6), Int64(until * 1e6)])
+            var byId: [Int64: RollupCell] = [:]
+            while let row = try cursor.next() {
+                let status: Int = row[1]
+                let errorType: Int64? = row[2]
+                let ttft: Int64? = row[8]
+                var cell = byId[row[0], default: RollupCell()]
+                cell.count += 1
+                if errorType != nil || status >= 400 { cell.errors += 1 }
+                cell.tokensIn += row[3] as Int
+                let out: Int = row[4]
+                cell.tokensOut += out
+                cell.tokensCached += row[5] as Int
+                cell.cost += row[6] as Double
+                let latency = Double(row[7] as Int64) / 1e6
+                cell.latency.record(latency)
+                if let ttft { cell.ttft.record(Double(ttft) / 1e6) }
+                if out > 0 && errorType == nil {
+                    cell.genTokens += out
+                    cell.genSeconds += RequestEvent.generationSeconds(stream: row[9], firstToken: ttft.map { Double($0) / 1e6 }, latency: latency)
+                }
+                byId[row[0]] = cell
+            }
+            var out: [String: RollupCell] = [:]
+            for (id, cell) in byId { out[try dims.name(id, db) ?? "", default: RollupCell()].merge(cell) }
+            return out
+        }
+    }
+}

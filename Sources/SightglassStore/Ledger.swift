@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+import NIOConcurrencyHelpers
+import SightglassTelemetry
+
+/// The request ledger: every proxied request, and rollups of them, in SQLite (WAL).
+///
+/// Written only by `LedgerWriter`'s thread, in batches, never from the request path; read by
+/// the dashboard API from any thread (WAL lets readers run beside the writer).
+public final class Ledger: Sendable {
+    public let path: String
+    let pool: DatabasePool
+    let dims = DimensionCache()
+
+    /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try LedgerSchema.migrator().migrate(pool)
+    }
+
+    // MARK: - Writing
+
+    /// Writes one batch in one transaction: the rows, and their contribution to every rollup level.
+    public func write(_ events: [RequestEvent], synthetic: Bool = false) throws {
+        guard !events.isEmpty else { return }
+        try pool.write { db in
+            try insert(events, synthetic: synthetic, db: db)
+            var cells: [RollupKey: RollupCell] = [:]
+            for e in events { try accumulate(e, into: &cells, db: db) }
+            try merge(cells, db: db)
+        }
+    }
+
+    func insert(_ events: [RequestEvent], synthetic: Bool, db: Database) throws {
+        let stmt = try db.cachedStatement(sql: """
+            INSERT INTO requests (id, ts, route, backend, model, method, stream, status, error_type, error_message,
+                tokens_in, tokens_out, tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us,
+                bytes_in, bytes_out, client, user, api_key, synthetic)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for e in events {
+            let errorType: Int64? = try e.errorType.map { try dims.id(.errorType, $0.rawValue, db) }
+            let user: Int64? = try e.user.map { try dims.id(.user, $0, db) }
+            stmt.setUncheckedArguments([
+                e.id, Int64((e.startTime * 1e6).rounded()),
+                try dims.id(.route, e.route, db), try dims.id(.backend, e.backend, db), try dims.id(.model, e.model, db),
+                e.method, e.stream, e.status, errorType, e.errorMessage,
+                e.inputTokens, e.outputTokens, e.cachedTokens, e.tokensEstimated, e.cost,
+                Self.micros(e.latency), e.firstByte.map(Self.micros), e.firstToken.map(Self.micros),
+                e.requestBytes, e.responseBytes, e.clientAddress.isEmpty ? nil : e.clientAddress, user, e.apiKeyId, synthetic,
+            ])
+            try stmt.execute()
+        }
+    }
+
+    func accumulate(_ e: RequestEvent, into cells: inout [RollupKey: RollupCell], db: Database) throws {
+        let route = try dims.id(.route, e.route, db), backend = try dims.id(.backend, e.backend, db)
+        // As in the live metrics, a model is a rollup dimension only once a backend served it:
+        // names in rejected requests are whatever clients typed (the raw row keeps them).
+        let model = try dims.id(.model, e.backend.isEmpty ? "" : e.model, db)
+        for level in RollupLevel.allCases {
+            let key = RollupKey(level: level, bucket: level.bucket(e.startTime), route: route, backend: backend, model: model,
+                                statusClass: e.status / 100)
+            cells[key, default: RollupCell()].add(e)
+        }
+    }
+
+    /// Adds cells to the stored rollups (read, merge, write back), so several writers, or a
+    /// restarted one, extend the same buckets instead of overwriting them.
+    func merge(_ cells: [RollupKey: RollupCell], db: Database) throws {
+        let select = try db.cachedStatement(sql: """
+            SELECT count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+            FROM rollups WHERE level = ? AND bucket = ? AND route = ? AND backend = ? AND model = ? AND status_class = ?
+            """)
+        let upsert = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO rollups (level, bucket, route, backend, model, status_class, count, errors, tokens_in,
+                tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (key, cell) in cells {
+            var merged = cell
+            let keyArgs: StatementArguments = [key.level.rawValue, key.bucket, key.route, key.backend, key.model, key.statusClass]
+            if let row = try Row.fetchOne(select, arguments: keyArgs) {
+                merged.merge(Self.cell(row, offset: 0))
+            }
+            try upsert.execute(arguments: keyArgs + [
+                merged.count, merged.errors, merged.tokensIn, merged.tokensOut, merged.tokensCached, merged.cost,
+                merged.genTokens, merged.genSeconds, Data(merged.latency.encoded()), Data(merged.ttft.encoded()),
+            ])
+        }
+    }
+
+    /// A cell from a row whose columns, from `offset`, are count ... ttft as in the table.
+    static func cell(_ row: Row, offset o: Int) -> RollupCell {
+        var c = RollupCell()
+        c.count = row[o]
+        c.errors = row[o + 1]
+        c.tokensIn = row[o + 2]
+        c.tokensOut = row[o + 3]
+        c.tokensCached = row[o + 4]
+        c.cost = row[o + 5]
+        c.genTokens = row[o + 6]
+        c.genSeconds = row[o + 7]
+        let lat: Data = row[o + 8] ?? Data(), ttft: Data = row[o + 9] ?? Data()
+        c.latency = LogHistogram(encoded: lat) ?? LogHistogram()
+        c.ttft = LogHistogram(encoded: ttft) ?? LogHistogram()
+        return c
+    }
+
+    static func micros(_ seconds: Double) -> Int64 { Int64((seconds * 1e6).rounded()) }
+
+    // MARK: - Retention
+
+    /// Deletes at most `limit` rows older than each cut-off; returns how many went. Called
+    /// repeatedly in small steps by the writer so pruning never holds the database for long.
+    public func prune(rawBefore: Double, minuteBefore: Double, hourBefore: Double, dayBefore: Double, limit: Int = 5_000) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)",
+                           arguments: [Int64(rawBefore * 1e6), limit])
+            var n = db.changesCount
+            for (level, before) in [(RollupLevel.minute, minuteBefore), (.hour, hourBefore), (.day, dayBefore)] {
+                try db.execute(sql: """
+                    DELETE FROM rollups WHERE level = ? AND bucket < ? AND bucket IN
+                        (SELECT bucket FROM rollups WHERE level = ? AND bucket < ? ORDER BY bucket LIMIT ?)
+                    """, arguments: [level.rawValue, Int64(before), level.rawValue, Int64(before), limit])
+                n += db.changesCount
+            }
+            return n
+        }
+    }
+
+    /// Bytes the database uses on disk (main file and WAL).
+    public var fileBytes: Int64 {
+        var total: Int64 = 0
+        for p in [path, path + "-wal"] {
+            if let size = (try? FileManager.default.attributesOfItem(atPath: p))?[.size] as? NSNumber { total += size.int64Value }
+        }
+        return total
+    }
+}
+
+/// Kinds of names kept in `dims`.
+enum DimensionKind: Int {
+    case route = 1, backend, model, errorType, user
+}
+
+/// Name ⇄ id of dimension values, cached in memory; missing names are inserted.
+final class DimensionCache: Sendable {
+    let ids = NIOLockedValueBox<[DimensionKey: Int64]>([:])
+    let names = NIOLockedValueBox<[Int64: String]>([:])
+
+    struct DimensionKey: Hashable {
+        var kind: Int
+        var name: String
+    }
+
+    /// The id of `name`, inserting it if new. Must run inside a write.
+    func id(_ kind: DimensionKind, _ name: String, _ db: Database) throws -> Int64 {
+        let key = DimensionKey(kind: kind.rawValue, name: name)
+        if let id = ids.withLockedValue({ $0[key] }) { return id }
+        try db.execute(sql: "INSERT OR IGNORE INTO dims (kind, name) VALUES (?, ?)", arguments: [kind.rawValue, name])
+        let id = try Int64.fetchOne(db, sql: "SELECT id FROM dims WHERE kind = ? AND name = ?", arguments: [kind.rawValue, name])!
+        ids.withLockedValue { $0[key] = id }
+        names.withLockedValue { $0[id] = name }
+        return id
+    }
+
+    /// The id of an existing name, or nil (a filter on a name never seen matches nothing).
+    func existing(_ kind: DimensionKind, _ name: String, _ db: Database) throws -> Int64? {
+        let key = DimensionKey(kind: kind.rawValue, name: name)
+        if let id = ids.withLockedValue({ $0[key] }) { return id }
+        return try Int64.fetchOne(db, sql: "SELECT id FROM dims WHERE kind = ? AND name = ?", arguments: [kind.rawValue, name])
+    }
+
+    /// The name of an id, loading the table once when an id is unknown.
+    func name(_ id: Int64?, _ db: Database) throws -> String? {
+        guard let id else { return nil }
+        if let n = names.withLockedValue({ $0[id] }) { return n }
+        let all = try Row.fetchAll(db, sql: "SELECT id, name FROM dims")
+        names.withLockedValue { m in for r in all { m[r[0]] = r[1] } }
+        return names.withLockedValue { $0[id] }
+    }
+}

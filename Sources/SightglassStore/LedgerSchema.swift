@@ -1,0 +1,75 @@
+import GRDB
+
+/// Versioned schema of the ledger. Each migration runs once, in order, inside a transaction;
+/// GRDB records which ran in `grdb_migrations`.
+enum LedgerSchema {
+    static func migrator() -> DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: requests, dimensions, rollups") { db in
+            // Low-cardinality strings (routes, backends, models, error types, users) are stored
+            // once here and referenced by number: rows stay small at tens of millions.
+            try db.execute(sql: """
+                CREATE TABLE dims (
+                    id INTEGER PRIMARY KEY,
+                    kind INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    UNIQUE (kind, name)
+                );
+                CREATE TABLE requests (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL,
+                    ts INTEGER NOT NULL,
+                    route INTEGER NOT NULL,
+                    backend INTEGER NOT NULL,
+                    model INTEGER NOT NULL,
+                    method TEXT NOT NULL,
+                    stream INTEGER NOT NULL,
+                    status INTEGER NOT NULL,
+                    error_type INTEGER,
+                    error_message TEXT,
+                    tokens_in INTEGER NOT NULL,
+                    tokens_out INTEGER NOT NULL,
+                    tokens_cached INTEGER NOT NULL,
+                    estimated INTEGER NOT NULL,
+                    cost REAL NOT NULL,
+                    latency_us INTEGER NOT NULL,
+                    first_byte_us INTEGER,
+                    first_token_us INTEGER,
+                    bytes_in INTEGER NOT NULL,
+                    bytes_out INTEGER NOT NULL,
+                    client TEXT,
+                    user INTEGER,
+                    api_key TEXT,
+                    synthetic INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX requests_ts ON requests (ts);
+                CREATE INDEX requests_id ON requests (id);
+                CREATE INDEX requests_model ON requests (model, ts);
+                CREATE INDEX requests_backend ON requests (backend, ts);
+                CREATE INDEX requests_status ON requests (status, ts);
+                CREATE INDEX requests_error ON requests (error_type, ts) WHERE error_type IS NOT NULL;
+                CREATE INDEX requests_user ON requests (user, ts) WHERE user IS NOT NULL;
+                CREATE TABLE rollups (
+                    level INTEGER NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    route INTEGER NOT NULL,
+                    backend INTEGER NOT NULL,
+                    model INTEGER NOT NULL,
+                    status_class INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    errors INTEGER NOT NULL,
+                    tokens_in INTEGER NOT NULL,
+                    tokens_out INTEGER NOT NULL,
+                    tokens_cached INTEGER NOT NULL,
+                    cost REAL NOT NULL,
+                    gen_tokens INTEGER NOT NULL,
+                    gen_seconds REAL NOT NULL,
+                    latency BLOB NOT NULL,
+                    ttft BLOB NOT NULL,
+                    PRIMARY KEY (level, bucket, route, backend, model, status_class)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import SightglassConfig
+import SightglassTelemetry
+
+/// Moves finished requests from the telemetry hub to the ledger without ever making the
+/// proxy wait: `enqueue` only appends to a bounded buffer; a thread of its own writes a batch
+/// at least every flush interval or as soon as a batch is full. When the store fails (disk
+/// full, read-only, unreachable), records wait in the buffer and writing resumes when it comes
+/// back; what does not fit is dropped and counted, never silently.
+public final class LedgerWriter: Sendable {
+    /// Where the ledger lives (a file path).
+    public let path: String
+    let opened = NIOLockedValueBox<Ledger?>(nil)
+    let settings: LedgerSettings
+    let logger: Logger
+    let state = NIOLockedValueBox(State())
+    let wake = ConditionLock(value: false)
+
+    struct State {
+        var buffer: [RequestEvent] = []
+        var stopping = false
+        var stopped = false
+        var written = 0
+        var dropped = 0
+        var lastError: String?
+        var lastErrorAt: Double?
+        var lastFlushAt: Double?
+        var pruned = 0
+    }
+
+    /// Figures for `/health` and the metrics: written, dropped, waiting, and the store's condition.
+    public struct Status: Sendable {
+        public var written: Int
+        public var dropped: Int
+        public var pending: Int
+        public var degradedReason: String?
+        public var lastFlushAt: Double?
+        public var pruned: Int
+        public var healthy: Bool { degradedReason == nil }
+    }
+
+    /// Opens the ledger at `path`; if that fails (unwritable directory, corrupt file) the writer
+    /// still starts, reports the reason, and retries on every flush.
+    public init(path: String, settings: LedgerSettings, logger: Logger) {
+        self.path = path
+        self.settings = settings
+        self.logger = logger
+        _ = openIfNeeded()
+    }
+
+    /// The opened ledger, or nil while it cannot be opened.
+    public var ledger: Ledger? { opened.withLockedValue { $0 } }
+
+    func openIfNeeded() -> Ledger? {
+        if let l = ledger { return l }
+        do {
+            let l = try Ledger(path: path)
+            opened.withLockedValue { $0 = l }
+            state.withLockedValue { $0.lastError = nil }
+            return l
+        } catch {
+            let reason = "cannot open \(path): \(error)"
+            let first = state.withLockedValue { s -> Bool in
+                defer { s.lastError = reason; s.lastErrorAt = Date().timeIntervalSince1970 }
+                return s.lastError == nil
+            }
+            if first { logger.error("ledger unavailable; requests are kept in memory and writing is retried", metadata: ["error": "\(reason)"]) }
+            return nil
+        }
+    }
+
+    /// Starts the writer thread.
+    public func start() {
+        let t = Thread { [self] in run() }
+        t.name = "sightglass-ledger"
+        t.start()
+    }
+
+    /// Called by the hub's drain (off the request path) with every batch of finished requests.
+    public func enqueue(_ events: [RequestEvent]) {
+        guard !events.isEmpty else { return }
+        let full = state.withLockedValue { s -> Bool in
+            let room = settings.bufferCapacity - s.buffer.count
+            if room >= events.count {
+                s.buffer += events
+            } else {
+                if room > 0 { s.buffer += events.prefix(room) }
+                s.dropped += events.count - max(0, room)
+            }
+            return s.buffer.count >= settings.batchSize
+        }
+        if full { wake.lock(); wake.unlock(withValue: true) }
+    }
+
+    public var status: Status {
+        state.withLockedValue { s in
+            Status(written: s.written, dropped: s.dropped, pending: s.buffer.count, degradedReason: s.lastError,
+                   lastFlushAt: s.lastFlushAt, pruned: s.pruned)
+        }
+    }
+
+    /// Writes everything still buffered and stops the thread; for SIGTERM.
+    public func stop(timeout: Double = 10) {
+        state.withLockedValue { $0.stopping = true }
+        wake.lock(); wake.unlock(withValue: true)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, !state.withLockedValue({ $0.stopped }) { usleep(5_000) }
+    }
+
+    func run() {
+        var lastPrune = 0.0
+        while true {
+            if wake.lock(whenValue: true, timeoutSeconds: settings.flushIntervalSeconds) { wake.unlock(withValue: false) }
+            let stopping = state.withLockedValue { $0.stopping }
+            flushAll()
+            let now = Date().timeIntervalSince1970
+            if now - lastPrune > 10 {
+                lastPrune = now
+                prune(now: now)
+            }
+            if stopping {
+                state.withLockedValue { $0.stopped = true }
+                return
+            }
+        }
+    }
+
+    /// Writes the buffer in batches; on failure keeps them for the next attempt.
+    func flushAll() {
+        while true {
+            let batch = state.withLockedValue { s -> [RequestEvent] in
+                let n = min(s.buffer.count, settings.batchSize)
+                let b = Array(s.buffer.prefix(n))
+                return b
+            }
+            guard !batch.isEmpty, let ledger = openIfNeeded() else { return }
+            do {
+                try ledger.write(batch)
+                state.withLockedValue { s in
+                    s.buffer.removeFirst(batch.count)
+                    s.written += batch.count
+                    s.lastFlushAt = Date().timeIntervalSince1970
+                    if s.lastError != nil { logger.info("ledger writable again", metadata: ["path": "\(path)"]) }
+                    s.lastError = nil
+                }
+            } catch {
+                let reason = "\(error)"
+                let first = state.withLockedValue { s -> Bool in
+                    let first = s.lastError == nil
+                    s.lastError = reason
+                    s.lastErrorAt = Date().timeIntervalSince1970
+                    return first
+                }
+                if first { logger.error("ledger write failed; keeping records in memory and retrying", metadata: ["error": "\(reason)"]) }
+                return
+            }
+        }
+    }
+
+    func prune(now: Double) {
+        guard let ledger else { return }
+        let r = settings.retention
+        let day = 86400.0
+        do {
+            var total = 0
+            for _ in 0..<20 {  // bounded: at most 20 small steps per pass
+                let n = try ledger.prune(rawBefore: now - r.rawDays * day, minuteBefore: now - r.minuteDays * day,
+                                         hourBefore: now - r.hourDays * day, dayBefore: now - r.dayDays * day)
+                total += n
+                if n == 0 { break }
+            }
+            if total > 0 { state.withLockedValue { $0.pruned += total } }
+        } catch {
+            logger.warning("ledger pruning failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import SightglassTelemetry
+
+/// Aggregation levels of the rollups, by bucket width.
+public enum RollupLevel: Int, Sendable, CaseIterable {
+    case minute = 60
+    case hour = 3600
+    case day = 86400
+
+    public var seconds: Int { rawValue }
+
+    /// The bucket `time` (seconds since 1970) falls in.
+    public func bucket(_ time: Double) -> Int64 {
+        let t = Int64(time.rounded(.down))
+        return t - ((t % Int64(rawValue)) + Int64(rawValue)) % Int64(rawValue)
+    }
+}
+
+/// Identity of one rollup row: a time bucket and the dimensions it aggregates over.
+struct RollupKey: Hashable {
+    var level: RollupLevel
+    var bucket: Int64
+    var route: Int64
+    var backend: Int64
+    var model: Int64
+    var statusClass: Int
+}
+
+/// Counts, sums and mergeable latency and TTFT histograms: everything the analytics need,
+/// so percentiles over any range come from rollups, never from scanning requests.
+public struct RollupCell: Sendable {
+    public var count = 0
+    public var errors = 0
+    public var tokensIn = 0
+    public var tokensOut = 0
+    public var tokensCached = 0
+    public var cost = 0.0
+    /// Output tokens and seconds of generation of successful requests, for tokens per second.
+    public var genTokens = 0
+    public var genSeconds = 0.0
+    /// Seconds.
+    public var latency = LogHistogram()
+    public var ttft = LogHistogram()
+
+    public init() {}
+
+    mutating func add(_ e: RequestEvent) {
+        count += 1
+        if e.isError { errors += 1 }
+        tokensIn += e.inputTokens
+        tokensOut += e.outputTokens
+        tokensCached += e.cachedTokens
+        cost += e.cost
+        latency.record(e.latency)
+        if let t = e.firstToken { ttft.record(t) }
+        if e.outputTokensPerSecond != nil {
+            genTokens += e.outputTokens
+            genSeconds += RequestEvent.generationSeconds(stream: e.stream, firstToken: e.firstToken, latency: e.latency)
+        }
+    }
+
+    mutating func merge(_ o: RollupCell) {
+        count += o.count
+        errors += o.errors
+        tokensIn += o.tokensIn
+        tokensOut += o.tokensOut
+        tokensCached += o.tokensCached
+        cost += o.cost
+        genTokens += o.genTokens
+        genSeconds += o.genSeconds
+        latency.merge(o.latency)
+        ttft.merge(o.ttft)
+    }
+
+    public var errorRate: Double { count > 0 ? Double(errors) / Double(count) : 0 }
+    public var tokensPerSecond: Double { genSeconds > 0 ? Double(genTokens) / genSeconds : 0 }
+}

@@ -1,0 +1,49 @@
+import SightglassTelemetry
+
+/// One request as the ledger holds it.
+public struct StoredRequest: Sendable {
+    public var seq: Int64
+    public var id: String
+    /// Seconds since 1970.
+    public var startTime: Double
+    public var route: String
+    public var backend: String
+    public var model: String
+    public var method: String
+    public var stream: Bool
+    public var status: Int
+    public var errorType: String?
+    public var errorMessage: String?
+    public var tokensIn: Int
+    public var tokensOut: Int
+    public var tokensCached: Int
+    public var tokensEstimated: Bool
+    public var cost: Double
+    /// Seconds from start.
+    public var latency: Double
+    public var firstByte: Double?
+    public var firstToken: Double?
+    public var bytesIn: Int
+    public var bytesOut: Int
+    public var client: String?
+    public var user: String?
+    public var apiKeyId: String?
+    /// Written by `ledger generate`, not by traffic.
+    public var synthetic: Bool
+
+    /// Output tokens per second over the generation (from the first token for streams).
+    public var tokensPerSecond: Double? {
+        guard tokensOut > 0, errorType == nil else { return nil }
+        let span = RequestEvent.generationSeconds(stream: stream, firstToken: firstToken, latency: latency)
+        return span > 0 ? Double(tokensOut) / span : nil
+    }
+
+    /// Cursor that continues a newest-first listing after this row.
+    public var cursor: String { "\(Int64((startTime * 1e6).rounded()))_\(seq)" }
+}
+
+/// A page of requests, newest first.
+public struct RequestPage: Sendable {
+    public var requests: [StoredRequest]
+    public var nextCursor: String?
+}

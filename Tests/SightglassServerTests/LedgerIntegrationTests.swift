@@ -1,0 +1,74 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import SightglassConfig
+import SightglassServer
+import Testing
+
+/// The ledger behind a real gateway: ids returned to clients, exact stream tokens recorded,
+/// history surviving a restart.
+@Suite struct LedgerIntegrationTests {
+    static func header(_ headers: [(String, String)], _ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name }?.1
+    }
+
+    @Test func everyRequestIsRecordedUnderTheIdTheClientSees() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        // A stream whose client asked for usage: the usage chunk it reads is the truth to match.
+        let streamed = try await stack.post("/v1/chat/completions", """
+            {"model":"llama3.2:1b","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"count to five"}]}
+            """, headers: [("X-User-Id", "carol")])
+        #expect(streamed.status == 200)
+        let generated = try #require(Self.header(streamed.headers, "x-request-id"))
+        #expect(generated.hasPrefix("req_"))
+        let usageLine = try #require(streamed.body.split(separator: "\n").last { $0.contains("\"usage\":{") })
+        let usage = try JSONSerialization.jsonObject(with: Data(usageLine.dropFirst(6).utf8)) as! [String: Any]
+        let completion = (usage["usage"] as! [String: Any])["completion_tokens"] as! Int
+
+        // The client's own id is honoured, also on an error the gateway answers itself.
+        let own = try await stack.post("/v1/chat/completions", #"{"model":"no-such-model","messages":[]}"#, headers: [("X-Request-Id", "client-id-42")])
+        #expect(own.status == 404 && Self.header(own.headers, "x-request-id") == "client-id-42")
+
+        let record = try await stack.eventually("/api/requests/\(generated)") { $0["id"] as? String == generated }
+        #expect(record["stream"] as? Bool == true)
+        #expect(record.path("tokens", "output") as? Int == completion)
+        #expect(record.path("tokens", "estimated") as? Bool == false)
+        #expect(record["user"] as? String == "carol")
+        #expect(record["backend"] as? String == "sim" && record["status"] as? Int == 200)
+        #expect((record["ttft_ms"] as? Double ?? 0) > 0 && (record["phases"] as? [Any])?.count == 3)
+        let rejected = try await stack.eventually("/api/requests/client-id-42") { $0["id"] as? String == "client-id-42" }
+        #expect(rejected["error_type"] as? String == "model_not_found" && rejected["status"] as? Int == 404)
+
+        let list = try await stack.json("/api/requests?user=carol")
+        #expect((list["requests"] as? [[String: Any]])?.map { $0["id"] as? String } == [generated])
+        let bad = try await stack.get("/api/requests?limit=100000")
+        #expect(bad.status == 400 && bad.body.contains("\"field\":\"limit\""))
+        let missing = try await stack.get("/api/requests/nope")
+        #expect(missing.status == 404)
+    }
+
+    @Test func historySurvivesARestart() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        for i in 0..<5 {
+            let r = try await stack.post("/api/chat", #"{"model":"llama3.2:1b","stream":true,"messages":[{"role":"user","content":"hello \#(i)"}]}"#)
+            #expect(r.status == 200)
+        }
+        // SIGTERM's path: shutdown flushes the ledger before returning.
+        await stack.gateway.shutdown()
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        let second = try await GatewayRuntime.start(config: stack.gateway.config, logger: logger)
+        defer { Task { await second.shutdown() } }
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(second.port)/api/analytics/breakdown?by=route&since=1h")
+        request.method = .GET
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try JSONSerialization.jsonObject(with: Data(String(buffer: try await response.body.collect(upTo: 1 << 20)).utf8)) as! [String: Any]
+        #expect(body.path("total", "requests") as? Int == 5)
+        let groups = body["groups"] as? [[String: Any]] ?? []
+        #expect(groups.first?["key"] as? String == "/api/chat")
+        #expect((body.path("total", "tokens", "output") as? Int ?? 0) > 0)
+    }
+}

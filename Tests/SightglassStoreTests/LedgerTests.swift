@@ -1,0 +1,193 @@
+import Foundation
+import Logging
+import SightglassConfig
+import SightglassStore
+import SightglassTelemetry
+import Testing
+
+/// A ledger in a fresh temporary file, removed afterwards.
+func withLedger<T>(_ body: (Ledger, String) throws -> T) throws -> T {
+    let path = NSTemporaryDirectory() + "ledger-test-\(UUID().uuidString).sqlite"
+    defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+    return try body(try Ledger(path: path), path)
+}
+
+func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b1", status: Int = 200, latency: Double = 0.1,
+           ttft: Double? = 0.02, user: String? = nil, stream: Bool = true) -> RequestEvent {
+    RequestEvent(route: "/v1/chat/completions", method: "POST", backend: backend, model: model, status: status,
+                 errorType: status >= 400 ? .upstreamError : nil, stream: stream, startTime: time, firstByte: 0.005,
+                 firstToken: stream ? ttft : nil, latency: latency, inputTokens: 10, outputTokens: status >= 400 ? 0 : 20,
+                 requestBytes: 100, responseBytes: 500, cost: 0.001, id: "req-\(i)", clientAddress: "127.0.0.1", user: user)
+}
+
+@Suite struct LedgerTests {
+    @Test func histogramBytesRoundTrip() {
+        var h = LogHistogram()
+        for i in 1...1000 { h.record(Double(i) / 1000) }
+        let back = LogHistogram(encoded: h.encoded())
+        #expect(back == h)
+        #expect(LogHistogram(encoded: [UInt8]())?.count == 0)
+        #expect(LogHistogram(encoded: [0xff, 0xff]) == nil)
+        var truncated = h.encoded()
+        truncated.removeLast(3)
+        #expect(LogHistogram(encoded: truncated) == nil)
+    }
+
+    @Test func rowsComeBackNewestFirstWithCursorPagesAndFilters() throws {
+        try withLedger { ledger, _ in
+            let t0 = 1_800_000_000.0
+            var events: [RequestEvent] = []
+            for i in 0..<250 {
+                events.append(event(i, at: t0 + Double(i), model: i % 2 == 0 ? "even" : "odd", status: i % 10 == 0 ? 502 : 200,
+                                    latency: Double(i) / 100, user: i % 5 == 0 ? "u5" : nil))
+            }
+            try ledger.write(events)
+            #expect(try ledger.requestCount() == 250)
+
+            var filter = RequestFilter()
+            filter.limit = 100
+            var seen: [String] = []
+            var pages = 0
+            while true {
+                let page = try ledger.requests(filter)
+                seen += page.requests.map(\.id)
+                pages += 1
+                guard let next = page.nextCursor else { break }
+                filter = try RequestFilter.parse(["cursor": next, "limit": "100"], now: t0)
+            }
+            #expect(pages == 3)
+            #expect(seen == (0..<250).reversed().map { "req-\($0)" })
+
+            let odd = try ledger.requests(try RequestFilter.parse(["model": "odd", "limit": "1000"], now: t0))
+            #expect(odd.requests.count == 125 && odd.requests.allSatisfy { $0.model == "odd" })
+            let errors = try ledger.requests(try RequestFilter.parse(["status": "5xx", "limit": "1000"], now: t0))
+            #expect(errors.requests.count == 25 && errors.requests.allSatisfy { $0.status == 502 && $0.errorType == "upstream_error" })
+            let slow = try ledger.requests(try RequestFilter.parse(["min_latency_ms": "2000"], now: t0))
+            #expect(slow.requests.map(\.id) == (200..<250).reversed().map { "req-\($0)" })
+            let users = try ledger.requests(try RequestFilter.parse(["user": "u5", "limit": "1000"], now: t0))
+            #expect(users.requests.count == 50)
+            let window = try ledger.requests(try RequestFilter.parse(["since": "\(t0 + 10)", "until": "\(t0 + 20)"], now: t0))
+            #expect(window.requests.count == 10)
+            let unknown = try ledger.requests(try RequestFilter.parse(["model": "never-seen"], now: t0))
+            #expect(unknown.requests.isEmpty)
+            let search = try ledger.requests(try RequestFilter.parse(["q": "req-24"], now: t0))
+            #expect(Set(search.requests.map(\.id)) == ["req-24", "req-240", "req-241", "req-242", "req-243", "req-244", "req-245", "req-246", "req-247", "req-248", "req-249"])
+
+            let one = try #require(try ledger.request(id: "req-7"))
+            #expect(one.model == "odd" && one.tokensIn == 10 && one.tokensOut == 20 && one.stream && one.firstToken == 0.02)
+            #expect(try ledger.request(id: "nope") == nil)
+        }
+    }
+
+    @Test func badParametersNameTheField() {
+        func field(_ q: [String: String]) -> String? {
+            do { _ = try RequestFilter.parse(q); return nil } catch { return error.field }
+        }
+        #expect(field(["limit": "0"]) == "limit")
+        #expect(field(["limit": "1001"]) == "limit")
+        #expect(field(["status": "abc"]) == "status")
+        #expect(field(["since": "yesterday"]) == "since")
+        #expect(field(["since": "1h", "until": "2h"]) == "until")
+        #expect(field(["cursor": "x"]) == "cursor")
+        #expect(field(["min_latency_ms": "-1"]) == "min_latency_ms")
+        #expect(field(["since": "15m", "until": "2026-11-23T10:00:00Z"]) != "since")
+    }
+
+    @Test func analyticsComeFromRollupsAndMatchTheRows() throws {
+        try withLedger { ledger, _ in
+            let t0 = 1_800_000_000.0 - 1_800_000_000.0.truncatingRemainder(dividingBy: 86400)  // midnight
+            var events: [RequestEvent] = []
+            // Two hours, one request every 10 s; model a is slow, b fast; every 20th fails.
+            for i in 0..<720 {
+                let a = i % 2 == 0
+                events.append(event(i, at: t0 + Double(i) * 10, model: a ? "a" : "b", status: i % 20 == 0 ? 500 : 200,
+                                    latency: a ? 1.0 + Double(i % 10) / 10 : 0.1, ttft: a ? 0.5 : 0.05))
+            }
+            // Written in several batches, as the writer does: rollups must merge, not overwrite.
+            for chunk in stride(from: 0, to: events.count, by: 100) { try ledger.write(Array(events[chunk..<min(chunk + 100, events.count)])) }
+
+            let series = try ledger.timeseries(metric: .requests, interval: .oneHour, group: nil, since: t0, until: t0 + 7200)
+            #expect(series.count == 1 && series[0].points.map(\.value) == [360, 360])
+            let byModel = try ledger.timeseries(metric: .latencyP50, interval: .fiveMinutes, group: .model, since: t0, until: t0 + 600)
+            #expect(byModel.map(\.group) == ["a", "b"])
+            let a50 = try #require(byModel[0].points[0].value), b50 = try #require(byModel[1].points[0].value)
+            #expect(a50 > 1000 && a50 < 2000 && abs(b50 - 100) < 3)
+
+            let (rows, total) = try ledger.breakdown(by: .model, since: t0, until: t0 + 7200)
+            #expect(total.count == 720 && total.errors == 36)
+            #expect(rows.map(\.key) == ["a", "b"] && rows[0].cell.count == 360)
+            #expect(abs(rows[1].cell.ttft.quantile(0.95) - 0.05) < 0.002)
+            #expect(total.tokensIn == 7200 && total.tokensOut == 20 * 684)
+            let daily = try ledger.timeseries(metric: .errorRate, interval: .oneDay, group: .status, since: t0, until: t0 + 86400)
+            #expect(daily.map(\.group) == ["2xx", "5xx"])
+            #expect(daily[1].points[0].value == 1.0)
+            #expect(try ledger.totals().count == 720)
+
+            #expect(throws: LedgerQueryError.self) {
+                _ = try ledger.timeseries(metric: .requests, interval: .oneMinute, group: nil, since: t0, until: t0 + 30 * 86400)
+            }
+        }
+    }
+
+    @Test func pruningRemovesOnlyWhatIsOlderThanRetention() throws {
+        try withLedger { ledger, _ in
+            let now = Date().timeIntervalSince1970
+            try ledger.write((0..<50).map { event($0, at: now - 40 * 86400 + Double($0)) })
+            try ledger.write((50..<60).map { event($0, at: now - Double($0)) })
+            var removed = 0
+            while true {
+                let n = try ledger.prune(rawBefore: now - 30 * 86400, minuteBefore: now - 14 * 86400, hourBefore: now - 180 * 86400,
+                                         dayBefore: now - 1825 * 86400, limit: 7)
+                if n == 0 { break }
+                removed += n
+            }
+            #expect(try ledger.requestCount() == 10)
+            #expect(removed >= 50)
+            // Hour and day rollups still hold the old traffic.
+            let (_, total) = try ledger.breakdown(by: .model, since: now - 100 * 86400, until: now + 1)
+            #expect(total.count == 60)
+        }
+    }
+
+    @Test func writerFlushesWithinAboutASecondAndCountsOverflow() throws {
+        let path = NSTemporaryDirectory() + "ledger-writer-\(UUID().uuidString).sqlite"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        var settings = LedgerSettings()
+        settings.bufferCapacity = 100
+        settings.batchSize = 50
+        settings.flushIntervalSeconds = 0.2
+        let writer = LedgerWriter(path: path, settings: settings, logger: Logger(label: "test"))
+        // Not started yet: the buffer fills, and what does not fit is counted.
+        writer.enqueue((0..<150).map { event($0, at: 1_800_000_000 + Double($0)) })
+        #expect(writer.status.pending == 100 && writer.status.dropped == 50)
+        writer.start()
+        let deadline = Date().addingTimeInterval(10)
+        while writer.status.written < 100 && Date() < deadline { usleep(20_000) }
+        #expect(writer.status.written == 100 && writer.status.pending == 0)
+        writer.enqueue([event(999, at: 1_800_000_999)])
+        writer.stop()
+        #expect(writer.status.written == 101)
+        #expect(try writer.ledger?.requestCount() == 101)
+    }
+
+    @Test func anUnwritableStoreDegradesAndRecovers() throws {
+        let dir = NSTemporaryDirectory() + "ledger-ro-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A regular file where the ledger's directory should be: opening fails.
+        FileManager.default.createFile(atPath: dir, contents: Data("x".utf8))
+        var settings = LedgerSettings()
+        settings.flushIntervalSeconds = 0.1
+        let writer = LedgerWriter(path: dir + "/ledger.sqlite", settings: settings, logger: Logger(label: "test"))
+        writer.start()
+        writer.enqueue([event(1, at: 1_800_000_000)])
+        usleep(300_000)
+        #expect(writer.status.degradedReason != nil)
+        #expect(writer.status.pending == 1 && writer.ledger == nil)
+        // The obstacle goes away: the writer opens the ledger and writes what it kept.
+        try FileManager.default.removeItem(atPath: dir)
+        let deadline = Date().addingTimeInterval(10)
+        while writer.status.written < 1 && Date() < deadline { usleep(20_000) }
+        #expect(writer.status.written == 1 && writer.status.degradedReason == nil)
+        writer.stop()
+    }
+}
