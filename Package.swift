@@ -109,6 +109,7 @@ let package = Package(
             name: "sightglass",
             dependencies: [
                 "SightglassServer",
+                "SightglassStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

@@ -58,6 +58,16 @@ extension ControlPlane {
         let full = admission.maxQueue > 0 && admission.queued >= admission.maxQueue
         services["proxy"] = ["status": full ? "degraded" : "healthy", "active_requests": inFlight, "queue_size": admission.queued]
         services["metrics"] = ["status": "healthy", "total_requests": agg.total.requests, "avg_response_time": agg.total.averageLatency]
+        if let writer = ledger {
+            let l = writer.status
+            var entry: [String: Any] = ["status": l.healthy ? "healthy" : "degraded", "path": writer.path, "records_written": l.written,
+                                        "records_pending": l.pending, "records_dropped": l.dropped]
+            if let reason = l.degradedReason { entry["error"] = reason }
+            if let last = l.lastFlushAt { entry["last_flush"] = ISO8601.string(epoch: last) }
+            services["ledger"] = entry
+        } else {
+            services["ledger"] = ["status": "disabled", "enabled": false]
+        }
         var status = Self.status(errorRate: window.failureRate)
         let checked = board.filter { $0.healthy != nil }
         let down = checked.filter { $0.healthy == false }
@@ -66,6 +76,8 @@ extension ControlPlane {
         } else if !down.isEmpty && status == "healthy" {
             status = "degraded"
         }
+        // A store that cannot be written does not stop the proxy, but it is not healthy either.
+        if status == "healthy", let l = ledger?.status, !l.healthy { status = "degraded" }
         var system: [String: Any] = [:]
         if let v = sys.cpuPercent { system["cpu_percent"] = v }
         if let v = sys.memoryPercent { system["memory_percent"] = v }

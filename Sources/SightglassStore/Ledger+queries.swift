@@ -16,7 +16,7 @@ extension Ledger {
             method: row[6], stream: row[7], status: row[8], errorType: try dims.name(row[9], db), errorMessage: row[10],
             tokensIn: row[11], tokensOut: row[12], tokensCached: row[13], tokensEstimated: row[14], cost: row[15],
             latency: Double(row[16] as Int64) / 1e6, firstByte: (row[17] as Int64?).map { Double($0) / 1e6 },
-            firstToken: (row[18] as Int64?).map { Double($0) / 1e6 }, bytesIn: row[19], bytesOut: row[20], client: row[21],
+            firstToken: (row[18] as Int64?).map { Double($0) / 1e6 }, bytesIn: row[19], bytesOut: row[20], client: try dims.name(row[21], db),
             user: try dims.name(row[22], db), apiKeyId: row[23], synthetic: row[24])
     }
 
@@ -61,8 +61,8 @@ extension Ledger {
     /// The newest request with this id.
     public func request(id: String) throws -> StoredRequest? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.requestColumns) FROM requests WHERE id = ? ORDER BY ts DESC LIMIT 1",
-                             arguments: [id]).map { try stored($0, db) }
+            try Row.fetchOne(db, sql: "SELECT \(Self.requestColumns) FROM requests WHERE id_hash = ? AND id = ? ORDER BY ts DESC LIMIT 1",
+                             arguments: [Self.idHash(id), id]).map { try stored($0, db) }
         }
     }
 

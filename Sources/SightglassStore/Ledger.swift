@@ -41,21 +41,22 @@ public final class Ledger: Sendable {
 
     func insert(_ events: [RequestEvent], synthetic: Bool, db: Database) throws {
         let stmt = try db.cachedStatement(sql: """
-            INSERT INTO requests (id, ts, route, backend, model, method, stream, status, error_type, error_message,
+            INSERT INTO requests (id, id_hash, ts, route, backend, model, method, stream, status, error_type, error_message,
                 tokens_in, tokens_out, tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us,
                 bytes_in, bytes_out, client, user, api_key, synthetic)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for e in events {
             let errorType: Int64? = try e.errorType.map { try dims.id(.errorType, $0.rawValue, db) }
             let user: Int64? = try e.user.map { try dims.id(.user, $0, db) }
+            let client: Int64? = e.clientAddress.isEmpty ? nil : try dims.id(.client, e.clientAddress, db)
             stmt.setUncheckedArguments([
-                e.id, Int64((e.startTime * 1e6).rounded()),
+                e.id, Self.idHash(e.id), Int64((e.startTime * 1e6).rounded()),
                 try dims.id(.route, e.route, db), try dims.id(.backend, e.backend, db), try dims.id(.model, e.model, db),
                 e.method, e.stream, e.status, errorType, e.errorMessage,
                 e.inputTokens, e.outputTokens, e.cachedTokens, e.tokensEstimated, e.cost,
                 Self.micros(e.latency), e.firstByte.map(Self.micros), e.firstToken.map(Self.micros),
-                e.requestBytes, e.responseBytes, e.clientAddress.isEmpty ? nil : e.clientAddress, user, e.apiKeyId, synthetic,
+                e.requestBytes, e.responseBytes, client, user, e.apiKeyId, synthetic,
             ])
             try stmt.execute()
         }
@@ -117,6 +118,13 @@ public final class Ledger: Sendable {
 
     static func micros(_ seconds: Double) -> Int64 { Int64((seconds * 1e6).rounded()) }
 
+    /// FNV-1a of the id: what the id index holds.
+    static func idHash(_ id: String) -> Int64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int64(bitPattern: h)
+    }
+
     // MARK: - Retention
 
     /// Deletes at most `limit` rows older than each cut-off; returns how many went. Called
@@ -149,7 +157,7 @@ public final class Ledger: Sendable {
 
 /// Kinds of names kept in `dims`.
 enum DimensionKind: Int {
-    case route = 1, backend, model, errorType, user
+    case route = 1, backend, model, errorType, user, client
 }
 
 /// Name ⇄ id of dimension values, cached in memory; missing names are inserted.

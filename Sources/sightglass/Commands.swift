@@ -4,6 +4,7 @@ import Logging
 import SightglassConfig
 import SightglassServer
 import SightglassSimulator
+import SightglassStore
 import UnixSignals
 
 /// Flags shared by `serve` and `demo`; each overrides the config file and environment.
@@ -95,6 +96,13 @@ struct Demo: AsyncParsableCommand {
         let sim = try await SimulatorRuntime.start(options: SimulatorOptions(errorRate: errorRate), host: "127.0.0.1", port: 0, logger: logger)
         var config = try options.resolve()
         if config.backends.isEmpty { config.backends = [BackendConfig(name: "simulator", url: "http://127.0.0.1:\(sim.port)")] }
+        if config.ledger.enabled {
+            // The demo keeps its own ledger, so its made-up history never mixes with a real one.
+            if config.ledger.path == nil {
+                config.ledger.path = (LedgerSettings.defaultPath as NSString).deletingLastPathComponent + "/demo.sqlite"
+            }
+            try Self.seedHistory(path: config.ledger.effectivePath)
+        }
         if config.pricing.isEmpty {
             // OpenAI's published list price for gpt-4o-mini, so the demo shows cost; local models cost 0.
             config.pricing["gpt-4o-mini"] = ModelPrice(input: 0.15, cachedInput: 0.075, output: 0.60)
@@ -117,6 +125,18 @@ struct Demo: AsyncParsableCommand {
         traffic.cancel()
         await gateway.shutdown()
         await sim.stop()
+    }
+}
+
+extension Demo {
+    /// A week of synthetic history in an empty demo ledger, so the charts are not empty;
+    /// the rows are marked `synthetic: true` in every API.
+    static func seedHistory(path: String) throws {
+        let ledger = try Ledger(path: path)
+        guard try ledger.requestCount() == 0 else { return }
+        let rows = 150_000
+        try SyntheticHistory(rows: rows, days: 7, seed: UInt64(Date().timeIntervalSince1970)).write(to: ledger)
+        Console.say("  ledger: \(path) seeded with \(rows) synthetic requests over 7 days (marked \"synthetic\": true)")
     }
 }
 
@@ -151,6 +171,10 @@ enum Console {
         Console.say("  metrics (JSON):     \(control)/metrics")
         Console.say("  metrics (Prom):     \(control)/metrics/prometheus")
         Console.say("  health:             \(control)/health")
+        if let ledger = g.ledger {
+            Console.say("  requests (ledger):  \(control)/api/requests   (stored in \(ledger.path))")
+            Console.say("  analytics:          \(control)/api/analytics/breakdown?by=model&since=24h")
+        }
         for b in g.hub.board.all {
             Console.say("  backend \(b.name): \(b.url) [\(b.healthy == true ? "up, \(b.models.count) models" : "down")]")
         }

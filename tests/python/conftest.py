@@ -2,9 +2,11 @@
 ports, and stop every one of them by PID afterwards."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -37,11 +39,14 @@ def wait_for_port(port, proc, timeout=30.0):
 class Processes:
     def __init__(self):
         self.procs = []
+        # Each test's processes keep their default data (the request ledger) in a fresh folder.
+        self.data_home = tempfile.mkdtemp(prefix="sightglass-test-data-")
 
     def start(self, args, port, name, env=None, timeout=30.0):
         os.makedirs(ARTIFACTS, exist_ok=True)
         log = open(os.path.join(ARTIFACTS, f"{name}-{port}.log"), "w")
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "XDG_DATA_HOME": self.data_home, **(env or {})})
         self.procs.append(proc)
         wait_for_port(port, proc, timeout)
         return proc
@@ -56,6 +61,7 @@ class Processes:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        shutil.rmtree(self.data_home, ignore_errors=True)
 
 
 @pytest.fixture
