@@ -140,9 +140,8 @@ extension ControlPlane {
                     if format == "csv" {
                         chunk += Self.csvLine(r) + "\n"
                     } else {
-                        let data = (try? JSONSerialization.data(withJSONObject: JSONResponse.sanitize(Self.json(r, detail: false)),
-                                                                options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-                        chunk += String(decoding: data, as: UTF8.self) + "\n"
+                        JSONResponse.write(Self.json(r, detail: false), to: &chunk)
+                        chunk += "\n"
                     }
                 }
                 if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
@@ -234,7 +233,7 @@ extension ControlPlane {
     }
 
     static func json(_ c: RollupCell) -> [String: Any] {
-        func q(_ h: LogHistogram, _ p: Double) -> Any { h.count > 0 ? (h.quantile(p) * 1e6).rounded() / 1000 : NSNull() }
+        func q(_ h: DenseHistogram, _ p: Double) -> Any { h.count > 0 ? (h.quantile(p) * 1e6).rounded() / 1000 : NSNull() }
         return [
             "requests": c.count, "errors": c.errors, "error_rate": c.count > 0 ? c.errorRate : 0,
             "tokens": ["input": c.tokensIn, "output": c.tokensOut, "cached": c.tokensCached] as [String: Any],

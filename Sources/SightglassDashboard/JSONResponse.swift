@@ -5,8 +5,49 @@ import SightglassTelemetry
 /// JSON and error responses of the control plane.
 enum JSONResponse {
     static func make(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: sanitize(object), options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var out = ""
+        write(object, to: &out)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: out)))
+    }
+
+    /// JSON text of plain values (dictionaries, arrays, strings, numbers, booleans, NSNull),
+    /// keys sorted by code point. Hand-written because Foundation's serializer on Linux sorts
+    /// keys with locale-aware collation, which made a page of 100 requests cost 30 ms.
+    /// NaN and infinities, which JSON cannot carry, become null.
+    static func write(_ value: Any, to out: inout String) {
+        switch value {
+        case let s as String: out += JSONText.quote(s)
+        case let b as Bool: out += b ? "true" : "false"
+        case let i as Int: out += String(i)
+        case let i as Int64: out += String(i)
+        case let d as Double: out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)") : "null"
+        case let dict as [String: Any]:
+            out += "{"
+            var first = true
+            for key in dict.keys.sorted() {
+                if !first { out += "," }
+                first = false
+                out += JSONText.quote(key)
+                out += ":"
+                write(dict[key]!, to: &out)
+            }
+            out += "}"
+        case let array as [Any]:
+            out += "["
+            for (i, v) in array.enumerated() {
+                if i > 0 { out += "," }
+                write(v, to: &out)
+            }
+            out += "]"
+        case let n as NSNumber: out += n.stringValue
+        default: out += "null"
+        }
+    }
+
+    static func string(_ object: Any) -> String {
+        var out = ""
+        write(object, to: &out)
+        return out
     }
 
     static func encode<T: Encodable>(_ value: T) -> Response {
@@ -20,16 +61,6 @@ enum JSONResponse {
     /// The product error shape `{"error":{"code","message","details"}}` (seed 002's codes).
     static func error(_ status: HTTPResponse.Status, code: String, message: String, details: Any? = nil) -> Response {
         make(["error": ["code": code, "message": message, "details": details ?? NSNull(), "timestamp": ISO8601.string(Date())]], status: status)
-    }
-
-    /// JSON cannot carry NaN or infinities; they become null rather than crash the encoder.
-    static func sanitize(_ value: Any) -> Any {
-        switch value {
-        case let d as Double: return d.isFinite ? d : NSNull()
-        case let dict as [String: Any]: return dict.mapValues(sanitize)
-        case let array as [Any]: return array.map(sanitize)
-        default: return value
-        }
     }
 }
 

@@ -19,6 +19,14 @@ public enum AnalyticsMetric: String, Sendable, CaseIterable {
     case ttftP95 = "ttft_p95"
     case tokensPerSecond = "tokens_per_second"
 
+    /// Percentiles need the histograms; counts and sums do not, and skip decoding them.
+    var needsHistograms: Bool {
+        switch self {
+        case .latencyP50, .latencyP95, .latencyP99, .ttftP50, .ttftP95: return true
+        default: return false
+        }
+    }
+
     /// The value of a cell; nil where the cell has no data for it (no requests, no streams).
     /// Latencies and TTFT in milliseconds.
     public func value(_ c: RollupCell) -> Double? {
@@ -87,18 +95,18 @@ extension Ledger {
         guard count <= Self.maxPoints else {
             throw LedgerQueryError(field: "interval", message: "\(count) points at \(interval.rawValue) over this range; use a larger interval or a shorter range (at most \(Self.maxPoints))")
         }
-        let rows: [(bucket: Int64, group: String, cell: RollupCell)]
+        struct Slot: Hashable { var group: String; var index: Int64 }
+        let merged: [Slot: RollupCell]
         do {
-            rows = try cells(level: interval.level, since: Double(first), until: until, group: group)
+            merged = try rollups(level: interval.level, since: Double(first), until: until, group: group, histograms: metric.needsHistograms) { bucket, g in
+                let slot = (bucket - first) / step
+                return slot >= 0 && slot < count ? Slot(group: g, index: slot) : nil
+            }
         } catch {
             throw LedgerQueryError(field: "store", message: "the ledger could not be read: \(error)")
         }
         var byGroup: [String: [Int64: RollupCell]] = [:]
-        for r in rows {
-            let slot = (r.bucket - first) / step
-            guard slot >= 0 && slot < count else { continue }
-            byGroup[r.group, default: [:]][slot, default: RollupCell()].merge(r.cell)
-        }
+        for (slot, cell) in merged { byGroup[slot.group, default: [:]][slot.index] = cell }
         if byGroup.isEmpty && group == nil { byGroup["all"] = [:] }
         return byGroup.keys.sorted().map { g in
             let slots = byGroup[g]!
@@ -127,9 +135,7 @@ extension Ledger {
             } else {
                 let span = until - since
                 let level: RollupLevel = span <= 2 * 86400 ? .minute : (span <= 90 * 86400 ? .hour : .day)
-                for r in try cells(level: level, since: since, until: until, group: group) {
-                    groups[r.group, default: RollupCell()].merge(r.cell)
-                }
+                groups = try rollups(level: level, since: since, until: until, group: group, histograms: true) { _, g in g }
             }
         } catch {
             throw LedgerQueryError(field: "store", message: "the ledger could not be read: \(error)")

@@ -68,8 +68,10 @@ extension Ledger {
 
     // MARK: - Rollup reads
 
-    /// Rollup cells of `level` in [since, until), each with its bucket and the name of `group`'s dimension.
-    func cells(level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?) throws -> [(bucket: Int64, group: String, cell: RollupCell)] {
+    /// Merges the rollup rows of `level` in [since, until) into cells by `key(bucket, group name)`
+    /// (nil skips the row). Histograms are decoded only when `histograms` is true.
+    func rollups<Key: Hashable>(level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
+                                key: (Int64, String) -> Key?) throws -> [Key: RollupCell] {
         try pool.read { db in
             let groupColumn: String
             switch group {
@@ -80,18 +82,27 @@ extension Ledger {
             case .user, nil: groupColumn = "0"
             }
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT bucket, \(groupColumn), count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+                SELECT bucket, \(groupColumn), count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds,
+                    \(histograms ? "latency, ttft" : "NULL, NULL")
                 FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
                 """, arguments: [level.rawValue, level.bucket(since), Int64(until.rounded(.up))])
-            var out: [(Int64, String, RollupCell)] = []
+            var out: [Key: RollupCell] = [:]
+            var names: [Int64: String] = [:]
             while let row = try cursor.next() {
+                let raw: Int64 = row[1]
                 let name: String
-                switch group {
-                case .status: name = "\(row[1] as Int)xx"
-                case nil, .user: name = "all"
-                default: name = try dims.name(row[1], db) ?? ""
+                if let known = names[raw] {
+                    name = known
+                } else {
+                    switch group {
+                    case .status: name = "\(raw)xx"
+                    case nil, .user: name = "all"
+                    default: name = try dims.name(raw, db) ?? ""
+                    }
+                    names[raw] = name
                 }
-                out.append((row[0], name, Self.cell(row, offset: 2)))
+                guard let k = key(row[0], name) else { continue }
+                Self.add(row, offset: 2, histograms: histograms, to: &out[k, default: RollupCell()])
             }
             return out
         }
@@ -114,35 +125,15 @@ extension Ledger {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM requests") ?? 0 }
     }
 
-    /// Per-user aggregates over raw rows (users are not in the rollups: their number is unbounded).
+    /// Per-user aggregates from the hourly user rollups (hours that start in [since, until)).
     func userCells(since: Double, until: Double) throws -> [String: RollupCell] {
         try pool.read { db in
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT user, status, error_type, tokens_in, tokens_out, tokens_cached, cost, latency_us, first_token_us, stream
-                FROM requests WHERE ts >= ? AND ts < ? AND user IS NOT NULL
-                """, arguments: [Int64(since * 1e6), Int64(until * 1e6)])
+                SELECT user, count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+                FROM user_rollups WHERE bucket >= ? AND bucket < ?
+                """, arguments: [RollupLevel.hour.bucket(since), Int64(until.rounded(.up))])
             var byId: [Int64: RollupCell] = [:]
-            while let row = try cursor.next() {
-                let status: Int = row[1]
-                let errorType: Int64? = row[2]
-                let ttft: Int64? = row[8]
-                var cell = byId[row[0], default: RollupCell()]
-                cell.count += 1
-                if errorType != nil || status >= 400 { cell.errors += 1 }
-                cell.tokensIn += row[3] as Int
-                let out: Int = row[4]
-                cell.tokensOut += out
-                cell.tokensCached += row[5] as Int
-                cell.cost += row[6] as Double
-                let latency = Double(row[7] as Int64) / 1e6
-                cell.latency.record(latency)
-                if let ttft { cell.ttft.record(Double(ttft) / 1e6) }
-                if out > 0 && errorType == nil {
-                    cell.genTokens += out
-                    cell.genSeconds += RequestEvent.generationSeconds(stream: row[9], firstToken: ttft.map { Double($0) / 1e6 }, latency: latency)
-                }
-                byId[row[0]] = cell
-            }
+            while let row = try cursor.next() { Self.add(row, offset: 1, histograms: true, to: &byId[row[0], default: RollupCell()]) }
             var out: [String: RollupCell] = [:]
             for (id, cell) in byId { out[try dims.name(id, db) ?? "", default: RollupCell()].merge(cell) }
             return out

@@ -34,8 +34,15 @@ public final class Ledger: Sendable {
         try pool.write { db in
             try insert(events, synthetic: synthetic, db: db)
             var cells: [RollupKey: RollupCell] = [:]
-            for e in events { try accumulate(e, into: &cells, db: db) }
+            var users: [UserRollupKey: RollupCell] = [:]
+            for e in events {
+                try accumulate(e, into: &cells, db: db)
+                if let user = e.user {
+                    users[UserRollupKey(bucket: RollupLevel.hour.bucket(e.startTime), user: try dims.id(.user, user, db)), default: RollupCell()].add(e)
+                }
+            }
             try merge(cells, db: db)
+            try mergeUsers(users, db: db)
         }
     }
 
@@ -99,21 +106,47 @@ public final class Ledger: Sendable {
         }
     }
 
+    func mergeUsers(_ cells: [UserRollupKey: RollupCell], db: Database) throws {
+        guard !cells.isEmpty else { return }
+        let select = try db.cachedStatement(sql: """
+            SELECT count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+            FROM user_rollups WHERE bucket = ? AND user = ?
+            """)
+        let upsert = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO user_rollups (bucket, user, count, errors, tokens_in, tokens_out, tokens_cached, cost,
+                gen_tokens, gen_seconds, latency, ttft) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (key, cell) in cells {
+            var merged = cell
+            let keyArgs: StatementArguments = [key.bucket, key.user]
+            if let row = try Row.fetchOne(select, arguments: keyArgs) { merged.merge(Self.cell(row, offset: 0)) }
+            try upsert.execute(arguments: keyArgs + [
+                merged.count, merged.errors, merged.tokensIn, merged.tokensOut, merged.tokensCached, merged.cost,
+                merged.genTokens, merged.genSeconds, Data(merged.latency.encoded()), Data(merged.ttft.encoded()),
+            ])
+        }
+    }
+
     /// A cell from a row whose columns, from `offset`, are count ... ttft as in the table.
     static func cell(_ row: Row, offset o: Int) -> RollupCell {
         var c = RollupCell()
-        c.count = row[o]
-        c.errors = row[o + 1]
-        c.tokensIn = row[o + 2]
-        c.tokensOut = row[o + 3]
-        c.tokensCached = row[o + 4]
-        c.cost = row[o + 5]
-        c.genTokens = row[o + 6]
-        c.genSeconds = row[o + 7]
-        let lat: Data = row[o + 8] ?? Data(), ttft: Data = row[o + 9] ?? Data()
-        c.latency = LogHistogram(encoded: lat) ?? LogHistogram()
-        c.ttft = LogHistogram(encoded: ttft) ?? LogHistogram()
+        add(row, offset: o, histograms: true, to: &c)
         return c
+    }
+
+    /// Adds such a row to `c` in place; `histograms: false` skips decoding them (counting metrics).
+    static func add(_ row: Row, offset o: Int, histograms: Bool, to c: inout RollupCell) {
+        c.count += row[o] as Int
+        c.errors += row[o + 1] as Int
+        c.tokensIn += row[o + 2] as Int
+        c.tokensOut += row[o + 3] as Int
+        c.tokensCached += row[o + 4] as Int
+        c.cost += row[o + 5] as Double
+        c.genTokens += row[o + 6] as Int
+        c.genSeconds += row[o + 7] as Double
+        guard histograms else { return }
+        if let lat = row.dataNoCopy(atIndex: o + 8) { lat.withUnsafeBytes { c.latency.merge(encoded: $0) } }
+        if let ttft = row.dataNoCopy(atIndex: o + 9) { ttft.withUnsafeBytes { c.ttft.merge(encoded: $0) } }
     }
 
     static func micros(_ seconds: Double) -> Int64 { Int64((seconds * 1e6).rounded()) }
@@ -141,6 +174,11 @@ public final class Ledger: Sendable {
                     """, arguments: [level.rawValue, Int64(before), level.rawValue, Int64(before), limit])
                 n += db.changesCount
             }
+            try db.execute(sql: """
+                DELETE FROM user_rollups WHERE bucket < ? AND bucket IN
+                    (SELECT bucket FROM user_rollups WHERE bucket < ? ORDER BY bucket LIMIT ?)
+                """, arguments: [Int64(hourBefore), Int64(hourBefore), limit])
+            n += db.changesCount
             return n
         }
     }

@@ -70,6 +70,22 @@ enum LedgerSchema {
                     ttft BLOB NOT NULL,
                     PRIMARY KEY (level, bucket, route, backend, model, status_class)
                 ) WITHOUT ROWID;
+                -- Hourly per user: users are unbounded, so they get one coarse level of their own.
+                CREATE TABLE user_rollups (
+                    bucket INTEGER NOT NULL,
+                    user INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    errors INTEGER NOT NULL,
+                    tokens_in INTEGER NOT NULL,
+                    tokens_out INTEGER NOT NULL,
+                    tokens_cached INTEGER NOT NULL,
+                    cost REAL NOT NULL,
+                    gen_tokens INTEGER NOT NULL,
+                    gen_seconds REAL NOT NULL,
+                    latency BLOB NOT NULL,
+                    ttft BLOB NOT NULL,
+                    PRIMARY KEY (bucket, user)
+                ) WITHOUT ROWID;
                 """)
         }
         return m

@@ -25,6 +25,12 @@ struct RollupKey: Hashable {
     var statusClass: Int
 }
 
+/// One hour of one user's requests.
+struct UserRollupKey: Hashable {
+    var bucket: Int64
+    var user: Int64
+}
+
 /// Counts, sums and mergeable latency and TTFT histograms: everything the analytics need,
 /// so percentiles over any range come from rollups, never from scanning requests.
 public struct RollupCell: Sendable {
@@ -38,8 +44,8 @@ public struct RollupCell: Sendable {
     public var genTokens = 0
     public var genSeconds = 0.0
     /// Seconds.
-    public var latency = LogHistogram()
-    public var ttft = LogHistogram()
+    public var latency = DenseHistogram()
+    public var ttft = DenseHistogram()
 
     public init() {}
 

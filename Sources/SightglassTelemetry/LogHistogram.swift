@@ -9,7 +9,7 @@ public struct LogHistogram: Sendable, Equatable {
     public static let minValue = 1e-6
     static let growth = 1.04
     static let logGrowth = log(growth)
-    static let bucketCount = 800  // 1e-6 * 1.04^800 ≈ 4e7
+    public static let bucketCount = 800  // 1e-6 * 1.04^800 ≈ 4e7
 
     public private(set) var counts: [UInt32: UInt32] = [:]
     public private(set) var count: Int = 0
@@ -54,14 +54,14 @@ public struct LogHistogram: Sendable, Equatable {
         return max
     }
 
-    static func bucket(for value: Double) -> UInt32 {
+    public static func bucket(for value: Double) -> UInt32 {
         if value <= minValue { return 0 }
         let i = Int(log(value / minValue) / logGrowth) + 1
         return UInt32(Swift.min(i, bucketCount))
     }
 
     /// Geometric middle of a bucket.
-    static func representative(of index: UInt32) -> Double {
+    public static func representative(of index: UInt32) -> Double {
         if index == 0 { return minValue }
         let lower = minValue * pow(growth, Double(index - 1))
         return lower * sqrt(growth)
@@ -118,7 +118,7 @@ public struct LogHistogram: Sendable, Equatable {
         count = Int(c); sum = s; min = lo; max = hi
     }
 
-    static func putVarint(_ value: UInt64, _ out: inout [UInt8]) {
+    public static func putVarint(_ value: UInt64, _ out: inout [UInt8]) {
         var v = value
         while v >= 0x80 { out.append(UInt8(v & 0x7f) | 0x80); v >>= 7 }
         out.append(UInt8(v))

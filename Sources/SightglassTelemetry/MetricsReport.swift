@@ -158,9 +158,28 @@ public enum CSV {
 
 /// ISO 8601 timestamps with milliseconds, UTC.
 public enum ISO8601 {
-    public static func string(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
-    }
+    public static func string(_ date: Date) -> String { string(epoch: date.timeIntervalSince1970) }
 
-    public static func string(epoch: Double) -> String { string(Date(timeIntervalSince1970: epoch)) }
+    /// `2026-11-23T10:00:00.123Z`. Written by hand with `gmtime_r`: Foundation's formatter costs
+    /// about 100 µs a call, which a page of a thousand requests cannot afford.
+    public static func string(epoch: Double) -> String {
+        guard epoch.isFinite else { return "1970-01-01T00:00:00.000Z" }
+        let whole = epoch.rounded(.down)
+        var seconds = time_t(whole)
+        let millis = min(999, max(0, Int(((epoch - whole) * 1000).rounded(.down))))
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        func put(_ value: Int, _ digits: Int) {
+            var d = digits, v = value
+            var tmp = [UInt8](repeating: 48, count: digits)
+            while d > 0 { d -= 1; tmp[d] = UInt8(48 + v % 10); v /= 10 }
+            out += tmp
+        }
+        put(Int(t.tm_year) + 1900, 4); out.append(45); put(Int(t.tm_mon) + 1, 2); out.append(45); put(Int(t.tm_mday), 2)
+        out.append(84); put(Int(t.tm_hour), 2); out.append(58); put(Int(t.tm_min), 2); out.append(58); put(Int(t.tm_sec), 2)
+        out.append(46); put(millis, 3); out.append(90)
+        return String(decoding: out, as: UTF8.self)
+    }
 }

@@ -73,7 +73,9 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
             let search = try ledger.requests(try RequestFilter.parse(["q": "req-24"], now: t0))
             #expect(Set(search.requests.map(\.id)) == ["req-24", "req-240", "req-241", "req-242", "req-243", "req-244", "req-245", "req-246", "req-247", "req-248", "req-249"])
 
-            let one = try #require(try ledger.request(id: "req-7"))
+            let (byUser, _) = try ledger.breakdown(by: .user, since: t0, until: t0 + 300)
+            #expect(byUser.map(\.key) == ["u5"] && byUser[0].cell.count == 50 && byUser[0].cell.errors == 25)
+                        let one = try #require(try ledger.request(id: "req-7"))
             #expect(one.model == "odd" && one.tokensIn == 10 && one.tokensOut == 20 && one.stream && one.firstToken == 0.02)
             #expect(try ledger.request(id: "nope") == nil)
         }

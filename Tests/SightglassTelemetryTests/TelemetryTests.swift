@@ -160,3 +160,13 @@ import Testing
         #expect(decoded == [s])
     }
 }
+
+@Test func iso8601MatchesFoundationsFormatter() {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    for epoch in [0.0, 951_782_400.5, 1_795_476_346.25, 4_102_444_799.75] {
+        #expect(ISO8601.string(epoch: epoch) == f.string(from: Date(timeIntervalSince1970: epoch)))
+    }
+    #expect(ISO8601.string(epoch: 1_795_476_346.5447) == "2026-11-23T23:25:46.544Z")
+    #expect(ISO8601.string(epoch: 951_782_400) == "2000-02-29T00:00:00.000Z")
+}
