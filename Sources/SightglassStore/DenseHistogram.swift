@@ -66,7 +66,7 @@ public struct DenseHistogram: Sendable {
         return true
     }
 
-    /// The same bytes `LogHistogram.encoded()` writes.
+    /// Count, sum, min and max, then (bucket, count) pairs, as LEB128 varints; no bytes when empty.
     public func encoded() -> [UInt8] {
         guard count > 0 else { return [] }
         var out: [UInt8] = []

@@ -116,7 +116,7 @@ extension Ledger {
                 FROM rollups WHERE level = ?
                 """, arguments: [RollupLevel.day.rawValue])
             var total = RollupCell()
-            while let row = try cursor.next() { total.merge(Self.cell(row, offset: 0)) }
+            while let row = try cursor.next() { Self.add(row, offset: 0, histograms: true, to: &total) }
             return total
         }
     }

@@ -81,60 +81,37 @@ public final class Ledger: Sendable {
         }
     }
 
+    static let cellColumns = "count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft"
+
     /// Adds cells to the stored rollups (read, merge, write back), so several writers, or a
     /// restarted one, extend the same buckets instead of overwriting them.
     func merge(_ cells: [RollupKey: RollupCell], db: Database) throws {
-        let select = try db.cachedStatement(sql: """
-            SELECT count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
-            FROM rollups WHERE level = ? AND bucket = ? AND route = ? AND backend = ? AND model = ? AND status_class = ?
-            """)
-        let upsert = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO rollups (level, bucket, route, backend, model, status_class, count, errors, tokens_in,
-                tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for (key, cell) in cells {
-            var merged = cell
-            let keyArgs: StatementArguments = [key.level.rawValue, key.bucket, key.route, key.backend, key.model, key.statusClass]
-            if let row = try Row.fetchOne(select, arguments: keyArgs) {
-                merged.merge(Self.cell(row, offset: 0))
-            }
-            try upsert.execute(arguments: keyArgs + [
-                merged.count, merged.errors, merged.tokensIn, merged.tokensOut, merged.tokensCached, merged.cost,
-                merged.genTokens, merged.genSeconds, Data(merged.latency.encoded()), Data(merged.ttft.encoded()),
-            ])
-        }
+        try merge(cells.map { ([$0.key.level.rawValue, $0.key.bucket, $0.key.route, $0.key.backend, $0.key.model, $0.key.statusClass], $0.value) },
+                  table: "rollups", keyColumns: ["level", "bucket", "route", "backend", "model", "status_class"], db: db)
     }
 
     func mergeUsers(_ cells: [UserRollupKey: RollupCell], db: Database) throws {
+        try merge(cells.map { ([$0.key.bucket, $0.key.user], $0.value) }, table: "user_rollups", keyColumns: ["bucket", "user"], db: db)
+    }
+
+    func merge(_ cells: [(key: StatementArguments, cell: RollupCell)], table: String, keyColumns: [String], db: Database) throws {
         guard !cells.isEmpty else { return }
-        let select = try db.cachedStatement(sql: """
-            SELECT count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
-            FROM user_rollups WHERE bucket = ? AND user = ?
-            """)
-        let upsert = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO user_rollups (bucket, user, count, errors, tokens_in, tokens_out, tokens_cached, cost,
-                gen_tokens, gen_seconds, latency, ttft) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let select = try db.cachedStatement(sql: "SELECT \(Self.cellColumns) FROM \(table) WHERE "
+            + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "))
+        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(table) (\(keyColumns.joined(separator: ", ")), \(Self.cellColumns)) VALUES ("
+            + Array(repeating: "?", count: keyColumns.count + 10).joined(separator: ", ") + ")")
         for (key, cell) in cells {
             var merged = cell
-            let keyArgs: StatementArguments = [key.bucket, key.user]
-            if let row = try Row.fetchOne(select, arguments: keyArgs) { merged.merge(Self.cell(row, offset: 0)) }
-            try upsert.execute(arguments: keyArgs + [
+            if let row = try Row.fetchOne(select, arguments: key) { Self.add(row, offset: 0, histograms: true, to: &merged) }
+            try upsert.execute(arguments: key + [
                 merged.count, merged.errors, merged.tokensIn, merged.tokensOut, merged.tokensCached, merged.cost,
                 merged.genTokens, merged.genSeconds, Data(merged.latency.encoded()), Data(merged.ttft.encoded()),
             ])
         }
     }
 
-    /// A cell from a row whose columns, from `offset`, are count ... ttft as in the table.
-    static func cell(_ row: Row, offset o: Int) -> RollupCell {
-        var c = RollupCell()
-        add(row, offset: o, histograms: true, to: &c)
-        return c
-    }
-
-    /// Adds such a row to `c` in place; `histograms: false` skips decoding them (counting metrics).
+    /// Adds a row whose columns, from `offset`, are `cellColumns`, to `c` in place;
+    /// `histograms: false` skips decoding them (counting metrics).
     static func add(_ row: Row, offset o: Int, histograms: Bool, to c: inout RollupCell) {
         c.count += row[o] as Int
         c.errors += row[o + 1] as Int

@@ -67,57 +67,7 @@ public struct LogHistogram: Sendable, Equatable {
         return lower * sqrt(growth)
     }
 
-    // MARK: - Storage form
-
-    /// A compact byte form for the ledger's rollups: count, sum, min, max, then (bucket, count)
-    /// pairs as LEB128 varints. Empty histograms encode to no bytes.
-    public func encoded() -> [UInt8] {
-        guard count > 0 else { return [] }
-        var out: [UInt8] = []
-        out.reserveCapacity(32 + counts.count * 3)
-        Self.putVarint(UInt64(count), &out)
-        for d in [sum, min, max] { withUnsafeBytes(of: d.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-        for k in counts.keys.sorted() {
-            Self.putVarint(UInt64(k), &out)
-            Self.putVarint(UInt64(counts[k]!), &out)
-        }
-        return out
-    }
-
-    /// Reads `encoded()` bytes; nil if they are not a histogram.
-    public init?<Bytes: Collection>(encoded bytes: Bytes) where Bytes.Element == UInt8 {
-        self.init()
-        guard !bytes.isEmpty else { return }
-        var i = bytes.startIndex
-        func varint() -> UInt64? {
-            var v: UInt64 = 0, shift: UInt64 = 0
-            while i != bytes.endIndex, shift < 64 {
-                let b = bytes[i]; i = bytes.index(after: i)
-                v |= UInt64(b & 0x7f) << shift
-                if b & 0x80 == 0 { return v }
-                shift += 7
-            }
-            return nil
-        }
-        func double() -> Double? {
-            var bits: UInt64 = 0
-            for n in 0..<8 {
-                guard i != bytes.endIndex else { return nil }
-                bits |= UInt64(bytes[i]) << (8 * UInt64(n)); i = bytes.index(after: i)
-            }
-            return Double(bitPattern: bits)
-        }
-        guard let c = varint(), let s = double(), let lo = double(), let hi = double() else { return nil }
-        var total = 0
-        while i != bytes.endIndex {
-            guard let k = varint(), let n = varint(), k <= UInt64(Self.bucketCount), n <= UInt64(UInt32.max) else { return nil }
-            counts[UInt32(k), default: 0] &+= UInt32(n)
-            total += Int(n)
-        }
-        guard total == Int(c) else { return nil }
-        count = Int(c); sum = s; min = lo; max = hi
-    }
-
+    /// LEB128 varint, as the ledger's histogram bytes use it (`DenseHistogram.encoded()`).
     public static func putVarint(_ value: UInt64, _ out: inout [UInt8]) {
         var v = value
         while v >= 0x80 { out.append(UInt8(v & 0x7f) | 0x80); v >>= 7 }

@@ -22,15 +22,25 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
 
 @Suite struct LedgerTests {
     @Test func histogramBytesRoundTrip() {
-        var h = LogHistogram()
+        var h = DenseHistogram()
         for i in 1...1000 { h.record(Double(i) / 1000) }
-        let back = LogHistogram(encoded: h.encoded())
-        #expect(back == h)
-        #expect(LogHistogram(encoded: [UInt8]())?.count == 0)
-        #expect(LogHistogram(encoded: [0xff, 0xff]) == nil)
+        var back = DenseHistogram()
+        let read = back.merge(encoded: h.encoded())
+        #expect(read)
+        #expect(back.encoded() == h.encoded() && back.count == 1000 && back.quantile(0.5) == h.quantile(0.5))
+        #expect(abs(h.quantile(0.5) - 0.5) < 0.02 && h.quantile(1) == 1)
+        var empty = DenseHistogram()
+        let none = empty.merge(encoded: [UInt8]())
+        #expect(none && empty.count == 0)
+        var bad = DenseHistogram()
+        let garbage = bad.merge(encoded: [0xff, 0xff])
+        #expect(!garbage)
         var truncated = h.encoded()
-        truncated.removeLast(3)
-        #expect(LogHistogram(encoded: truncated) == nil)
+        truncated.removeLast(20)
+        truncated.append(0xff)
+        var cut = DenseHistogram()
+        let partial = cut.merge(encoded: truncated)
+        #expect(!partial)
     }
 
     @Test func rowsComeBackNewestFirstWithCursorPagesAndFilters() throws {
