@@ -31,7 +31,8 @@ public struct DenseHistogram: Sendable {
         max = Swift.max(max, o.max)
     }
 
-    /// Adds a histogram in its byte form, without building it first. False if the bytes are not one.
+    /// Adds a histogram in its byte form, without building it first. False, and nothing added,
+    /// if the bytes are not one (truncated, out-of-range bucket, counts that do not add up).
     @discardableResult
     public mutating func merge<Bytes: RandomAccessCollection>(encoded bytes: Bytes) -> Bool where Bytes.Element == UInt8, Bytes.Index == Int {
         guard !bytes.isEmpty else { return true }
@@ -54,11 +55,16 @@ public struct DenseHistogram: Sendable {
             return Double(bitPattern: bits)
         }
         guard let c = varint(), let s = double(), let lo = double(), let hi = double() else { return false }
-        if counts.isEmpty { counts = Array(repeating: 0, count: LogHistogram.bucketCount + 1) }
+        var pairs: [(Int, UInt32)] = []
+        var total: UInt64 = 0
         while i < bytes.endIndex {
-            guard let k = varint(), let n = varint(), k <= UInt64(LogHistogram.bucketCount) else { return false }
-            counts[Int(k)] &+= UInt32(truncatingIfNeeded: n)
+            guard let k = varint(), let n = varint(), k <= UInt64(LogHistogram.bucketCount), n <= UInt64(UInt32.max) else { return false }
+            pairs.append((Int(k), UInt32(n)))
+            total &+= n
         }
+        guard total == c else { return false }
+        if counts.isEmpty { counts = Array(repeating: 0, count: LogHistogram.bucketCount + 1) }
+        for (k, n) in pairs { counts[k] &+= n }
         count += Int(c)
         sum += s
         min = Swift.min(min, lo)

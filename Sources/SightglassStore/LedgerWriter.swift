@@ -25,7 +25,6 @@ public final class LedgerWriter: Sendable {
         var written = 0
         var dropped = 0
         var lastError: String?
-        var lastErrorAt: Double?
         var lastFlushAt: Double?
         var pruned = 0
     }
@@ -63,7 +62,7 @@ public final class LedgerWriter: Sendable {
         } catch {
             let reason = "cannot open \(path): \(error)"
             let first = state.withLockedValue { s -> Bool in
-                defer { s.lastError = reason; s.lastErrorAt = Date().timeIntervalSince1970 }
+                defer { s.lastError = reason }
                 return s.lastError == nil
             }
             if first { logger.error("ledger unavailable; requests are kept in memory and writing is retried", metadata: ["error": "\(reason)"]) }
@@ -150,7 +149,6 @@ public final class LedgerWriter: Sendable {
                 let first = state.withLockedValue { s -> Bool in
                     let first = s.lastError == nil
                     s.lastError = reason
-                    s.lastErrorAt = Date().timeIntervalSince1970
                     return first
                 }
                 if first { logger.error("ledger write failed; keeping records in memory and retrying", metadata: ["error": "\(reason)"]) }

@@ -41,6 +41,7 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
         var cut = DenseHistogram()
         let partial = cut.merge(encoded: truncated)
         #expect(!partial)
+        #expect(cut.count == 0 && cut.quantile(0.5) == 0)  // a rejected blob adds nothing
     }
 
     @Test func rowsComeBackNewestFirstWithCursorPagesAndFilters() throws {
