@@ -13,11 +13,12 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
     public var pricing: [String: ModelPrice] = [:]
     public var metrics = MetricsSettings()
     public var ledger = LedgerSettings()
+    public var dashboard = DashboardSettings()
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case server, limits, timeouts, backends, pricing, metrics, ledger
+        case server, limits, timeouts, backends, pricing, metrics, ledger, dashboard
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,6 +30,7 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
         pricing = try c.decodeIfPresent([String: ModelPrice].self, forKey: .pricing) ?? [:]
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? MetricsSettings()
         ledger = try c.decodeIfPresent(LedgerSettings.self, forKey: .ledger) ?? LedgerSettings()
+        dashboard = try c.decodeIfPresent(DashboardSettings.self, forKey: .dashboard) ?? DashboardSettings()
     }
 
     /// Checks what decoding cannot: unique backend names, valid URLs, sane numbers.
@@ -51,6 +53,7 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
             throw ConfigError.invalid("metrics.window_seconds must be between 1 and 3600")
         }
         try ledger.validate()
+        try dashboard.validate()
         for (model, price) in pricing where price.input < 0 || price.output < 0 || (price.cachedInput ?? 0) < 0 {
             throw ConfigError.invalid("pricing for '\(model)' has a negative price")
         }

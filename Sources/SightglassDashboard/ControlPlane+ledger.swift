@@ -6,11 +6,13 @@ import SightglassTelemetry
 
 /// The request ledger's API: `/api/requests`, one request, the export, and the analytics.
 extension ControlPlane {
-    func addLedgerRoutes(to router: Router<BasicRequestContext>) {
+    func addLedgerRoutes(to router: Router<ControlContext>) {
         let plane = self
-        router.get("/api/requests") { req, _ in try plane.withLedger { try plane.listRequests(req, $0) } }
-        router.get("/api/requests/export") { req, _ in try plane.withLedger { try plane.export(req, $0) } }
-        router.get("/api/requests/{id}") { _, ctx in
+        // Request records are as private as the dashboard: the same credentials guard them.
+        let api = router.group("/api").add(middleware: DashboardGuard(auth: services.auth, limiter: nil, audit: services.audit))
+        api.get("requests") { req, _ in try plane.withLedger { try plane.listRequests(req, $0) } }
+        api.get("requests/export") { req, _ in try plane.withLedger { try plane.export(req, $0) } }
+        api.get("requests/{id}") { _, ctx in
             try plane.withLedger { ledger in
                 let id = ctx.parameters.get("id") ?? ""
                 guard let r = try ledger.request(id: id) else {
@@ -19,8 +21,8 @@ extension ControlPlane {
                 return JSONResponse.make(Self.json(r, detail: true))
             }
         }
-        router.get("/api/analytics/timeseries") { req, _ in try plane.withLedger { try plane.timeseries(req, $0) } }
-        router.get("/api/analytics/breakdown") { req, _ in try plane.withLedger { try plane.breakdown(req, $0) } }
+        api.get("analytics/timeseries") { req, _ in try plane.withLedger { try plane.timeseries(req, $0) } }
+        api.get("analytics/breakdown") { req, _ in try plane.withLedger { try plane.breakdown(req, $0) } }
     }
 
     /// Runs `body` with the ledger, or answers 503 saying why there is none; bad parameters
@@ -53,7 +55,7 @@ extension ControlPlane {
 
     /// Rejects parameters the route does not know, so a typo is not silently ignored.
     static func checkKnown(_ q: [String: String], _ known: Set<String>) throws(LedgerQueryError) {
-        for k in q.keys.sorted() where !known.contains(k) {
+        for k in q.keys.sorted() where !known.contains(k) && k != "access_token" {
             throw LedgerQueryError(field: k, message: "unknown parameter '\(k)'; known: \(known.sorted().joined(separator: ", "))")
         }
     }

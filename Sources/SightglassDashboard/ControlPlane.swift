@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import NIOCore
 import SightglassConfig
 import SightglassStore
@@ -16,17 +17,20 @@ public struct ControlPlane: Sendable {
     public let startedAt: Date
     /// The request ledger's writer; nil when the ledger is disabled.
     public let ledger: LedgerWriter?
+    public let services: DashboardServices
 
-    public init(hub: TelemetryHub, config: GatewayConfig, httpClient: HTTPClient, ledger: LedgerWriter? = nil, startedAt: Date = Date()) {
+    public init(hub: TelemetryHub, config: GatewayConfig, httpClient: HTTPClient, ledger: LedgerWriter? = nil, services: DashboardServices,
+                startedAt: Date = Date()) {
         self.ledger = ledger
+        self.services = services
         self.hub = hub
         self.config = config
         self.httpClient = httpClient
         self.startedAt = startedAt
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<ControlContext> {
+        let router = Router(context: ControlContext.self)
         router.add(middleware: ProductErrorMiddleware())
         let plane = self
         router.get("/metrics") { req, _ in
@@ -43,6 +47,7 @@ public struct ControlPlane: Sendable {
         router.get("/api/metrics/summary") { _, _ in plane.summary() }
         router.get("/api/status") { _, _ in plane.status() }
         plane.addLedgerRoutes(to: router)
+        plane.addDashboardRoutes(to: router)
         router.get("/v1/models") { _, _ in await plane.catalogRoute("/v1/models") { plane.openAIModels() } }
         router.get("/api/tags") { _, _ in await plane.catalogRoute("/api/tags") { plane.ollamaTags() } }
         router.get("/api/ps") { _, _ in await plane.catalogRoute("/api/ps") { await plane.ollamaPs() } }
@@ -54,5 +59,5 @@ public struct ControlPlane: Sendable {
         Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub) + ledgerPrometheus())))
     }
 
-    var uptime: Double { Date().timeIntervalSince(startedAt) }
+    public var uptime: Double { Date().timeIntervalSince(startedAt) }
 }

@@ -17,10 +17,19 @@ enum JSONResponse {
     static func write(_ value: Any, to out: inout String) {
         switch value {
         case let s as String: out += JSONText.quote(s)
-        case let b as Bool: out += b ? "true" : "false"
-        case let i as Int: out += String(i)
-        case let i as Int64: out += String(i)
-        case let d as Double: out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)") : "null"
+        // Exact native types first: on Linux an NSNumber 0 or 1 (from JSONSerialization) also
+        // casts to Bool, so numbers from parsed JSON are told apart by their objCType below.
+        case let b as Bool where type(of: value) == Bool.self: out += b ? "true" : "false"
+        case let i as Int where type(of: value) == Int.self: out += String(i)
+        case let i as Int64 where type(of: value) == Int64.self: out += String(i)
+        case let i as UInt64 where type(of: value) == UInt64.self: out += String(i)
+        case let d as Double where type(of: value) == Double.self: writeDouble(d, to: &out)
+        case let n as NSNumber:
+            switch String(cString: n.objCType) {
+            case "c", "B": out += n.boolValue ? "true" : "false"
+            case "f", "d": writeDouble(n.doubleValue, to: &out)
+            default: out += n.stringValue
+            }
         case let dict as [String: Any]:
             out += "{"
             var first = true
@@ -39,9 +48,12 @@ enum JSONResponse {
                 write(v, to: &out)
             }
             out += "]"
-        case let n as NSNumber: out += n.stringValue
         default: out += "null"
         }
+    }
+
+    static func writeDouble(_ d: Double, to out: inout String) {
+        out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)") : "null"
     }
 
     static func string(_ object: Any) -> String {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix
@@ -28,9 +29,16 @@ public final class GatewayRuntime: Sendable {
     let logger: Logger
     /// The request ledger's writer, nil when disabled.
     public let ledger: LedgerWriter?
+    /// The control plane's routes and dashboard services (logs, audit, alerts, live feed).
+    public let controlPlane: ControlPlane
 
-    public static func start(config: GatewayConfig, logger: Logger) async throws -> GatewayRuntime {
+    public static func start(config: GatewayConfig, logger baseLogger: Logger) async throws -> GatewayRuntime {
         try config.validate()
+        // Everything the gateway logs also lands in a bounded ring for /dashboard/logs and the live feed.
+        let logs = LogRing(capacity: config.dashboard.logEntries)
+        let next = baseLogger.handler
+        var logger = Logger(label: "sightglass.gateway") { label in RingLogHandler(label: label, ring: logs, next: next) }
+        logger.logLevel = baseLogger.logLevel
         let loops = config.server.eventLoops > 0 ? config.server.eventLoops : ProxyServer.defaultLoopCount()
         let hub = TelemetryHub(config: config, loops: loops, version: version)
         hub.system.sample()
@@ -44,7 +52,23 @@ public final class GatewayRuntime: Sendable {
             writer.start()
             ledger = writer
         }
-        let controlPlane = ControlPlane(hub: hub, config: config, httpClient: httpClient, ledger: ledger)
+        let services: DashboardServices
+        do {
+            services = try await DashboardServices.make(config: config, ledger: ledger, logs: logs)
+        } catch {
+            ledger?.stop()
+            try? await httpClient.shutdown()
+            throw error
+        }
+        let controlPlane = ControlPlane(hub: hub, config: config, httpClient: httpClient, ledger: ledger, services: services)
+        let webhook = config.dashboard.alerts.webhook.map { AlertWebhook(settings: $0, client: httpClient, logger: logger) }
+        controlPlane.wireLiveSources(webhook: webhook)
+        let requestLogger = logger
+        hub.subscribe { events in
+            services.alerts.observe(events)
+            controlPlane.publishRequests(events)
+            Self.logFailures(events, logger: requestLogger)
+        }
 
         // The control plane listens privately on a Unix socket, reached through the data plane,
         // unless it is given its own port.
@@ -63,7 +87,11 @@ public final class GatewayRuntime: Sendable {
         controlLogger.logLevel = .warning
         let control: HummingbirdRunner
         do {
-            control = try await HummingbirdRunner.start(router: controlPlane.router(), address: address, name: "control plane", logger: controlLogger)
+            control = try await HummingbirdRunner.start(
+                router: controlPlane.router(),
+                server: .http1WebSocketUpgrade(webSocketRouter: controlPlane.webSocketRouter(),
+                                               configuration: .init(ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))),
+                address: address, name: "control plane", logger: controlLogger)
         } catch {
             ledger?.stop()
             try? await httpClient.shutdown()
@@ -108,16 +136,53 @@ public final class GatewayRuntime: Sendable {
                         hub.system.sample()
                     }
                 }
+                group.addTask {
+                    // GPUs: NVML is fast, nvidia-smi is a process start; every 5 s either way.
+                    while !Task.isCancelled {
+                        hub.system.sampleGPU()
+                        try? await Task.sleep(nanoseconds: 5_000_000_000)
+                    }
+                }
+                group.addTask {
+                    let interval = UInt64(config.dashboard.alerts.intervalSeconds * 1e9)
+                    while !Task.isCancelled {
+                        try? await Task.sleep(nanoseconds: interval)
+                        services.alerts.evaluate(.init(now: Date().timeIntervalSince1970, host: hub.system.host, backends: hub.board.all))
+                    }
+                }
+                group.addTask { await controlPlane.runLiveFeed() }
             }
         }
+        logger.info("gateway listening", metadata: ["address": "\(config.server.host):\(port)", "backends": "\(config.backends.count)",
+                                                    "ledger": "\(ledger?.path ?? "disabled")", "auth": "\(services.auth.mode.rawValue)"])
+        controlPlane.audit("gateway_start", user: "system", resource: "gateway",
+                           details: ["version": version, "address": "\(config.server.host):\(port)", "backends": config.backends.map(\.name),
+                                     "auth_mode": services.auth.mode.rawValue, "ledger": ledger?.path ?? "disabled"])
         return GatewayRuntime(config: config, hub: hub, proxy: proxy, port: port, controlPort: separate ? control.port : nil,
                               control: control, httpClient: httpClient, background: background, socketPath: socketPath,
-                              ledger: ledger, logger: logger)
+                              ledger: ledger, logger: logger, controlPlane: controlPlane)
+    }
+
+    /// Failed requests are logged (off the request path, from the drain), at most a few per
+    /// batch so an outage does not drown the log.
+    static func logFailures(_ events: [RequestEvent], logger: Logger) {
+        var logged = 0
+        for e in events where e.isError && e.errorType != .clientCancelled {
+            guard logged < 20 else { break }
+            logged += 1
+            let level: Logger.Level = e.isServerFailure ? .error : .warning
+            logger.log(level: level, "request failed: \(e.errorMessage ?? "HTTP \(e.status)")", metadata: [
+                "request_id": "\(e.id)", "status": "\(e.status)", "error_type": "\(e.errorType?.rawValue ?? "http")",
+                "backend": "\(e.backend)", "model": "\(e.model)", "route": "\(e.route)", "latency_ms": "\(Int(e.latency * 1000))",
+            ])
+        }
     }
 
     init(config: GatewayConfig, hub: TelemetryHub, proxy: ProxyServer, port: Int, controlPort: Int?, control: HummingbirdRunner,
-         httpClient: HTTPClient, background: Task<Void, Never>, socketPath: String?, ledger: LedgerWriter?, logger: Logger) {
+         httpClient: HTTPClient, background: Task<Void, Never>, socketPath: String?, ledger: LedgerWriter?, logger: Logger,
+         controlPlane: ControlPlane) {
         self.ledger = ledger
+        self.controlPlane = controlPlane
         self.config = config
         self.hub = hub
         self.proxy = proxy
@@ -132,6 +197,7 @@ public final class GatewayRuntime: Sendable {
 
     /// Stops accepting, lets in-flight requests and streams finish for up to the drain timeout, then stops.
     public func shutdown() async {
+        controlPlane.audit("gateway_stop", user: "system", resource: "gateway", details: ["uptime_seconds": Int(controlPlane.uptime)])
         await proxy.shutdown(timeout: .nanoseconds(Int64(config.server.drainTimeoutSeconds * 1e9)))
         background.cancel()
         await background.value

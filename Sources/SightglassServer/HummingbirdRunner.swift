@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -11,9 +12,10 @@ public final class HummingbirdRunner: Sendable {
     /// The bound TCP port (0 for a Unix socket).
     public let port: Int
 
-    public static func start(router: Router<BasicRequestContext>, address: BindAddress, name: String, logger: Logger) async throws -> HummingbirdRunner {
+    public static func start<Context: RequestContext>(router: Router<Context>, server: HTTPServerBuilder = .http1(), address: BindAddress, name: String,
+                                                      logger: Logger) async throws -> HummingbirdRunner where Context.Source == ApplicationRequestContextSource {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: address, serverName: nil, backlog: 1024),
+        let app = Application(router: router, server: server, configuration: .init(address: address, serverName: nil, backlog: 1024),
                               onServerRunning: { channel in
                                   continuation.yield(channel.localAddress?.port ?? 0)
                                   continuation.finish()

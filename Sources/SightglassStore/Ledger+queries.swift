@@ -36,6 +36,7 @@ extension Ledger {
                   try dim(.user, "user", filter.user) else {
                 return RequestPage(requests: [], nextCursor: nil)
             }
+            if filter.onlyErrors { conditions.append("error_type IS NOT NULL") }
             if let s = filter.status { conditions.append("status = ?"); args.append(s) }
             if let c = filter.statusClass { conditions.append("status >= ? AND status < ?"); args += [c * 100, c * 100 + 100] }
             if let s = filter.since { conditions.append("ts >= ?"); args.append(Int64(s * 1e6)) }
@@ -137,6 +138,40 @@ extension Ledger {
             var out: [String: RollupCell] = [:]
             for (id, cell) in byId { out[try dims.name(id, db) ?? "", default: RollupCell()].merge(cell) }
             return out
+        }
+    }
+}
+
+/// Failed requests of one error type over a time range (`/dashboard/errors`).
+public struct ErrorGroup: Sendable {
+    public var type: String
+    public var count: Int
+    public var firstSeen: Double
+    public var lastSeen: Double
+    /// The newest few, to open in the request view.
+    public var exampleIds: [String]
+    public var lastMessage: String?
+    public var lastStatus: Int
+}
+
+extension Ledger {
+    /// Error groups since `since`, most frequent first. Uses the partial error-type index, so it
+    /// reads only failed requests however many succeeded.
+    public func errorGroups(since: Double, examples: Int = 5) throws -> [ErrorGroup] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT error_type, COUNT(*), MIN(ts), MAX(ts) FROM requests
+                WHERE error_type IS NOT NULL AND ts >= ? GROUP BY error_type ORDER BY COUNT(*) DESC
+                """, arguments: [Int64(since * 1e6)])
+            return try rows.map { r in
+                let typeId: Int64 = r[0]
+                let recent = try Row.fetchAll(db, sql: """
+                    SELECT id, error_message, status FROM requests WHERE error_type = ? AND ts >= ? ORDER BY ts DESC LIMIT ?
+                    """, arguments: [typeId, Int64(since * 1e6), examples])
+                return ErrorGroup(type: try dims.name(typeId, db) ?? "unknown", count: r[1], firstSeen: Double(r[2] as Int64) / 1e6,
+                                  lastSeen: Double(r[3] as Int64) / 1e6, exampleIds: recent.map { $0[0] }, lastMessage: recent.first?[1],
+                                  lastStatus: recent.first?[2] ?? 0)
+            }
         }
     }
 }

@@ -88,6 +88,25 @@ enum LedgerSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2: audit") { db in
+            // Configuration changes, auth failures and admin actions: rare, kept as they happened.
+            try db.execute(sql: """
+                CREATE TABLE audit (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    ts INTEGER NOT NULL,
+                    user TEXT,
+                    action TEXT NOT NULL,
+                    resource TEXT,
+                    level TEXT NOT NULL,
+                    source_ip TEXT,
+                    user_agent TEXT,
+                    details TEXT NOT NULL,
+                    result TEXT NOT NULL
+                );
+                CREATE INDEX audit_ts ON audit (ts);
+                """)
+        }
         return m
     }
 }

@@ -29,6 +29,8 @@ public struct RequestFilter: Sendable {
     /// Continue after this cursor (from a previous page's `next_cursor`).
     public var cursor: (ts: Int64, seq: Int64)?
     public var limit = 100
+    /// Only failed requests (walks the partial error index).
+    public var onlyErrors = false
 
     public init() {}
 

@@ -10,7 +10,10 @@ public final class SystemSampler: Sendable {
         public var memoryTotalBytes: Double?
         public var memoryAvailableBytes: Double?
         public var diskTotalBytes: Double?
-        public var diskFreeBytes: Double?
+        /// Used as `df` counts it: total minus free blocks (reserved blocks are not "used").
+        public var diskUsedBytes: Double?
+        /// Free to unprivileged users (`df`'s Avail).
+        public var diskAvailableBytes: Double?
         public var loadAverage: [Double] = []
         public var processResidentBytes: Double?
         public var processCPUSeconds: Double?
@@ -28,74 +31,55 @@ public final class SystemSampler: Sendable {
             guard let t = memoryTotalBytes, t > 0, let u = memoryUsedBytes else { return nil }
             return u / t * 100
         }
+        /// `df`'s Use%: used over used plus available.
         public var diskPercent: Double? {
-            guard let t = diskTotalBytes, t > 0, let f = diskFreeBytes else { return nil }
-            return (t - f) / t * 100
+            guard let u = diskUsedBytes, let a = diskAvailableBytes, u + a > 0 else { return nil }
+            return u / (u + a) * 100
         }
     }
 
-    struct CPUTimes { var busy: UInt64; var total: UInt64 }
-
-    private let state = NIOLockedValueBox<(snapshot: Snapshot, lastCPU: CPUTimes?)>((Snapshot(), nil))
+    private let state = NIOLockedValueBox<(snapshot: Snapshot, host: HostSnapshot, probe: HostProbe)>((Snapshot(), HostSnapshot(), HostProbe()))
+    private let gpuState = NIOLockedValueBox(GPUSnapshot.unavailable)
     /// The filesystem whose usage is reported (the data directory's).
     public let diskPath: String
+    let gpuProbe: GPUProbe
 
-    public init(diskPath: String = "/") {
+    public init(diskPath: String = "/", gpu: GPUProbe = GPUProbe()) {
         self.diskPath = diskPath
+        self.gpuProbe = gpu
     }
 
     public var snapshot: Snapshot { state.withLockedValue { $0.snapshot } }
+    /// The detailed host view (per core, filesystems, interfaces, TCP states) from the last sample.
+    public var host: HostSnapshot { state.withLockedValue { $0.host } }
+    /// GPUs from the last GPU sample; `available == false` where there is none.
+    public var gpu: GPUSnapshot { gpuState.withLockedValue { $0 } }
 
     /// Reads everything once; call about every second.
     public func sample() {
         var s = Snapshot()
-        let cpu = Self.readCPUTimes()
-        if let mem = Self.readMeminfo() {
-            s.memoryTotalBytes = mem["MemTotal"].map { $0 * 1024 }
-            s.memoryAvailableBytes = mem["MemAvailable"].map { $0 * 1024 }
-        }
         var fs = statvfs()
         if statvfs(diskPath, &fs) == 0 {
             s.diskTotalBytes = Double(fs.f_blocks) * Double(fs.f_frsize)
-            s.diskFreeBytes = Double(fs.f_bavail) * Double(fs.f_frsize)
-        }
-        if let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) {
-            s.loadAverage = text.split(separator: " ").prefix(3).compactMap { Double($0) }
+            s.diskUsedBytes = Double(fs.f_blocks - fs.f_bfree) * Double(fs.f_frsize)
+            s.diskAvailableBytes = Double(fs.f_bavail) * Double(fs.f_frsize)
         }
         Self.readProcess(into: &s)
         state.withLockedValue { st in
-            if let cpu, let last = st.lastCPU, cpu.total > last.total {
-                s.cpuPercent = Double(cpu.busy - min(cpu.busy, last.busy)) / Double(cpu.total - last.total) * 100
-            } else {
-                s.cpuPercent = st.snapshot.cpuPercent
-            }
+            let host = st.probe.sample()
+            s.cpuPercent = host.cpuPercent ?? st.snapshot.cpuPercent
+            s.memoryTotalBytes = host.memoryTotal
+            s.memoryAvailableBytes = host.memoryAvailable
+            s.loadAverage = host.loadAverage
             st.snapshot = s
-            st.lastCPU = cpu ?? st.lastCPU
+            st.host = host
         }
     }
 
-    static func readCPUTimes() -> CPUTimes? {
-        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
-        else { return nil }
-        let fields = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
-        guard fields.count >= 4 else { return nil }
-        let idle = fields[3] + (fields.count > 4 ? fields[4] : 0)  // idle + iowait
-        let total = fields.prefix(8).reduce(0, +)
-        return CPUTimes(busy: total - idle, total: total)
-    }
-
-    /// /proc/meminfo values in kB.
-    static func readMeminfo() -> [String: Double]? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
-        var out: [String: Double] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let value = parts[1].split(separator: " ").first.flatMap { Double($0) }
-            if let value { out[String(parts[0])] = value }
-        }
-        return out
+    /// Queries the GPUs (NVML or nvidia-smi); slower than `sample`, so on its own timer.
+    public func sampleGPU() {
+        let g = gpuProbe.sample()
+        gpuState.withLockedValue { $0 = g }
     }
 
     static func readProcess(into s: inout Snapshot) {

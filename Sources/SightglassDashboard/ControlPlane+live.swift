@@ -1,0 +1,208 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import SightglassStore
+import SightglassTelemetry
+
+/// The live feed: `ws /dashboard/ws` (seed 000's subscribe protocol over the topics `stats`,
+/// `metrics`, `alerts`, `requests`, `logs`) and `ws /metrics/stream` (seed 003's metrics JSON
+/// every second), and the publishers that feed them.
+extension ControlPlane {
+    /// WebSocket upgrades are routed separately from plain HTTP (Hummingbird's advice), with
+    /// the same guard in front of the dashboard feed.
+    public func webSocketRouter() -> Router<ControlContext> {
+        let router = Router(context: ControlContext.self)
+        router.add(middleware: ProductErrorMiddleware())
+        let plane = self
+        let perUser = config.dashboard.auth.websocketsPerUser
+        router.group("/dashboard")
+            .add(middleware: DashboardGuard(auth: services.auth, limiter: services.limiter, audit: services.audit))
+            .ws("ws", shouldUpgrade: { _, ctx in
+                // One live connection per authenticated user (seed 000), configurable; refused before upgrading.
+                if plane.services.auth.mode != .off, let user = ctx.principal?.user, plane.services.feed.connections(of: user) >= perUser {
+                    throw HTTPError(.tooManyRequests, message: "user '\(user)' already holds \(perUser) live connection(s) (dashboard.auth.websockets_per_user)")
+                }
+                return .upgrade([:])
+            }, onUpgrade: { inbound, outbound, ctx in
+                await plane.serveDashboardSocket(inbound: inbound, outbound: outbound, principal: ctx.requestContext.principal)
+            })
+        router.ws("/metrics/stream") { inbound, outbound, _ in
+            await plane.serve(inbound: inbound, outbound: outbound, user: "metrics_stream", perUserLimit: nil, topics: [LiveFeed.metricsStreamTopic]) { _, _ in }
+        }
+        return router
+    }
+
+    func serveDashboardSocket(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, principal: Principal?) async {
+        let limit = services.auth.mode == .off ? nil : config.dashboard.auth.websocketsPerUser
+        await serve(inbound: inbound, outbound: outbound, user: principal?.user ?? "anonymous", perUserLimit: limit, topics: []) { text, conn in
+            self.handleClientMessage(text, conn)
+        }
+    }
+
+    /// Runs one connection: a writer draining its bounded queue, and the reader handing client
+    /// messages to `onMessage`. Ends when either side closes; a client whose queue overflowed
+    /// is closed with a reason.
+    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, user: String, perUserLimit: Int?, topics: Set<String>,
+               onMessage: @escaping @Sendable (String, LiveFeed.Connection) -> Void) async {
+        let feed = services.feed
+        guard let conn = feed.register(user: user, perUserLimit: perUserLimit, topics: topics) else {
+            try? await outbound.close(.policyViolation, reason: "too many live connections for this user")
+            return
+        }
+        defer { feed.unregister(conn) }
+        if topics.isEmpty {
+            conn.send(JSONResponse.string(["type": "hello", "topics": LiveFeed.topics, "timestamp": ISO8601.string(Date()),
+                                           "intervals": ["stats": config.dashboard.live.statsIntervalSeconds, "metrics": config.dashboard.live.metricsIntervalSeconds]]))
+        } else {
+            publishMetricsStream(to: conn)
+        }
+        let queueLimit = feed.queueLimit
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await message in conn.messages {
+                    do { try await outbound.write(.text(message)) } catch { break }
+                }
+                if conn.overflowed {
+                    try? await outbound.close(.policyViolation, reason: "client too slow: more than \(queueLimit) messages waiting")
+                }
+            }
+            do {
+                for try await message in inbound.messages(maxSize: 1 << 16) {
+                    switch message {
+                    case .text(let text): onMessage(text, conn)
+                    case .binary: conn.send(Self.socketError("INVALID_MESSAGE", "send JSON text messages", [:]))
+                    }
+                }
+            } catch {
+                // The client went away or sent a bad frame; either way this connection is done.
+            }
+            conn.finish()
+        }
+    }
+
+    static func socketError(_ code: String, _ message: String, _ details: [String: Any]) -> String {
+        JSONResponse.string(["type": "error", "error": ["code": code, "message": message, "details": details]])
+    }
+
+    /// `{"action":"subscribe"|"unsubscribe","topics":[…]}`; `{"action":"ping"}` answers `pong`.
+    func handleClientMessage(_ text: String, _ conn: LiveFeed.Connection) {
+        guard let obj = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], let action = obj["action"] as? String else {
+            conn.send(Self.socketError("INVALID_MESSAGE", "expected {\"action\": \"subscribe\", \"topics\": [...]}", ["received": String(text.prefix(200))]))
+            return
+        }
+        switch action {
+        case "ping":
+            conn.send(JSONResponse.string(["type": "pong", "timestamp": ISO8601.string(Date())]))
+        case "subscribe", "unsubscribe":
+            guard let topics = obj["topics"] as? [String], !topics.isEmpty else {
+                conn.send(Self.socketError("INVALID_MESSAGE", "topics must be a non-empty list of strings", ["field": "topics", "available": LiveFeed.topics]))
+                return
+            }
+            let unknown = topics.filter { !LiveFeed.topics.contains($0) }
+            guard unknown.isEmpty else {
+                conn.send(Self.socketError("INVALID_TOPIC", "unknown topic(s): \(unknown.joined(separator: ", "))", ["topics": unknown, "available": LiveFeed.topics]))
+                return
+            }
+            if action == "subscribe" {
+                conn.subscribe(topics)
+                conn.send(JSONResponse.string(["type": "subscribed", "topics": conn.topics.sorted(), "timestamp": ISO8601.string(Date())]))
+                // A new subscriber sees the current state at once instead of waiting for the next tick.
+                for t in topics {
+                    switch t {
+                    case "stats": conn.send(LiveMessage.text(topic: "stats", data: dashboardStats()))
+                    case "metrics": conn.send(LiveMessage.text(topic: "metrics", data: dashboardMetrics(timeSeries: false)))
+                    case "alerts": conn.send(LiveMessage.text(topic: "alerts", data: dashboardAlerts()))
+                    default: break
+                    }
+                }
+            } else {
+                conn.unsubscribe(topics)
+                conn.send(JSONResponse.string(["type": "unsubscribed", "topics": conn.topics.sorted(), "removed": topics, "timestamp": ISO8601.string(Date())]))
+            }
+        default:
+            conn.send(Self.socketError("INVALID_ACTION", "unknown action '\(action)'; use subscribe, unsubscribe or ping", ["field": "action"]))
+        }
+    }
+
+    // MARK: - Publishers
+
+    /// The periodic snapshots, until cancelled. Each is built only when someone listens.
+    public func runLiveFeed() async {
+        let live = config.dashboard.live
+        let plane = self
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(live.statsIntervalSeconds * 1e9))
+                    plane.services.feed.publish("stats") { LiveMessage.text(topic: "stats", data: plane.dashboardStats()) }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(live.metricsIntervalSeconds * 1e9))
+                    plane.services.feed.publish("metrics") { LiveMessage.text(topic: "metrics", data: plane.dashboardMetrics(timeSeries: false)) }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                    let targets = plane.services.feed.subscribers(LiveFeed.metricsStreamTopic)
+                    guard !targets.isEmpty else { continue }
+                    let text = plane.metricsStreamText()
+                    for c in targets { c.send(text) }
+                }
+            }
+        }
+    }
+
+    func metricsStreamText() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return (try? encoder.encode(MetricsReport.build(hub))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    func publishMetricsStream(to conn: LiveFeed.Connection) {
+        conn.send(metricsStreamText())
+    }
+
+    /// Most request events one drained batch sends; beyond it subscribers get a count instead,
+    /// so a traffic burst cannot flood every dashboard.
+    static let requestEventsPerBatch = 500
+
+    /// One `requests` event per finished request (called with each drained batch).
+    public func publishRequests(_ events: [RequestEvent]) {
+        let targets = services.feed.subscribers("requests")
+        guard !targets.isEmpty, !events.isEmpty else { return }
+        let shown = events.suffix(Self.requestEventsPerBatch)
+        var messages = shown.map { LiveMessage.text(topic: "requests", event: "finished", data: Self.json(StoredRequest($0), detail: false)) }
+        if events.count > shown.count {
+            messages.insert(LiveMessage.text(topic: "requests", event: "skipped", data: ["count": events.count - shown.count,
+                                                                                         "reason": "more than \(Self.requestEventsPerBatch) requests finished in one 50 ms batch"]), at: 0)
+        }
+        for c in targets { for m in messages { c.send(m) } }
+    }
+
+    /// Connects logs and alerts to the feed (and alerts to the audit trail and the webhook).
+    public func wireLiveSources(webhook: AlertWebhook?) {
+        let feed = services.feed
+        services.logs.onAppend { e in
+            feed.publish("logs") {
+                LiveMessage.text(topic: "logs", event: "entry", data: ["timestamp": ISO8601.string(epoch: e.timestamp), "level": Self.levelNames[e.level] ?? "info",
+                                                                      "component": e.component, "message": e.message, "metadata": e.metadata])
+            }
+        }
+        let plane = self
+        services.alerts.onChange { change in
+            let (event, alert): (String, Alert) = switch change {
+            case .fired(let a): ("fired", a)
+            case .resolved(let a): ("resolved", a)
+            }
+            feed.publish("alerts") { LiveMessage.text(topic: "alerts", event: event, data: Self.json(alert)) }
+            plane.audit("alert_\(event)", user: "system", resource: alert.rule.name,
+                        details: ["alert_id": alert.id, "value": alert.value, "threshold": alert.rule.threshold],
+                        level: event == "fired" ? (alert.rule.severity == "critical" ? "error" : "warning") : "info")
+            webhook?.deliver(event: event, alert: Self.json(alert))
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import SightglassStore
+
+/// Query parameters of a `/dashboard/*` route: unknown names and bad values are refused with
+/// 400 naming the parameter, so a typo is never silently ignored.
+struct DashboardParameters {
+    let values: [String: String]
+    let now: Double
+
+    /// `access_token` is the credential of clients that cannot send headers; every route accepts it.
+    init(_ request: Request, known: Set<String>, now: Double = Date().timeIntervalSince1970) throws(LedgerQueryError) {
+        var q: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { q[String(k)] = String(v) }
+        q["access_token"] = nil
+        for k in q.keys.sorted() where !known.contains(k) {
+            let list = known.isEmpty ? "this route takes none" : "known: \(known.sorted().joined(separator: ", "))"
+            throw LedgerQueryError(field: k, message: "unknown parameter '\(k)'; \(list)")
+        }
+        values = q
+        self.now = now
+    }
+
+    subscript(_ name: String) -> String? {
+        values[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `since` as `1h`, `30m`, `1d`, ISO 8601 or epoch seconds; `fallback` seconds back when absent.
+    func since(fallback: Double?) throws(LedgerQueryError) -> Double? {
+        guard let v = self["since"] else { return fallback.map { now - $0 } }
+        let t = try TimeParameter.parse(v, field: "since", now: now)
+        guard t <= now + 60 else { throw LedgerQueryError(field: "since", message: "since is in the future") }
+        return t
+    }
+
+    func limit(fallback: Int = 100, max: Int = 1_000) throws(LedgerQueryError) -> Int {
+        guard let v = values["limit"] else { return fallback }
+        guard let n = Int(v), n >= 1, n <= max else {
+            throw LedgerQueryError(field: "limit", message: "limit must be an integer from 1 to \(max)")
+        }
+        return n
+    }
+
+    /// One of `allowed`, or nil when absent.
+    func choice(_ name: String, _ allowed: [String]) throws(LedgerQueryError) -> String? {
+        guard let v = values[name] else { return nil }
+        guard allowed.contains(v.lowercased()) else {
+            throw LedgerQueryError(field: name, message: "\(name) must be one of \(allowed.joined(separator: ", "))")
+        }
+        return v.lowercased()
+    }
+}
+
+extension ControlPlane {
+    /// Runs a dashboard handler, turning a bad parameter into 400 naming it.
+    func answer(_ body: () throws -> Response) -> Response {
+        do {
+            return try body()
+        } catch let e as LedgerQueryError {
+            return JSONResponse.error(.badRequest, code: "INVALID_REQUEST", message: e.message, details: ["field": e.field, "parameter": e.field])
+        } catch {
+            return JSONResponse.error(.internalServerError, code: "INTERNAL_ERROR", message: "\(error)")
+        }
+    }
+
+    func answer(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let e as LedgerQueryError {
+            return JSONResponse.error(.badRequest, code: "INVALID_REQUEST", message: e.message, details: ["field": e.field, "parameter": e.field])
+        } catch {
+            return JSONResponse.error(.internalServerError, code: "INTERNAL_ERROR", message: "\(error)")
+        }
+    }
+}
+
+/// Units the dashboard JSON uses.
+enum Units {
+    static func gb(_ bytes: Double?) -> Any { bytes.map { round2($0 / 1_073_741_824) } ?? NSNull() }
+    static func mb(_ bytes: Double?) -> Any { bytes.map { round2($0 / 1_048_576) } ?? NSNull() }
+    static func round2(_ v: Double) -> Double { (v * 100).rounded() / 100 }
+    static func ms(_ seconds: Double) -> Double { (seconds * 1e6).rounded() / 1000 }
+    static func orNull(_ v: Double?) -> Any { v.map { round2($0) } ?? NSNull() }
+    static func value(_ v: Double?) -> Any { v ?? NSNull() }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+import NIOConcurrencyHelpers
+
+/// One audited event: who did what to which resource, from where, and how it ended.
+public struct AuditEntry: Sendable, Equatable {
+    public var id: String
+    public var timestamp: Double
+    public var user: String?
+    public var action: String
+    public var resource: String?
+    /// `info`, `warning` or `error`.
+    public var level: String
+    public var sourceIP: String?
+    public var userAgent: String?
+    /// A JSON object, kept as text.
+    public var detailsJSON: String
+    /// `success` or `failure`.
+    public var result: String
+
+    public init(id: String = AuditLog.newID(), timestamp: Double = Date().timeIntervalSince1970, user: String?, action: String, resource: String?,
+                level: String = "info", sourceIP: String? = nil, userAgent: String? = nil, detailsJSON: String = "{}", result: String = "success") {
+        self.id = id
+        self.timestamp = timestamp
+        self.user = user
+        self.action = action
+        self.resource = resource
+        self.level = level
+        self.sourceIP = sourceIP
+        self.userAgent = userAgent
+        self.detailsJSON = detailsJSON
+        self.result = result
+    }
+}
+
+/// Filters of `/dashboard/audit`.
+public struct AuditQuery: Sendable {
+    public var user: String?
+    public var action: String?
+    public var resource: String?
+    public var level: String?
+    public var since: Double?
+    public var limit = 100
+    public init() {}
+
+    func matches(_ e: AuditEntry) -> Bool {
+        (user == nil || e.user == user) && (action == nil || e.action == action) && (resource == nil || e.resource == resource)
+            && (level == nil || e.level == level) && (since == nil || e.timestamp >= since!)
+    }
+}
+
+/// The audit trail. Entries are stored in the ledger's database (table `audit`) so they survive
+/// restarts; the most recent are also kept in memory, which is all there is when the ledger is
+/// disabled or cannot be written (then `persistent` says so).
+public final class AuditLog: Sendable {
+    struct State {
+        var recent: [AuditEntry] = []
+        var unsaved: [AuditEntry] = []
+        var total = 0
+    }
+
+    let ledger: @Sendable () -> Ledger?
+    let memoryCapacity: Int
+    private let state = NIOLockedValueBox(State())
+
+    public init(memoryCapacity: Int = 1_000, ledger: @escaping @Sendable () -> Ledger?) {
+        self.memoryCapacity = memoryCapacity
+        self.ledger = ledger
+    }
+
+    private static let counter = NIOLockedValueBox(0)
+
+    public static func newID() -> String {
+        let n = counter.withLockedValue { c -> Int in c += 1; return c }
+        return "audit_" + String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36) + String(format: "%04x", n & 0xffff)
+    }
+
+    /// Entries not yet in the database (waiting for it to come back).
+    public var pendingCount: Int { state.withLockedValue { $0.unsaved.count } }
+
+    /// Whether entries reach the database.
+    public var persistent: Bool { ledger() != nil }
+
+    /// Records an entry. The write is a single small insert; callers are control-plane handlers,
+    /// never the proxy path. If the database cannot take it now, it is retried with the next entry.
+    public func record(_ entry: AuditEntry) {
+        let pending = state.withLockedValue { s -> [AuditEntry] in
+            s.recent.append(entry)
+            if s.recent.count > memoryCapacity { s.recent.removeFirst(s.recent.count - memoryCapacity) }
+            s.total += 1
+            s.unsaved.append(entry)
+            if s.unsaved.count > memoryCapacity { s.unsaved.removeFirst(s.unsaved.count - memoryCapacity) }
+            return s.unsaved
+        }
+        guard let l = ledger() else { return }
+        do {
+            try l.pool.write { db in
+                for e in pending {
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO audit (id, ts, user, action, resource, level, source_ip, user_agent, details, result)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [e.id, Int64(e.timestamp * 1e6), e.user, e.action, e.resource, e.level, e.sourceIP, e.userAgent, e.detailsJSON, e.result])
+                }
+            }
+            let saved = Set(pending.map(\.id))
+            state.withLockedValue { $0.unsaved.removeAll { saved.contains($0.id) } }
+        } catch {
+            // Kept in `unsaved`; the next record retries.
+        }
+    }
+
+    /// Newest first; `total` counts every stored entry, `filtered` those matching.
+    public func query(_ q: AuditQuery) -> (entries: [AuditEntry], total: Int, filtered: Int) {
+        if let l = ledger(), let r = try? Self.query(q, pool: l.pool) { return r }
+        return state.withLockedValue { s in
+            let matching = s.recent.filter(q.matches)
+            return (Array(matching.reversed().prefix(q.limit)), s.total, matching.count)
+        }
+    }
+
+    static func query(_ q: AuditQuery, pool: DatabasePool) throws -> (entries: [AuditEntry], total: Int, filtered: Int) {
+        try pool.read { db in
+            var clauses: [String] = []
+            var args: [(any DatabaseValueConvertible)?] = []
+            func add(_ sql: String, _ v: (any DatabaseValueConvertible)?) { if let v { clauses.append(sql); args.append(v) } }
+            add("user = ?", q.user)
+            add("action = ?", q.action)
+            add("resource = ?", q.resource)
+            add("level = ?", q.level)
+            add("ts >= ?", q.since.map { Int64($0 * 1e6) })
+            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0
+            let filtered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit" + whereSQL, arguments: StatementArguments(args)) ?? 0
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM audit" + whereSQL + " ORDER BY ts DESC, seq DESC LIMIT ?",
+                                        arguments: StatementArguments(args + [q.limit]))
+            let entries = rows.map { r in
+                AuditEntry(id: r["id"], timestamp: Double(r["ts"] as Int64) / 1e6, user: r["user"], action: r["action"], resource: r["resource"],
+                           level: r["level"], sourceIP: r["source_ip"], userAgent: r["user_agent"], detailsJSON: r["details"], result: r["result"])
+            }
+            return (entries, total, filtered)
+        }
+    }
+}
