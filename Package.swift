@@ -151,7 +151,10 @@ let package = Package(
             name: "SightglassServerTests",
             dependencies: [
                 "SightglassServer",
+                "SightglassDashboard",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -37,8 +37,7 @@ public final class GatewayRuntime: Sendable {
         // Everything the gateway logs also lands in a bounded ring for /dashboard/logs and the live feed.
         let logs = LogRing(capacity: config.dashboard.logEntries)
         let next = baseLogger.handler
-        var logger = Logger(label: "sightglass.gateway") { label in RingLogHandler(label: label, ring: logs, next: next) }
-        logger.logLevel = baseLogger.logLevel
+        let logger = Logger(label: "sightglass.gateway") { label in RingLogHandler(label: label, ring: logs, next: next) }
         let loops = config.server.eventLoops > 0 ? config.server.eventLoops : ProxyServer.defaultLoopCount()
         let hub = TelemetryHub(config: config, loops: loops, version: version)
         hub.system.sample()

@@ -51,6 +51,8 @@ public struct HostSnapshot: Sendable {
     /// TCP sockets by state name (`established`, `time_wait`, `listen`, …), IPv4 and IPv6 together.
     public var tcpStates: [String: Int] = [:]
 
+    public init() {}
+
     public var memoryTotal: Double? { memory["MemTotal"] }
     public var memoryAvailable: Double? { memory["MemAvailable"] }
     public var memoryUsed: Double? { memoryTotal.flatMap { t in memoryAvailable.map { t - $0 } } }

@@ -52,20 +52,23 @@ public final class LogRing: Sendable {
     }
 }
 
-/// A swift-log handler that writes to the ring and passes everything on to another handler
-/// (the console), so turning the dashboard's log view on changes nothing else.
+/// A swift-log handler that writes to the ring and passes on to another handler (the console)
+/// what that handler's own level lets through. The ring keeps `info` and above even when the
+/// console is quieter, so the dashboard's log view does not depend on the terminal's verbosity.
 public struct RingLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     let label: String
     let ring: LogRing
     var next: any LogHandler
+    let forwardLevel: Logger.Level
 
     public init(label: String, ring: LogRing, next: any LogHandler) {
         self.label = label
         self.ring = ring
         self.next = next
-        self.logLevel = next.logLevel
+        forwardLevel = next.logLevel
+        logLevel = min(.info, next.logLevel)
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -80,8 +83,6 @@ public struct RingLogHandler: LogHandler {
         // "sightglass.proxy" → "proxy": the component is the last part of the logger's label.
         let component = label.split(separator: ".").last.map(String.init) ?? label
         ring.append(level: event.level, component: component, message: "\(event.message)", metadata: all)
-        var forwarded = next
-        forwarded.logLevel = logLevel
-        forwarded.log(event: event)
+        if event.level >= forwardLevel { next.log(event: event) }
     }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import SightglassConfig
 import SightglassServer
 import SightglassSimulator
@@ -58,6 +59,16 @@ struct TestStack {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let data = try await response.body.collect(upTo: 64 << 20)
         return (Int(response.status.code), response.headers.first(name: "content-type") ?? "", String(buffer: data))
+    }
+
+    /// Any method, any headers; the whole answer.
+    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = []) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let data = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), response.headers, String(buffer: data))
     }
 
     func json(_ path: String) async throws -> [String: Any] {

@@ -128,7 +128,7 @@ public final class DashboardAuth: Sendable {
     }
 
     public func failures(since: Double) -> Int {
-        events.withLockedValue { $0.filter { $0.timestamp >= since && $0.type != "rate_limited" }.count }
+        events.withLockedValue { $0.filter { $0.timestamp >= since && $0.type == "failed_login" }.count }
     }
 }
 
