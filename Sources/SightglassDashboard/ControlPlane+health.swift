@@ -157,8 +157,7 @@ extension ControlPlane {
             "status": "online",
             "version": hub.version,
             "uptime_seconds": uptime,
-            // No live-feed connections exist until the WebSocket feed does.
-            "connected_clients": 0,
+            "connected_clients": services.feed.connectionCount,
             "last_update": last > 0 ? ISO8601.string(epoch: last) : NSNull(),
             "ai_status_enabled": false,
             "monitoring_active": true,

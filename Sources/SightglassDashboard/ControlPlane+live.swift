@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
 import SightglassStore
 import SightglassTelemetry
 
@@ -24,17 +25,19 @@ extension ControlPlane {
                 }
                 return .upgrade([:])
             }, onUpgrade: { inbound, outbound, ctx in
-                await plane.serveDashboardSocket(inbound: inbound, outbound: outbound, principal: ctx.requestContext.principal)
+                await plane.serveDashboardSocket(inbound: inbound, outbound: outbound, principal: ctx.requestContext.principal,
+                                                 channel: ctx.requestContext.channel)
             })
-        router.ws("/metrics/stream") { inbound, outbound, _ in
-            await plane.serve(inbound: inbound, outbound: outbound, user: "metrics_stream", perUserLimit: nil, topics: [LiveFeed.metricsStreamTopic]) { _, _ in }
+        router.ws("/metrics/stream") { inbound, outbound, ctx in
+            await plane.serve(inbound: inbound, outbound: outbound, channel: ctx.requestContext.channel, user: "metrics_stream", perUserLimit: nil,
+                              topics: [LiveFeed.metricsStreamTopic]) { _, _ in }
         }
         return router
     }
 
-    func serveDashboardSocket(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, principal: Principal?) async {
+    func serveDashboardSocket(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, principal: Principal?, channel: any Channel) async {
         let limit = services.auth.mode == .off ? nil : config.dashboard.auth.websocketsPerUser
-        await serve(inbound: inbound, outbound: outbound, user: principal?.user ?? "anonymous", perUserLimit: limit, topics: []) { text, conn in
+        await serve(inbound: inbound, outbound: outbound, channel: channel, user: principal?.user ?? "anonymous", perUserLimit: limit, topics: []) { text, conn in
             self.handleClientMessage(text, conn)
         }
     }
@@ -42,7 +45,7 @@ extension ControlPlane {
     /// Runs one connection: a writer draining its bounded queue, and the reader handing client
     /// messages to `onMessage`. Ends when either side closes; a client whose queue overflowed
     /// is closed with a reason.
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, user: String, perUserLimit: Int?, topics: Set<String>,
+    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, user: String, perUserLimit: Int?, topics: Set<String>,
                onMessage: @escaping @Sendable (String, LiveFeed.Connection) -> Void) async {
         let feed = services.feed
         guard let conn = feed.register(user: user, perUserLimit: perUserLimit, topics: topics) else {
@@ -50,6 +53,12 @@ extension ControlPlane {
             return
         }
         defer { feed.unregister(conn) }
+        // The close frame gets a second to go out; then the connection is cut regardless.
+        let logger = services.logger
+        conn.onOverflow {
+            logger.warning("live-feed client too slow; disconnecting", metadata: ["user": "\(user)", "queued": "\(feed.queueLimit)"])
+            channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        }
         if topics.isEmpty {
             conn.send(JSONResponse.string(["type": "hello", "topics": LiveFeed.topics, "timestamp": ISO8601.string(Date()),
                                            "intervals": ["stats": config.dashboard.live.statsIntervalSeconds, "metrics": config.dashboard.live.metricsIntervalSeconds]]))

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SightglassConfig
 import SightglassStore
 import SightglassTelemetry
@@ -13,8 +14,9 @@ public struct DashboardServices: Sendable {
     public let auth: DashboardAuth
     /// Nil when rate limiting is off.
     public let limiter: RateLimiter?
+    public let logger: Logger
 
-    public static func make(config: GatewayConfig, ledger: LedgerWriter?, logs: LogRing) async throws -> DashboardServices {
+    public static func make(config: GatewayConfig, ledger: LedgerWriter?, logs: LogRing, logger: Logger) async throws -> DashboardServices {
         let d = config.dashboard
         return DashboardServices(
             logs: logs,
@@ -22,6 +24,7 @@ public struct DashboardServices: Sendable {
             alerts: AlertEngine(settings: d.alerts),
             feed: LiveFeed(queueLimit: d.live.queueLimit),
             auth: try await DashboardAuth(settings: d.auth, host: config.server.controlHost ?? config.server.host),
-            limiter: d.rateLimit.enabled ? RateLimiter(settings: d.rateLimit) : nil)
+            limiter: d.rateLimit.enabled ? RateLimiter(settings: d.rateLimit) : nil,
+            logger: logger)
     }
 }

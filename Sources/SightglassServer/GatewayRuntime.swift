@@ -53,7 +53,7 @@ public final class GatewayRuntime: Sendable {
         }
         let services: DashboardServices
         do {
-            services = try await DashboardServices.make(config: config, ledger: ledger, logs: logs)
+            services = try await DashboardServices.make(config: config, ledger: ledger, logs: logs, logger: logger)
         } catch {
             ledger?.stop()
             try? await httpClient.shutdown()

@@ -9,6 +9,8 @@ public struct ControlContext: RequestContext, WebSocketRequestContext, RemoteAdd
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     public let remoteAddress: SocketAddress?
+    /// The connection, so the live feed can cut a client that stopped reading.
+    public let channel: any Channel
     /// Set by `DashboardGuard` once credentials are accepted (or auth is off).
     public var principal: Principal?
 
@@ -16,6 +18,7 @@ public struct ControlContext: RequestContext, WebSocketRequestContext, RemoteAdd
         coreContext = .init(source: source)
         webSocket = .init()
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 
     /// The client's IP. Behind the data plane the control plane listens on a private Unix socket

@@ -18,6 +18,7 @@ public final class LiveFeed: Sendable {
         let continuation: AsyncStream<String>.Continuation
         let subscribed: NIOLockedValueBox<Set<String>>
         let overflow = NIOLockedValueBox(false)
+        let overflowAction = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
 
         init(id: Int, user: String, queueLimit: Int, topics: Set<String>) {
             self.id = id
@@ -30,12 +31,19 @@ public final class LiveFeed: Sendable {
         /// True once the client fell behind and its queue overflowed.
         public var overflowed: Bool { overflow.withLockedValue { $0 } }
 
-        /// Queues a message; on overflow the stream ends and the writer closes the socket.
+        /// Queues a message; on overflow the stream ends, the writer sends a close frame if it
+        /// can, and `onOverflow`'s action cuts the connection (a writer blocked on a client that
+        /// does not read would never get there).
         public func send(_ message: String) {
             if case .dropped = continuation.yield(message) {
-                overflow.withLockedValue { $0 = true }
+                let first = overflow.withLockedValue { o -> Bool in defer { o = true }; return !o }
                 continuation.finish()
+                if first { overflowAction.withLockedValue { $0 }?() }
             }
+        }
+
+        public func onOverflow(_ action: @escaping @Sendable () -> Void) {
+            overflowAction.withLockedValue { $0 = action }
         }
 
         public func subscribe(_ topics: [String]) { subscribed.withLockedValue { $0.formUnion(topics) } }

@@ -86,7 +86,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if case .exchange(let e) = state { e.clientWritabilityChanged(context.channel.isWritable) }
+        switch state {
+        case .exchange(let e): e.clientWritabilityChanged(context.channel.isWritable)
+        // An upgraded connection (the live feed) gets the same backpressure: a client that stops
+        // reading stops the reads from upstream instead of growing a buffer here.
+        case .tunnel(let up): up.setAutoRead(context.channel.isWritable)
+        default: break
+        }
         context.fireChannelWritabilityChanged()
     }
 
