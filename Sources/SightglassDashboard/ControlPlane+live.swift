@@ -17,17 +17,23 @@ extension ControlPlane {
         let plane = self
         let perUser = config.dashboard.auth.websocketsPerUser
         router.group("/dashboard")
-            .add(middleware: DashboardGuard(auth: services.auth, limiter: services.limiter, audit: services.audit))
-            .ws("ws", shouldUpgrade: { _, ctx in
-                // One live connection per authenticated user (seed 000), configurable; refused before upgrading.
-                if plane.services.auth.mode != .off, let user = ctx.principal?.user, plane.services.feed.connections(of: user) >= perUser {
-                    throw HTTPError(.tooManyRequests, message: "user '\(user)' already holds \(perUser) live connection(s) (dashboard.auth.websockets_per_user)")
+            .add(middleware: DashboardGuard(auth: services.auth, limiter: services.limiter, audit: services.audit, deferDenial: true))
+            .ws("ws") { inbound, outbound, ctx in
+                let request = ctx.requestContext
+                if let denial = request.denial {
+                    await Self.refuse(outbound, denial: denial, closeCode: 4000 + Int(denial.status.code))
+                    return
                 }
-                return .upgrade([:])
-            }, onUpgrade: { inbound, outbound, ctx in
-                await plane.serveDashboardSocket(inbound: inbound, outbound: outbound, principal: ctx.requestContext.principal,
-                                                 channel: ctx.requestContext.channel)
-            })
+                // One live connection per authenticated user (seed 000), configurable.
+                if plane.services.auth.mode != .off, let user = request.principal?.user, plane.services.feed.connections(of: user) >= perUser {
+                    let denial = AccessDenial(status: .tooManyRequests, code: "TOO_MANY_CONNECTIONS",
+                                              message: "user '\(user)' already holds \(perUser) live connection(s) (dashboard.auth.websockets_per_user)",
+                                              detailsJSON: JSONResponse.string(["limit": perUser]), headers: [:])
+                    await Self.refuse(outbound, denial: denial, closeCode: 4429)
+                    return
+                }
+                await plane.serveDashboardSocket(inbound: inbound, outbound: outbound, principal: request.principal, channel: request.channel)
+            }
         router.ws("/metrics/stream") { inbound, outbound, ctx in
             await plane.serve(inbound: inbound, outbound: outbound, channel: ctx.requestContext.channel, user: "metrics_stream", perUserLimit: nil,
                               topics: [LiveFeed.metricsStreamTopic]) { _, _ in }
@@ -87,6 +93,14 @@ extension ControlPlane {
             }
             conn.finish()
         }
+    }
+
+    /// Sends the denial as an error message, then closes with an application close code
+    /// (4401, 4403, 4429: the HTTP status plus 4000) and the message as the reason.
+    static func refuse(_ outbound: WebSocketOutboundWriter, denial: AccessDenial, closeCode: Int) async {
+        try? await outbound.write(.text(JSONResponse.string(["type": "error", "error": ["code": denial.code, "message": denial.message,
+                                                                                      "details": denial.details, "status": Int(denial.status.code)]])))
+        try? await outbound.close(.unknown(UInt16(closeCode)), reason: String(denial.message.prefix(120)))
     }
 
     static func socketError(_ code: String, _ message: String, _ details: [String: Any]) -> String {

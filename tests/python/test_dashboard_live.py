@@ -7,10 +7,12 @@ import os
 import socket
 import base64
 import time
+import urllib.error
 import urllib.request
 
 import pytest
 import websockets
+import websockets.exceptions
 
 from conftest import BIN, free_port, get_json, wait_until
 
@@ -180,3 +182,109 @@ def test_resources_match_proc_and_statvfs(stack):
     stats = get_json(stack["base"] + "/dashboard/stats")
     assert stats["gpu"] == {"available": False} or stats["gpu"]["available"] is True
     assert abs(stats["system"]["memory_total_gb"] - mem["MemTotal"] / 2**30) < 0.01
+
+
+def start_gateway(procs, tmp_path, yaml_text, sim_args=()):
+    sim_port, gw_port = free_port(), free_port()
+    config = tmp_path / "sightglass.yaml"
+    config.write_text(yaml_text)
+    procs.start([BIN, "simulate", "--port", str(sim_port), "--ttft-ms", "1", "--tokens-per-second", "5000", *sim_args], sim_port, "simulate")
+    procs.start([BIN, "serve", "--config", str(config), "--port", str(gw_port), "--backend", f"sim=http://127.0.0.1:{sim_port}"],
+                gw_port, "serve")
+    return f"http://127.0.0.1:{gw_port}", sim_port
+
+
+def test_live_feed_auth_and_one_connection_per_user(procs, tmp_path):
+    base, _ = start_gateway(procs, tmp_path, """dashboard:
+  auth:
+    mode: api_key
+    api_keys:
+      - id: alice
+        key: alice-key
+""")
+    ws = base.replace("http", "ws") + "/dashboard/ws"
+
+    async def refused(url, **kw):
+        # Browsers never see a handshake's status, so refusals come as an error message and a close code.
+        async with websockets.connect(url, **kw) as ws:
+            err = json.loads(await ws.recv())
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                await ws.recv()
+            return err["error"], closed.value.rcvd.code
+
+    async def run():
+        err, code = await refused(ws)
+        assert (err["code"], err["status"], code) == ("UNAUTHORIZED", 401, 4401)
+        err, code = await refused(ws + "?access_token=wrong")
+        assert (err["details"]["reason"], code) == ("invalid", 4401)
+        async with websockets.connect(ws + "?access_token=alice-key") as first:
+            assert json.loads(await first.recv())["type"] == "hello"
+            err, code = await refused(ws, additional_headers={"Authorization": "Bearer alice-key"})
+            assert (err["code"], code) == ("TOO_MANY_CONNECTIONS", 4429)
+        # Once the first closes, alice may connect again.
+        await asyncio.sleep(0.3)
+        async with websockets.connect(ws, additional_headers={"Authorization": "Bearer alice-key"}) as again:
+            assert json.loads(await again.recv())["type"] == "hello"
+
+    asyncio.run(run())
+
+
+def test_alert_fires_to_feed_and_webhook_and_is_acknowledged(procs, tmp_path):
+    import http.server
+    import threading
+
+    received = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        # A backend that answers every request with a 500: the error-rate rule must fire.
+        base, _ = start_gateway(procs, tmp_path, f"""dashboard:
+  alerts:
+    interval_seconds: 0.2
+    rules:
+      - name: high_error_rate
+        window_seconds: 60
+      - name: backend_down
+        enabled: false
+    webhook:
+      url: http://127.0.0.1:{hook.server_address[1]}/hook
+""", sim_args=("--error-rate", "1"))
+
+        async def run():
+            async with websockets.connect(base.replace("http", "ws") + "/dashboard/ws") as ws:
+                await ws.send(json.dumps({"action": "subscribe", "topics": ["alerts"]}))
+                await recv_until(ws, lambda m: m.get("type") == "subscribed")
+                req = urllib.request.Request(base + "/v1/chat/completions", data=json.dumps(CHAT).encode(),
+                                             headers={"Content-Type": "application/json"})
+                with pytest.raises(urllib.error.HTTPError) as failed:
+                    urllib.request.urlopen(req, timeout=10)
+                assert failed.value.code == 500
+                fired = await recv_until(ws, lambda m: m.get("topic") == "alerts" and m.get("event") == "fired"
+                                         and m["data"]["details"]["rule"] == "high_error_rate")
+                return fired["data"]
+
+        alert = asyncio.run(run())
+        assert alert["details"]["value"] == 1.0 and alert["details"]["threshold"] == 0.05
+        assert alert["level"] == "warning" and alert["acknowledged"] is False
+        assert wait_until(lambda: any(r["event"] == "fired" and r["alert"]["id"] == alert["id"] for r in received), timeout=5)
+        active = get_json(base + "/dashboard/alerts")["active_alerts"]
+        assert [a["id"] for a in active if a["details"]["rule"] == "high_error_rate"] == [alert["id"]]
+        ack = urllib.request.Request(base + f"/dashboard/alerts/{alert['id']}/acknowledge", method="POST")
+        with urllib.request.urlopen(ack, timeout=10) as r:
+            assert json.loads(r.read())["alert"]["acknowledged"] is True
+        audit = get_json(base + "/dashboard/audit?action=alert_acknowledge")
+        assert audit["entries"][0]["resource"] == alert["id"]
+        health = get_json(base + "/dashboard/health")
+        assert any(a["id"] == alert["id"] for a in health["alerts"])
+    finally:
+        hook.shutdown()

@@ -13,6 +13,8 @@ public struct ControlContext: RequestContext, WebSocketRequestContext, RemoteAdd
     public let channel: any Channel
     /// Set by `DashboardGuard` once credentials are accepted (or auth is off).
     public var principal: Principal?
+    /// Set instead of `principal` on a live-feed upgrade that was refused (see `DashboardGuard`).
+    public var denial: AccessDenial?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -2,18 +2,56 @@ import Foundation
 import Hummingbird
 import SightglassStore
 
+/// Why a request may not proceed, in the product error shape.
+public struct AccessDenial: Error, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    /// JSON text of the `details` object.
+    public var detailsJSON: String
+    var headers: HTTPFields
+
+    var details: Any { (try? JSONSerialization.jsonObject(with: Data(detailsJSON.utf8))) ?? NSNull() }
+
+    func response() -> Response {
+        var r = JSONResponse.error(status, code: code, message: message, details: details)
+        r.headers.append(contentsOf: headers)
+        return r
+    }
+}
+
 /// In front of the dashboard API, the live feed and the admin routes: the per-client rate
 /// limit first (so failed logins are bounded too), then the credentials, then the permission
 /// the method needs (`dashboard:read` to read, `dashboard:admin` to change anything).
+///
+/// Plain HTTP requests that fail get the error response. WebSocket upgrades cannot: a refused
+/// upgrade only ever answers an empty 400 in hummingbird-websocket, and browsers never show a
+/// handshake's status anyway. So with `deferDenial` the upgrade goes ahead carrying the denial,
+/// and the live feed sends the error as a message and closes with 4401 / 4403 / 4429.
 struct DashboardGuard: RouterMiddleware {
     typealias Context = ControlContext
     let auth: DashboardAuth
     let limiter: RateLimiter?
     let audit: AuditLog
+    var deferDenial = false
 
     func handle(_ request: Request, context: ControlContext, next: (Request, ControlContext) async throws -> Response) async throws -> Response {
-        let ip = context.clientIP(request)
+        var ctx = context
         var limitHeaders: HTTPFields = [:]
+        switch await decide(request, context, limitHeaders: &limitHeaders) {
+        case .success(let principal):
+            ctx.principal = principal
+        case .failure(let denial):
+            guard deferDenial else { return denial.response() }
+            ctx.denial = denial
+        }
+        var response = try await next(request, ctx)
+        response.headers.append(contentsOf: limitHeaders)
+        return response
+    }
+
+    func decide(_ request: Request, _ context: ControlContext, limitHeaders: inout HTTPFields) async -> Result<Principal, AccessDenial> {
+        let ip = context.clientIP(request)
         if let limiter {
             let d = limiter.check(client: ip)
             limitHeaders[.init("X-RateLimit-Limit")!] = String(d.limit)
@@ -22,11 +60,10 @@ struct DashboardGuard: RouterMiddleware {
             if !d.allowed {
                 auth.recordFailure(type: "rate_limited", sourceIP: ip, details: "\(request.method) \(request.uri.path)", severity: "low")
                 limitHeaders[.retryAfter] = String(d.resetSeconds)
-                var r = JSONResponse.error(.tooManyRequests, code: "RATE_LIMITED",
-                                           message: "too many requests: at most \(limiter.settings.requestsPerMinute) a minute and \(limiter.settings.burst) per \(Int(limiter.settings.burstWindowSeconds)) s per client",
-                                           details: ["retry_after_seconds": d.resetSeconds, "client_ip": ip])
-                r.headers.append(contentsOf: limitHeaders)
-                return r
+                let s = limiter.settings
+                return .failure(AccessDenial(status: .tooManyRequests, code: "RATE_LIMITED",
+                                             message: "too many requests: at most \(s.requestsPerMinute) a minute and \(s.burst) per \(Int(s.burstWindowSeconds)) s per client",
+                                             detailsJSON: JSONResponse.string(["retry_after_seconds": d.resetSeconds, "client_ip": ip]), headers: limitHeaders))
             }
         }
         let needed = request.method == .get || request.method == .head ? "dashboard:read" : "dashboard:admin"
@@ -45,25 +82,20 @@ struct DashboardGuard: RouterMiddleware {
                 audit.record(AuditEntry(user: nil, action: "auth_failure", resource: request.uri.path, level: "warning", sourceIP: ip,
                                         userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.string(["reason": reason]), result: "failure"))
             }
-            var r = JSONResponse.error(.unauthorized, code: "UNAUTHORIZED", message: message, details: ["reason": reason, "methods": auth.methods])
-            r.headers[.wwwAuthenticate] = "Bearer realm=\"sightglass\""
-            r.headers.append(contentsOf: limitHeaders)
-            return r
+            var headers = limitHeaders
+            headers[.wwwAuthenticate] = "Bearer realm=\"sightglass\""
+            return .failure(AccessDenial(status: .unauthorized, code: "UNAUTHORIZED", message: message,
+                                         detailsJSON: JSONResponse.string(["reason": reason, "methods": auth.methods]), headers: headers))
         }
         guard principal.allows(needed) else {
             auth.recordFailure(type: "permission_denied", sourceIP: ip, details: "\(principal.user) lacks \(needed) for \(request.uri.path)")
             audit.record(AuditEntry(user: principal.user, action: "permission_denied", resource: request.uri.path, level: "warning", sourceIP: ip,
                                     userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.string(["required_permission": needed]), result: "failure"))
-            var r = JSONResponse.error(.forbidden, code: "INSUFFICIENT_PERMISSIONS", message: "Access denied to dashboard endpoint",
-                                       details: ["required_permission": needed, "user_permissions": principal.permissions.sorted()])
-            r.headers.append(contentsOf: limitHeaders)
-            return r
+            return .failure(AccessDenial(status: .forbidden, code: "INSUFFICIENT_PERMISSIONS", message: "Access denied to dashboard endpoint",
+                                         detailsJSON: JSONResponse.string(["required_permission": needed, "user_permissions": principal.permissions.sorted()]),
+                                         headers: limitHeaders))
         }
-        var ctx = context
-        ctx.principal = principal
-        var response = try await next(request, ctx)
-        response.headers.append(contentsOf: limitHeaders)
-        return response
+        return .success(principal)
     }
 
     /// `Authorization: Bearer …`, `X-API-Key`, or `?access_token=` (browsers cannot set headers on WebSockets).

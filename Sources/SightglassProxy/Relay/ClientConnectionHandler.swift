@@ -125,8 +125,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Called by the exchange when the response is complete (or failed).
     func exchangeFinished(closeConnection: Bool) {
-        guard case .exchange = state else { return }
-        if closeConnection || ctx.draining {
+        var tunnelled = false
+        switch state {
+        case .exchange: break
+        // The upgraded connection's upstream closed: the client's connection ends with it
+        // (the WebSocket client waits for this after the close handshake).
+        case .tunnel: tunnelled = true
+        default: return
+        }
+        if closeConnection || ctx.draining || tunnelled {
             state = .closed
             context?.close(promise: nil)
             return
