@@ -182,7 +182,7 @@ extension ControlPlane {
         if let reason = s.degradedReason { o["error"] = reason }
         if let l = writer.ledger {
             let start = DispatchTime.now().uptimeNanoseconds
-            if (try? l.requestCount()) != nil {
+            if (try? l.latestSequence()) != nil {
                 o["query_time_ms"] = Units.round2(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
         }

@@ -122,6 +122,11 @@ extension Ledger {
         }
     }
 
+    /// The newest row's sequence number: one index probe, for health checks that time a query.
+    public func latestSequence() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM requests") ?? 0 }
+    }
+
     public func requestCount() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM requests") ?? 0 }
     }

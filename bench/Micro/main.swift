@@ -104,5 +104,16 @@ do {
     results["prometheus_render_ms"] = (seconds * 1e4).rounded() / 10
 }
 
+// The host probe: one full sample (every /proc file, statvfs of each filesystem) per second.
+do {
+    var probe = HostProbe()
+    let rounds = 200
+    let seconds = best(rounds: 5) { for _ in 0..<rounds { blackHole(probe.sample()) } }
+    let perSample = seconds / Double(rounds)
+    results["probe_sample_us"] = (perSample * 1e7).rounded() / 10
+    // Sampled once a second: its share of one core.
+    results["probe_core_percent_at_1hz"] = (perSample * 100 * 1e4).rounded() / 1e4
+}
+
 let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys, .prettyPrinted])
 print(String(decoding: data, as: UTF8.self))
