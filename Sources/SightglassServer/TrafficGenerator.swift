@@ -11,8 +11,13 @@ public struct TrafficGenerator: Sendable {
     public var chatModels: [String]
     public var embeddingModels: [String]
     public var seed: UInt64
+    /// Simulated incidents, so the demo's alerts fire and resolve: every `every` seconds, for
+    /// `length` seconds, `share` of requests ask the simulator to fail (`x-sim-error`).
+    public var incidents: (every: Double, length: Double, share: Double)?
 
-    public init(baseURL: String, requestsPerSecond: Double, chatModels: [String], embeddingModels: [String], seed: UInt64 = 7) {
+    public init(baseURL: String, requestsPerSecond: Double, chatModels: [String], embeddingModels: [String], seed: UInt64 = 7,
+                incidents: (every: Double, length: Double, share: Double)? = nil) {
+        self.incidents = incidents
         self.baseURL = baseURL
         self.requestsPerSecond = requestsPerSecond
         self.chatModels = chatModels
@@ -36,13 +41,20 @@ public struct TrafficGenerator: Sendable {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
+        let started = Date()
         await withTaskGroup(of: Void.self) { group in
             while !Task.isCancelled {
                 let roll = Int(next() % 100)
                 let model = chatModels.isEmpty ? "none" : chatModels[Int(next() % UInt64(chatModels.count))]
                 let embedModel = embeddingModels.first ?? model
                 let prompt = Self.prompts[Int(next() % UInt64(Self.prompts.count))]
-                let (path, body, headers) = Self.request(roll: roll, model: model, embedModel: embedModel, prompt: prompt)
+                var (path, body, headers) = Self.request(roll: roll, model: model, embedModel: embedModel, prompt: prompt)
+                if let i = incidents, i.every > 0 {
+                    let phase = Date().timeIntervalSince(started).truncatingRemainder(dividingBy: i.every)
+                    // The first incident starts after one quiet period, so the demo opens healthy.
+                    let inIncident = Date().timeIntervalSince(started) >= i.every && phase < i.length
+                    if inIncident && Double(next() % 10_000) / 10_000 < i.share { headers.append(("x-sim-error", "1")) }
+                }
                 group.addTask { await send(client: client, path: path, body: body, headers: headers) }
                 let gap = requestsPerSecond > 0 ? 1 / requestsPerSecond : 1
                 try? await Task.sleep(nanoseconds: UInt64(gap * 1e9))

@@ -90,6 +90,8 @@ struct Demo: AsyncParsableCommand {
     @OptionGroup var options: GatewayOptions
     @Option(help: "Synthetic requests per second (0: no traffic).") var rate = 3.0
     @Option(help: "Simulator error rate (0 to 1).") var errorRate = 0.01
+    @Option(help: "Seconds between simulated one-minute incidents (30 % failures) that fire and resolve alerts; 0 turns them off.")
+    var incidents = 300.0
 
     func run() async throws {
         let logger = Console.logger()
@@ -102,6 +104,12 @@ struct Demo: AsyncParsableCommand {
                 config.ledger.path = (LedgerSettings.defaultPath as NSString).deletingLastPathComponent + "/demo.sqlite"
             }
             try Self.seedHistory(path: config.ledger.effectivePath)
+        }
+        // Demo incidents last a minute, so its error-rate rules judge the last minute (unless the
+        // config file set them) and fire and resolve while someone watches.
+        for i in config.dashboard.alerts.rules.indices where config.dashboard.alerts.rules[i].metric == .errorRate
+            && AlertRule.builtIn.contains(config.dashboard.alerts.rules[i]) {
+            config.dashboard.alerts.rules[i].windowSeconds = 60
         }
         if config.pricing.isEmpty {
             // OpenAI's published list price for gpt-4o-mini, so the demo shows cost; local models cost 0.
@@ -117,9 +125,13 @@ struct Demo: AsyncParsableCommand {
         Console.printGateway(gateway)
         Console.say("  simulator backend:  http://127.0.0.1:\(sim.port)")
         Console.say("  synthetic traffic:  \(rate) requests/s (Ctrl-C to stop)")
+        if incidents > 0 {
+            Console.say("  simulated incidents: every \(Int(incidents)) s, 60 s with 30 % of requests failing (see /dashboard/alerts)")
+        }
         let base = "http://\(Console.hostForURL(config.server.host)):\(gateway.port)"
         let generator = TrafficGenerator(baseURL: base, requestsPerSecond: rate,
-                                         chatModels: ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini"], embeddingModels: ["nomic-embed-text"])
+                                         chatModels: ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini"], embeddingModels: ["nomic-embed-text"],
+                                         incidents: incidents > 0 ? (every: incidents, length: 60, share: 0.3) : nil)
         let traffic = Task { await generator.run(client: .shared) }
         await Signals.wait()
         traffic.cancel()
