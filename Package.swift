@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // Configuration model shared by every module: flags, YAML file, SIGHTGLASS_* environment.
@@ -84,9 +85,13 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The web dashboard, compiled into the binary: no files to ship beside it.
+            resources: ["index.html", "style.css", "app.js", "charts.js", "ui.js", "pages.js", "pages-live.js", "pages-catalog.js", "pages-ops.js"]
+                .map { .embedInCode("Web/" + $0) },
             swiftSettings: swiftSettings
         ),
         // A simulated OpenAI- and Ollama-compatible inference server.

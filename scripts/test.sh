@@ -19,6 +19,12 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq prometheus >/dev/null
 fi
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "== installing chromium and chromium-driver (Debian packages, for the browser tests)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 # Debian starts a prometheus service on install; the tests run their own on free ports.
 if command -v systemctl >/dev/null; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
 

@@ -11,7 +11,7 @@ extension ControlPlane {
     func addDashboardRoutes(to router: Router<ControlContext>) {
         let plane = self
         let guardMiddleware = DashboardGuard(auth: services.auth, limiter: services.limiter, audit: services.audit)
-        let d = router.group("/dashboard").add(middleware: guardMiddleware)
+        let d = router.group("/dashboard").add(middleware: WebShellMiddleware()).add(middleware: guardMiddleware)
         d.get("stats") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardStats()) } }
         d.get("models") { req, _ in await plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(await plane.dashboardModels()) } }
         d.get("health") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return plane.dashboardHealth() } }

@@ -48,6 +48,7 @@ public struct ControlPlane: Sendable {
         router.get("/api/status") { _, _ in plane.status() }
         plane.addLedgerRoutes(to: router)
         plane.addDashboardRoutes(to: router)
+        plane.addWebRoutes(to: router)
         router.get("/v1/models") { _, _ in await plane.catalogRoute("/v1/models") { plane.openAIModels() } }
         router.get("/api/tags") { _, _ in await plane.catalogRoute("/api/tags") { plane.ollamaTags() } }
         router.get("/api/ps") { _, _ in await plane.catalogRoute("/api/ps") { await plane.ollamaPs() } }

@@ -125,7 +125,9 @@ final class Exchange {
             totalDeadline = .now() + ctx.settings.totalTimeout
         }
         upstreamRequest = buildUpstreamRequest()
-        if let c = ctx.checkout(backendIndex) {
+        // An upgrade gets a connection of its own: servers (Hummingbird among them) only upgrade
+        // a connection's first request, and the connection becomes the tunnel anyway.
+        if !upgradeRequested, let c = ctx.checkout(backendIndex) {
             reused = true
             send(on: c)
         } else {
