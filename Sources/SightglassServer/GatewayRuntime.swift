@@ -136,9 +136,13 @@ public final class GatewayRuntime: Sendable {
                     }
                 }
                 group.addTask {
-                    // GPUs: NVML is fast, nvidia-smi is a process start; every 5 s either way.
+                    // GPUs: NVML is fast, nvidia-smi is a process start (waited for on a queue of
+                    // its own, not on the cooperative pool); every 5 s either way.
+                    let gpuQueue = DispatchQueue(label: "sightglass.gpu")
                     while !Task.isCancelled {
-                        hub.system.sampleGPU()
+                        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                            gpuQueue.async { hub.system.sampleGPU(); done.resume() }
+                        }
                         try? await Task.sleep(nanoseconds: 5_000_000_000)
                     }
                 }
@@ -201,7 +205,17 @@ public final class GatewayRuntime: Sendable {
         background.cancel()
         await background.value
         hub.drain()
-        ledger?.stop()  // writes everything still buffered
+        // The writer's stop waits (on a thread of its own, not the cooperative pool) until
+        // everything buffered is written; the audit queue is flushed first.
+        let writer = ledger
+        let audit = controlPlane.services.audit
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                audit.flush()
+                writer?.stop()
+                done.resume()
+            }
+        }
         await control.stop()
         try? await httpClient.shutdown()
         if let socketPath { unlink(socketPath) }

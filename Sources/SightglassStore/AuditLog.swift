@@ -62,6 +62,9 @@ public final class AuditLog: Sendable {
     let ledger: @Sendable () -> Ledger?
     let memoryCapacity: Int
     private let state = NIOLockedValueBox(State())
+    /// Writes happen here, never on the caller's thread: a control-plane handler must not wait
+    /// for SQLite's write lock while the ledger writer holds it.
+    private let queue = DispatchQueue(label: "sightglass.audit")
 
     public init(memoryCapacity: Int = 1_000, ledger: @escaping @Sendable () -> Ledger?) {
         self.memoryCapacity = memoryCapacity
@@ -81,18 +84,27 @@ public final class AuditLog: Sendable {
     /// Whether entries reach the database.
     public var persistent: Bool { ledger() != nil }
 
-    /// Records an entry. The write is a single small insert; callers are control-plane handlers,
-    /// never the proxy path. If the database cannot take it now, it is retried with the next entry.
+    /// Records an entry: kept in memory at once, written to the database on the audit queue.
+    /// If the database cannot take it now, it is retried with the next entry.
     public func record(_ entry: AuditEntry) {
-        let pending = state.withLockedValue { s -> [AuditEntry] in
+        state.withLockedValue { s in
             s.recent.append(entry)
             if s.recent.count > memoryCapacity { s.recent.removeFirst(s.recent.count - memoryCapacity) }
             s.total += 1
             s.unsaved.append(entry)
             if s.unsaved.count > memoryCapacity { s.unsaved.removeFirst(s.unsaved.count - memoryCapacity) }
-            return s.unsaved
         }
-        guard let l = ledger() else { return }
+        queue.async { self.save() }
+    }
+
+    /// Waits until every recorded entry has been offered to the database (shutdown, tests).
+    public func flush() {
+        queue.sync {}
+    }
+
+    func save() {
+        let pending = state.withLockedValue { $0.unsaved }
+        guard !pending.isEmpty, let l = ledger() else { return }
         do {
             try l.pool.write { db in
                 for e in pending {

@@ -178,6 +178,8 @@ enum Console {
         let base = "http://\(hostForURL(g.config.server.host)):\(g.port)"
         let control = g.controlPort.map { "http://\(hostForURL(g.config.server.controlHost ?? g.config.server.host)):\($0)" } ?? base
         Console.say("sightglass \(GatewayRuntime.version): gateway listening on \(base)")
+        Console.say("  dashboard:          \(control)/dashboard")
+        Console.say("  dashboard API:      \(control)/dashboard/stats   (live feed: \(control.replacingOccurrences(of: "http", with: "ws"))/dashboard/ws)")
         Console.say("  OpenAI API:         \(base)/v1")
         Console.say("  Ollama API:         \(base)/api")
         Console.say("  metrics (JSON):     \(control)/metrics")

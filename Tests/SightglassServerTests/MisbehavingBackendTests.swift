@@ -69,7 +69,7 @@ final class MisbehavingBackend: @unchecked Sendable {
         let socket = try RawSocket(port: stack.gateway.port)
         let body = #"{"model":"m","messages":[]}"#
         socket.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-        let cut = socket.readAll()
+        let cut = await socket.readAll()
         #expect(cut.hasPrefix("HTTP/1.1 200 OK"))
         #expect(cut.hasSuffix("{\"partial\":"), "forwarded what arrived, then closed")
 

@@ -40,7 +40,7 @@ import Testing
         let big = #"{"model":"nomic-embed-text","input":"\#(String(repeating: "a", count: 10_000_000))"}"#
         let upload = try RawSocket(port: stack.gateway.port)
         upload.send("POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(big.utf8.count)\r\n\r\n" + big)
-        let tooLarge = upload.readAll()
+        let tooLarge = await upload.readAll()
         #expect(tooLarge.hasPrefix("HTTP/1.1 413"))
         #expect(tooLarge.contains("invalid_request_error"))
 
@@ -89,7 +89,7 @@ import Testing
         let body = #"{"model":"llama3.2:1b","messages":[{"role":"user","content":"hi"}],"stream":true}"#
         let socket = try RawSocket(port: stack.gateway.port)
         socket.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-sim-tokens-per-second: 4\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-        let first = socket.read(until: "\"content\":\"", count: 2)
+        let first = await socket.read(until: "\"content\":\"", count: 2)
         #expect(first.hasPrefix("HTTP/1.1 200"))
         #expect(try await stack.promSample("sightglass_active_streams") == 1)
         close(socket.fd)

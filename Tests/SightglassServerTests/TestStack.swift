@@ -106,7 +106,7 @@ extension Dictionary where Key == String, Value == Any {
 }
 
 /// A blocking loopback socket for wire-level tests the HTTP clients would not send.
-final class RawSocket {
+final class RawSocket: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
@@ -134,8 +134,38 @@ final class RawSocket {
         }
     }
 
-    /// Reads until the peer closes (or the 10 s receive timeout).
-    func readAll() -> String {
+    /// Reads until the peer closes (or the 10 s receive timeout). The blocking `recv` runs on a
+    /// thread of its own: on the cooperative pool it would starve the control plane's handlers
+    /// (2 threads on this machine) while waiting for their answer.
+    func readAll() async -> String {
+        await Self.offThePool { self.blockingReadAll() }
+    }
+
+    /// Reads until `marker` has been seen `count` times (off the cooperative pool).
+    func read(until marker: String, count: Int = 1) async -> String {
+        await Self.offThePool { self.blockingRead(until: marker, count: count) }
+    }
+
+    /// Whether the peer ends the connection (recv returns 0) before the receive timeout.
+    func seesEOF() async -> Bool {
+        await Self.offThePool {
+            var buf = [UInt8](repeating: 0, count: 65536)
+            for _ in 0..<100 {
+                let n = buf.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+                if n == 0 { return true }
+                if n < 0 { return false }
+            }
+            return false
+        }
+    }
+
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
+            Thread.detachNewThread { done.resume(returning: body()) }
+        }
+    }
+
+    func blockingReadAll() -> String {
         var out = [UInt8]()
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -146,8 +176,7 @@ final class RawSocket {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Reads until `marker` has been seen `count` times.
-    func read(until marker: String, count: Int = 1) -> String {
+    func blockingRead(until marker: String, count: Int = 1) -> String {
         var out = [UInt8]()
         var buf = [UInt8](repeating: 0, count: 65536)
         while String(decoding: out, as: UTF8.self).components(separatedBy: marker).count - 1 < count {

@@ -13,27 +13,31 @@ import Testing
         // Content-Length with Transfer-Encoding: refused and closed before anything reaches a backend.
         let smuggle = try RawSocket(port: port)
         smuggle.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
-        let s = smuggle.readAll()
+        let s = await smuggle.readAll()
         #expect(s.hasPrefix("HTTP/1.1 400"))
         #expect(s.contains("Connection: close"))
 
         // Oversized head.
         let huge = try RawSocket(port: port)
         huge.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 40_000))\r\n\r\n")
-        #expect(huge.readAll().hasPrefix("HTTP/1.1 400"))
+        #expect(await huge.readAll().hasPrefix("HTTP/1.1 400"))
 
         // Two pipelined requests on one connection: two responses, in order.
         let pipe = try RawSocket(port: port)
         pipe.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)GET /api/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        let both = pipe.readAll()
-        #expect(both.components(separatedBy: "HTTP/1.1 200").count == 3)
-        #expect(both.range(of: "chat.completion")!.lowerBound < both.range(of: "\"version\"")!.lowerBound)
+        let both = await pipe.readAll()
+        #expect(both.components(separatedBy: "HTTP/1.1 200").count == 3, "\(both.prefix(2000))")
+        if let chat = both.range(of: "chat.completion"), let version = both.range(of: "\"version\"") {
+            #expect(chat.lowerBound < version.lowerBound)
+        } else {
+            Issue.record("a response is missing: \(both.prefix(2000))")
+        }
 
         // HTTP/1.0 client asking for a stream: no chunked framing, the close ends the body.
         let old = try RawSocket(port: port)
         let streamBody = #"{"model":"llama3.2:1b","messages":[],"stream":true}"#
         old.send("POST /v1/chat/completions HTTP/1.0\r\nContent-Length: \(streamBody.utf8.count)\r\n\r\n\(streamBody)")
-        let r10 = old.readAll()
+        let r10 = await old.readAll()
         #expect(r10.hasPrefix("HTTP/1.1 200"))
         #expect(!r10.lowercased().contains("transfer-encoding"))
         #expect(r10.hasSuffix("data: [DONE]\n\n"))
@@ -41,19 +45,19 @@ import Testing
         // Expect: 100-continue, then a chunked request body.
         let cont = try RawSocket(port: port)
         cont.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
-        let interim = cont.read(until: "\r\n\r\n")
+        let interim = await cont.read(until: "\r\n\r\n")
         #expect(interim.hasPrefix("HTTP/1.1 100 Continue"))
         let half = body.utf8.count / 2
         let a = String(body.prefix(half)), b = String(body.dropFirst(half))
         cont.send("\(String(a.utf8.count, radix: 16))\r\n\(a)\r\n\(String(b.utf8.count, radix: 16))\r\n\(b)\r\n0\r\n\r\n")
-        let final = cont.readAll()
+        let final = await cont.readAll()
         #expect(final.hasPrefix("HTTP/1.1 200"))
         #expect(final.contains("chat.completion"))
 
         // Bad chunk sizes.
         let badChunk = try RawSocket(port: port)
         badChunk.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
-        #expect(badChunk.readAll().hasPrefix("HTTP/1.1 400"))
+        #expect(await badChunk.readAll().hasPrefix("HTTP/1.1 400"))
 
         let health = try await stack.get("/health")
         #expect(health.status == 200)
@@ -68,16 +72,16 @@ import Testing
         // Stalls inside the head.
         let partialHead = try RawSocket(port: stack.gateway.port)
         partialHead.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Le")
-        let r1 = partialHead.readAll()
+        let r1 = await partialHead.readAll()
         #expect(r1.hasPrefix("HTTP/1.1 408"))
         // Stalls inside the body.
         let partialBody = try RawSocket(port: stack.gateway.port)
         partialBody.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"model\":")
-        #expect(partialBody.readAll().hasPrefix("HTTP/1.1 408"))
+        #expect(await partialBody.readAll().hasPrefix("HTTP/1.1 408"))
         // An idle keep-alive connection is closed quietly.
         let idle = try RawSocket(port: stack.gateway.port)
         idle.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        let r3 = idle.readAll()
+        let r3 = await idle.readAll()
         #expect(r3.hasPrefix("HTTP/1.1 200") && !r3.contains("408"))
     }
 
@@ -89,6 +93,6 @@ import Testing
         #expect(onProxy.status == 404)
         let sock = try RawSocket(port: stack.gateway.controlPort!)
         sock.send("GET /metrics/prometheus HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        #expect(sock.readAll().contains("sightglass_build_info"))
+        #expect(await sock.readAll().contains("sightglass_build_info"))
     }
 }
