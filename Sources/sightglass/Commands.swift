@@ -49,6 +49,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("no backends: pass --backend NAME=URL (e.g. --backend ollama=http://127.0.0.1:11434) or set them in --config")
         }
         let logger = Console.logger()
+        Console.survivesFileSizeLimits()
         let gateway = try await GatewayRuntime.start(config: config, logger: logger)
         Console.printGateway(gateway)
         await Signals.wait()
@@ -95,6 +96,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Console.logger()
+        Console.survivesFileSizeLimits()
         let sim = try await SimulatorRuntime.start(options: SimulatorOptions(errorRate: errorRate), host: "127.0.0.1", port: 0, logger: logger)
         var config = try options.resolve()
         if config.backends.isEmpty { config.backends = [BackendConfig(name: "simulator", url: "http://127.0.0.1:\(sim.port)")] }
@@ -158,6 +160,12 @@ struct Version: ParsableCommand {
 }
 
 enum Console {
+    /// A file-size limit (or a quota) must degrade the ledger, not kill the proxy: with SIGXFSZ
+    /// ignored, a write past the limit fails with EFBIG, which SQLite reports as a full disk.
+    static func survivesFileSizeLimits() {
+        signal(SIGXFSZ, SIG_IGN)
+    }
+
     /// Writes a line unbuffered, so URLs show at once even when output goes to a pipe or file.
     static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))

@@ -111,3 +111,68 @@ def test_an_unwritable_ledger_never_stops_the_proxy(procs, tmp_path):
     rec = wait_until(lambda: get_json(f"{base}/health")["services"]["ledger"]["records_written"] >= 1, timeout=10)
     assert rec
     assert len(get_json(f"{base}/api/requests")["requests"]) == 1
+
+
+def send_chat(base, content):
+    req = urllib.request.Request(f"{base}/v1/chat/completions", data=json.dumps({"model": "llama3.2:1b", "messages": [{"role": "user", "content": content}]}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.headers["X-Request-Id"]
+
+
+def test_kill_9_loses_at_most_the_last_second(procs, tmp_path):
+    sim_port = free_port()
+    procs.start([BIN, "simulate", "--port", str(sim_port), "--ttft-ms", "1", "--tokens-per-second", "5000"], sim_port, "simulate")
+    db = str(tmp_path / "ledger.sqlite")
+    proc, base = start_gateway(procs, sim_port, db)
+    older = [send_chat(base, f"older {i}") for i in range(30)]
+    import time
+    time.sleep(1.3)  # the writer flushes at least every second
+    newest = [send_chat(base, f"newest {i}") for i in range(5)]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    _, base = start_gateway(procs, sim_port, db)
+    missing = [rid for rid in older if record(base, rid) is None]
+    assert missing == [], f"{len(missing)} requests older than a second were lost"
+    kept = sum(record(base, rid) is not None for rid in newest)
+    assert 0 <= kept <= len(newest)
+
+
+def test_a_corrupt_ledger_file_never_stops_the_proxy(procs, tmp_path):
+    sim_port = free_port()
+    procs.start([BIN, "simulate", "--port", str(sim_port), "--ttft-ms", "1", "--tokens-per-second", "5000"], sim_port, "simulate")
+    db = tmp_path / "ledger.sqlite"
+    db.write_bytes(b"this is not a database " * 4096)
+    _, base = start_gateway(procs, sim_port, str(db))
+    assert send_chat(base, "still served")
+    health = wait_until(lambda: (lambda h: h if h["services"]["ledger"]["status"] == "degraded" else None)(get_json(f"{base}/health")))
+    assert health, "the ledger reports degraded"
+    assert health["services"]["ledger"]["error"]
+    assert health["services"]["ledger"]["records_pending"] >= 1
+    # The file is still the user's: nothing overwrote it.
+    assert db.read_bytes().startswith(b"this is not a database")
+
+
+def test_a_full_disk_degrades_the_ledger_and_writing_resumes_when_space_returns(procs, tmp_path):
+    import resource
+    sim_port = free_port()
+    procs.start([BIN, "simulate", "--port", str(sim_port), "--ttft-ms", "1", "--tokens-per-second", "5000"], sim_port, "simulate")
+    db = str(tmp_path / "ledger.sqlite")
+    proc, base = start_gateway(procs, sim_port, db)
+    send_chat(base, "before the disk fills")
+    assert wait_until(lambda: get_json(f"{base}/health")["services"]["ledger"]["records_written"] >= 1, timeout=5)
+    # The disk "fills": the process may write no file past its first page (as a quota or a full
+    # filesystem would refuse); SQLite sees EFBIG as SQLITE_FULL. SIGXFSZ is ignored by the CLI.
+    soft, hard = resource.prlimit(proc.pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (4096, hard))
+    ids = []
+    for i in range(200):
+        ids.append(send_chat(base, f"while full {i} " + "x" * 200))
+    health = wait_until(lambda: (lambda h: h if h["services"]["ledger"]["status"] == "degraded" else None)(get_json(f"{base}/health")), timeout=10)
+    assert health, "the ledger reports degraded while the disk is full"
+    assert proc.poll() is None, "the proxy is still running"
+    # Space returns: the kept records are written.
+    resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (soft, hard))
+    assert wait_until(lambda: get_json(f"{base}/health")["services"]["ledger"]["status"] == "healthy", timeout=10)
+    assert wait_until(lambda: record(base, ids[-1]) is not None, timeout=5)
+    assert all(record(base, rid) is not None for rid in ids[:20])

@@ -171,7 +171,8 @@ def test_chart_module_helpers(gateway, browser):
           path: m.linePath([[0, 1], [1, null], [2, 3], [3, 4]]),
           stacked: m.stack([{name: 'a', points: [[1, 2], [2, 3]]}, {name: 'b', points: [[1, 5], [2, null]]}]).map(s => s.points),
           scale: [m.scaleLinear(0, 10, 0, 100)(2.5), m.scaleLinear(0, 10, 100, 0)(10)],
-        }), e => done({error: String(e)}));""")
+        })).then(r => import('/dashboard/assets/pages-live.js').then(p => { r.histogram = p.latencyHistogram([3, 7, 7, 40000, null]); return r; }))
+          .then(done, e => done({error: String(e)}));""")
     assert "error" not in r, r
     assert r["ticks"] == [0, 20, 40, 60, 80, 100]
     assert r["ticksSmall"][0] <= 0.2 and r["ticksSmall"][-1] >= 0.9
@@ -180,6 +181,9 @@ def test_chart_module_helpers(gateway, browser):
     assert r["path"] == "M0.0,1.0M2.0,3.0L3.0,4.0"
     assert r["stacked"] == [[[1, 2, 0], [2, 3, 0]], [[1, 7, 2], [2, 3, 3]]]
     assert r["scale"] == [25, 0]
+    counts = [c for _, c in r["histogram"]]
+    assert counts[:2] == [1, 2] and counts[-1] == 1 and sum(counts) == 4
+    assert r["histogram"][0][0] == "≤5 ms" and r["histogram"][-1][0] == ">30 s"
 
 
 def test_first_load_weight_and_headers(gateway, browser):

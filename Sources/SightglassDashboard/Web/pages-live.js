@@ -15,6 +15,20 @@ async function ledgerSeries(api, metric, scale = 1) {
   } catch { return []; }
 }
 
+const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+
+/** Counts per latency bucket (upper bounds in ms, the last open-ended), labelled for the axis. */
+export function latencyHistogram(latencies) {
+  const counts = new Array(BUCKETS_MS.length + 1).fill(0);
+  for (const v of latencies) {
+    if (v === null || v === undefined) continue;
+    const i = BUCKETS_MS.findIndex((b) => v <= b);
+    counts[i === -1 ? BUCKETS_MS.length : i]++;
+  }
+  const label = (ms) => (ms >= 1000 ? ms / 1000 + " s" : ms + " ms");
+  return counts.map((c, i) => [i < BUCKETS_MS.length ? "≤" + label(BUCKETS_MS[i]) : ">" + label(BUCKETS_MS[BUCKETS_MS.length - 1]), c]);
+}
+
 function midnightISO() {
   const d = new Date();
   d.setHours(0, 0, 0, 0);
@@ -31,13 +45,14 @@ export const overview = {
       tile("p95 latency", "–", null, "p95"), tile("Errors", "–", null, "err"), tile("Active streams", "–", null, "streams"),
       tile("Tokens/s", "–", null, "tps"), tile("Cost today", "–", null, "cost"));
     const hint = h("div");
-    const boxes = { traffic: h("div"), latency: h("div"), ttft: h("div"), tokens: h("div"), errors: h("div") };
+    const boxes = { traffic: h("div"), latency: h("div"), ttft: h("div"), tokens: h("div"), errors: h("div"), distribution: h("div") };
     const charts = {
       traffic: chart(boxes.traffic, { title: "Traffic (requests/s)", unit: "req/s" }),
       latency: chart(boxes.latency, { title: "Latency percentiles", unit: "ms" }),
       ttft: chart(boxes.ttft, { title: "Time to first token", unit: "ms" }),
       tokens: chart(boxes.tokens, { title: "Output tokens/s", unit: "tok/s" }),
       errors: chart(boxes.errors, { title: "Errors by type (in the window)", kind: "area" }),
+      distribution: chart(boxes.distribution, { title: "Latency distribution (last 1,000 requests, last hour)", kind: "histogram" }),
     };
     let last = null;
     main.append(h("h1", {}, "Overview"), tiles, hint,
@@ -92,9 +107,11 @@ export const overview = {
     }
 
     async function refreshSlow() {
-      const [health, cost] = await Promise.all([
+      const [health, cost, recent] = await Promise.all([
         api("/dashboard/health").catch(() => null),
-        api(`/api/analytics/breakdown?by=model&since=${encodeURIComponent(midnightISO())}`).catch(() => null)]);
+        api(`/api/analytics/breakdown?by=model&since=${encodeURIComponent(midnightISO())}`).catch(() => null),
+        api("/api/requests?limit=1000&since=1h").catch(() => null)]);
+      if (recent) charts.distribution.update({ series: [{ name: "requests", points: latencyHistogram(recent.requests.map((r) => r.latency_ms)) }] });
       if (health) {
         setTile(tiles, "health", health.status);
         tiles.querySelector('[data-stat="health"]').className = "value " + (health.status === "healthy" ? "ok" : health.status === "degraded" ? "warn" : "bad");
