@@ -164,7 +164,7 @@ def test_chart_module_helpers(gateway, browser):
     wait_loaded(browser)
     r = browser.execute_async_script("""
         const done = arguments[arguments.length - 1];
-        import('/dashboard/assets/charts.js').then(m => done({
+        import('/dashboard/assets/charts.js').then(m => ({
           ticks: m.niceTicks(0, 97, 5), ticksSmall: m.niceTicks(0.2, 0.9, 4), flat: m.niceTicks(5, 5, 4),
           ms: m.formatValue(1500, 'ms'), pct: m.formatValue(12.345, '%'), bytes: m.formatValue(1536, 'B'), big: m.formatValue(25300, 'req'),
           usd: m.formatValue(0.0042, '$'), none: m.formatValue(null, 'ms'),

@@ -13,6 +13,25 @@ function per1k(g) {
   return t > 0 && g.cost > 0 ? (g.cost / t) * 1000 : null;
 }
 
+function median(values) {
+  const v = values.filter((x) => x !== null && x !== undefined).sort((a, z) => a - z);
+  return v.length ? v[Math.floor(v.length / 2)] : null;
+}
+
+/** Per model: streamed and non-streamed counts and medians, from request records. */
+export function streamSplit(requests) {
+  const by = new Map();
+  for (const r of requests) {
+    if (!r.model) continue;
+    if (!by.has(r.model)) by.set(r.model, { s: [], n: [] });
+    by.get(r.model)[r.stream ? "s" : "n"].push(r);
+  }
+  return [...by].map(([model, g]) => ({
+    model, streamed: g.s.length, plain: g.n.length,
+    ttft_p50: median(g.s.map((r) => r.ttft_ms)), stream_p50: median(g.s.map((r) => r.latency_ms)), plain_p50: median(g.n.map((r) => r.latency_ms)),
+  })).sort((a, z) => z.streamed + z.plain - a.streamed - a.plain);
+}
+
 export const models = {
   path: "models",
   title: "Models",
@@ -23,7 +42,8 @@ export const models = {
     main.append(h("h1", {}, "Models"), h("div", { class: "toolbar" }, rangeSelect(ctx, load)), body, exportBar(() => last, "sightglass-models"));
     async function load() {
       const since = ctx.params.get("since") || "24h";
-      const [b, inventory] = await Promise.all([api(`/api/analytics/breakdown?by=model&since=${since}`), api("/dashboard/models")]);
+      const [b, inventory, sample] = await Promise.all([api(`/api/analytics/breakdown?by=model&since=${since}`), api("/dashboard/models"),
+        api(`/api/requests?limit=1000&since=${since}`)]);
       last = { breakdown: b, models: inventory };
       const groups = b.groups.filter((g) => g.key);
       body.replaceChildren();
@@ -42,6 +62,13 @@ export const models = {
         body.append(grid);
         chart(lat, { title: "p95 latency by model", kind: "bar", unit: "ms" }).update({ series: [{ name: "p95", points: ranked.map((g) => [g.key, g.latency_ms.p95]) }] });
         chart(tps, { title: "Output tokens/s by model", kind: "bar", unit: "tok/s" }).update({ series: [{ name: "tokens/s", points: ranked.map((g) => [g.key, g.tokens_per_second]) }] });
+        const split = streamSplit(sample.requests);
+        if (split.length) {
+          body.append(card(`Streamed vs not (the ${sample.requests.length.toLocaleString()} newest requests in range)`, table(split, [
+            { key: "model", label: "model" }, { key: "streamed", label: "streamed", num: true, fmt: f.int },
+            { key: "ttft_p50", label: "TTFT p50 (streamed)", num: true, fmt: f.ms }, { key: "stream_p50", label: "latency p50 (streamed)", num: true, fmt: f.ms },
+            { key: "plain", label: "not streamed", num: true, fmt: f.int }, { key: "plain_p50", label: "latency p50 (not streamed)", num: true, fmt: f.ms }])));
+        }
       }
       body.append(card("Served by the backends", table(inventory.models, [
         { key: "id", label: "model" }, { key: "backend", label: "backend" }, { key: "status", label: "status" },
