@@ -84,6 +84,7 @@ extension ControlPlane {
                        "estimated": r.tokensEstimated] as [String: Any],
             "cost": r.cost, "latency_ms": ms(r.latency), "ttft_ms": ms(r.firstToken), "first_byte_ms": ms(r.firstByte),
             "tokens_per_second": r.tokensPerSecond ?? NSNull(), "request_bytes": r.bytesIn, "response_bytes": r.bytesOut,
+            "queue_ms": ms(r.queued), "connect_ms": ms(r.connect),
             "client_ip": r.client ?? NSNull(), "user": r.user ?? NSNull(), "api_key_id": r.apiKeyId ?? NSNull(),
             "synthetic": r.synthetic,
         ]
@@ -97,6 +98,10 @@ extension ControlPlane {
                                "duration_ms": (max(0, end - last) * 1e6).rounded() / 1000])
                 last = end
             }
+            // queue → connect → upstream wait → first token → generation: each measured mark, in order.
+            let queueEnd = r.queued ?? 0
+            if let q = r.queued { phase("queue", q) }
+            if let c = r.connect { phase("connect", queueEnd + c) }
             phase("upstream_wait", r.firstByte)
             phase("first_token", r.firstToken)
             phase(r.stream ? "generation" : "response", r.latency)
@@ -127,7 +132,8 @@ extension ControlPlane {
         filter.limit = RequestFilter.maxLimit
         let columns = ["id", "timestamp", "route", "method", "backend", "model", "stream", "status", "error_type", "error_message",
                        "tokens_input", "tokens_output", "tokens_cached", "tokens_estimated", "cost", "latency_ms", "ttft_ms",
-                       "first_byte_ms", "tokens_per_second", "request_bytes", "response_bytes", "client_ip", "user", "synthetic"]
+                       "first_byte_ms", "tokens_per_second", "request_bytes", "response_bytes", "client_ip", "user", "synthetic",
+                       "queue_ms", "connect_ms"]
         let startFilter = filter
         let body = ResponseBody { writer in
             var f = startFilter
@@ -164,7 +170,7 @@ extension ControlPlane {
             r.errorType ?? "", r.errorMessage ?? "", String(r.tokensIn), String(r.tokensOut), String(r.tokensCached),
             String(r.tokensEstimated), String(r.cost), ms(r.latency), ms(r.firstToken), ms(r.firstByte),
             r.tokensPerSecond.map { String($0) } ?? "", String(r.bytesIn), String(r.bytesOut), r.client ?? "", r.user ?? "",
-            String(r.synthetic),
+            String(r.synthetic), ms(r.queued), ms(r.connect),
         ]
         return fields.map(CSV.field).joined(separator: ",")
     }

@@ -6,7 +6,7 @@ extension Ledger {
     static let requestColumns = """
         seq, id, ts, route, backend, model, method, stream, status, error_type, error_message, tokens_in, tokens_out,
         tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us, bytes_in, bytes_out, client, user,
-        api_key, synthetic
+        api_key, synthetic, queue_us, connect_us
         """
 
     func stored(_ row: Row, _ db: Database) throws -> StoredRequest {
@@ -17,7 +17,8 @@ extension Ledger {
             tokensIn: row[11], tokensOut: row[12], tokensCached: row[13], tokensEstimated: row[14], cost: row[15],
             latency: Double(row[16] as Int64) / 1e6, firstByte: (row[17] as Int64?).map { Double($0) / 1e6 },
             firstToken: (row[18] as Int64?).map { Double($0) / 1e6 }, bytesIn: row[19], bytesOut: row[20], client: try dims.name(row[21], db),
-            user: try dims.name(row[22], db), apiKeyId: row[23], synthetic: row[24])
+            user: try dims.name(row[22], db), apiKeyId: row[23], synthetic: row[24],
+            queued: (row[25] as Int64?).map { Double($0) / 1e6 }, connect: (row[26] as Int64?).map { Double($0) / 1e6 })
     }
 
     /// Newest first, after `filter.cursor`, at most `filter.limit`.

@@ -50,8 +50,8 @@ public final class Ledger: Sendable {
         let stmt = try db.cachedStatement(sql: """
             INSERT INTO requests (id, id_hash, ts, route, backend, model, method, stream, status, error_type, error_message,
                 tokens_in, tokens_out, tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us,
-                bytes_in, bytes_out, client, user, api_key, synthetic)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                bytes_in, bytes_out, client, user, api_key, synthetic, queue_us, connect_us)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for e in events {
             let errorType: Int64? = try e.errorType.map { try dims.id(.errorType, $0.rawValue, db) }
@@ -64,6 +64,7 @@ public final class Ledger: Sendable {
                 e.inputTokens, e.outputTokens, e.cachedTokens, e.tokensEstimated, e.cost,
                 Self.micros(e.latency), e.firstByte.map(Self.micros), e.firstToken.map(Self.micros),
                 e.requestBytes, e.responseBytes, client, user, e.apiKeyId, synthetic,
+                e.queued.map(Self.micros), e.connect.map(Self.micros),
             ])
             try stmt.execute()
         }

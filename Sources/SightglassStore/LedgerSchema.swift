@@ -107,6 +107,13 @@ enum LedgerSchema {
                 CREATE INDEX audit_ts ON audit (ts);
                 """)
         }
+        m.registerMigration("v3: queue and connect times") { db in
+            // Null in the common case (no queue, a pooled connection): one header byte each.
+            try db.execute(sql: """
+                ALTER TABLE requests ADD COLUMN queue_us INTEGER;
+                ALTER TABLE requests ADD COLUMN connect_us INTEGER;
+                """)
+        }
         return m
     }
 }

@@ -30,6 +30,10 @@ public struct StoredRequest: Sendable {
     public var apiKeyId: String?
     /// Written by `ledger generate`, not by traffic.
     public var synthetic: Bool
+    /// Seconds waiting in the admission queue (nil: not queued) and opening a new upstream
+    /// connection (nil: a pooled one).
+    public var queued: Double? = nil
+    public var connect: Double? = nil
 
     /// Output tokens per second over the generation (from the first token for streams).
     public var tokensPerSecond: Double? {
@@ -57,6 +61,6 @@ extension StoredRequest {
                   tokensIn: e.inputTokens, tokensOut: e.outputTokens, tokensCached: e.cachedTokens, tokensEstimated: e.tokensEstimated,
                   cost: e.cost, latency: e.latency, firstByte: e.firstByte, firstToken: e.firstToken, bytesIn: e.requestBytes,
                   bytesOut: e.responseBytes, client: e.clientAddress.isEmpty ? nil : e.clientAddress, user: e.user, apiKeyId: e.apiKeyId,
-                  synthetic: false)
+                  synthetic: false, queued: e.queued, connect: e.connect)
     }
 }

@@ -18,6 +18,10 @@ public struct RequestEvent: Sendable {
     public var stream: Bool
     /// Wall-clock start, seconds since 1970.
     public var startTime: Double
+    /// Seconds from start until the request left the admission queue; nil when it never waited.
+    public var queued: Double?
+    /// Seconds spent opening a new upstream connection; nil when a pooled one was reused.
+    public var connect: Double?
     /// Seconds from start until the upstream's first response byte.
     public var firstByte: Double?
     /// Seconds from start until the first non-empty content token.
@@ -48,8 +52,11 @@ public struct RequestEvent: Sendable {
         firstByte: Double? = nil, firstToken: Double? = nil, latency: Double,
         inputTokens: Int = 0, outputTokens: Int = 0, cachedTokens: Int = 0, tokensEstimated: Bool = false,
         requestBytes: Int = 0, responseBytes: Int = 0, cost: Double = 0,
-        id: String = "", clientAddress: String = "", user: String? = nil, errorMessage: String? = nil, apiKeyId: String? = nil
+        id: String = "", clientAddress: String = "", user: String? = nil, errorMessage: String? = nil, apiKeyId: String? = nil,
+        queued: Double? = nil, connect: Double? = nil
     ) {
+        self.queued = queued
+        self.connect = connect
         self.id = id
         self.clientAddress = clientAddress
         self.user = user

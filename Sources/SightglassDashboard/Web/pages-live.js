@@ -199,7 +199,7 @@ export async function showRequest(api, id) {
     h("p", { class: "muted" }, `${r.method} ${r.route} → ${r.backend ?? "no backend"} · ${r.model ?? "no model"} · status ${r.status}${r.stream ? " · streamed" : ""}${r.synthetic ? " · synthetic" : ""}`),
     h("h2", {}, "Timing"),
     h("div", { class: "waterfall" }, ...phases, h("div", { class: "bar-row" }, h("b", {}, "total"), h("span"), h("b", { class: "num" }, f.ms(r.latency_ms)))),
-    h("p", { class: "muted" }, "Queue and upstream connect are not measured separately; they are inside the first phase."),
+    h("p", { class: "muted" }, (r.queue_ms === null ? "No queue wait. " : "") + (r.connect_ms === null ? "A pooled upstream connection was reused (no connect)." : "")),
     table([r], [
       { key: (x) => x.tokens.input, label: "tokens in", num: true }, { key: (x) => x.tokens.output, label: "tokens out", num: true },
       { key: (x) => x.tokens.cached, label: "cached", num: true }, { key: (x) => (x.tokens.estimated ? "yes" : "no"), label: "estimated" },

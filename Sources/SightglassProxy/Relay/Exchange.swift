@@ -67,6 +67,11 @@ final class Exchange {
     var phase: Phase = .none
     var phaseStart: NIODeadline
     var totalDeadline: NIODeadline?
+    /// For the timing waterfall: when a queued request was admitted, and how long a new upstream
+    /// connection took (both nil in the common case: no queue, a pooled connection).
+    var admittedFromQueueAt: NIODeadline?
+    var connectStartedAt: NIODeadline?
+    var connectedAt: NIODeadline?
 
     init(conn: ClientConnectionHandler, ctx: LoopContext, head: HTTPHead, route: ProxyRoute?, backend: Backend?, model: String,
          stream: Bool, stripUsage: Bool, body: ByteBuffer, requestBytes: Int, requestId: String = "") {
@@ -102,6 +107,7 @@ final class Exchange {
             // Runs on our loop once a slot is handed over.
             waiter = nil
             phase = .none
+            admittedFromQueueAt = .now()
             if finished { ctx.admission.release(); return }
             admitted = true
             dispatch()
@@ -140,10 +146,12 @@ final class Exchange {
             fail(status: 404, error: .validationError, message: "no route for \(head.method) \(head.path)")
             return
         }
+        connectStartedAt = .now()
         ctx.connect(backend).assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let c):
                 if finished { c.channel.close(promise: nil); return }
+                connectedAt = .now()
                 send(on: c)
             case .failure(let error):
                 guard !finished else { return }
@@ -639,7 +647,9 @@ final class Exchange {
             inputTokens: input, outputTokens: output, cachedTokens: cached, tokensEstimated: estimated,
             requestBytes: requestBytes, responseBytes: responseBytes,
             id: requestId, clientAddress: conn.remoteIP, user: head.value(ctx.settings.userHeader),
-            errorMessage: errorMessage ?? (error == .upstreamError ? "backend '\(backend?.name ?? "")' answered \(status)" : nil))
+            errorMessage: errorMessage ?? (error == .upstreamError ? "backend '\(backend?.name ?? "")' answered \(status)" : nil),
+            queued: seconds(admittedFromQueueAt),
+            connect: connectStartedAt.flatMap { s in connectedAt.map { Double(($0 - s).nanoseconds) / 1e9 } })
         ctx.recorder.finished(event, backend: started ? backendIndex : -1, stream: stream && started)
     }
 }
