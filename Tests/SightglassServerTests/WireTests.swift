@@ -82,7 +82,7 @@ import Testing
         let idle = try RawSocket(port: stack.gateway.port)
         idle.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         let r3 = await idle.readAll()
-        #expect(r3.hasPrefix("HTTP/1.1 200") && !r3.contains("408"))
+        #expect(r3.hasPrefix("HTTP/1.1 200") && !r3.contains("HTTP/1.1 408"))  // a bare "408" can be in a timestamp
     }
 
     @Test func controlPlaneOnItsOwnPort() async throws {
