@@ -84,11 +84,12 @@ extension ControlPlane {
                        "estimated": r.tokensEstimated] as [String: Any],
             "cost": r.cost, "latency_ms": ms(r.latency), "ttft_ms": ms(r.firstToken), "first_byte_ms": ms(r.firstByte),
             "tokens_per_second": r.tokensPerSecond ?? NSNull(), "request_bytes": r.bytesIn, "response_bytes": r.bytesOut,
-            "queue_ms": ms(r.queued), "connect_ms": ms(r.connect),
             "client_ip": r.client ?? NSNull(), "user": r.user ?? NSNull(), "api_key_id": r.apiKeyId ?? NSNull(),
             "synthetic": r.synthetic,
         ]
         if detail {
+            o["queue_ms"] = ms(r.queued)
+            o["connect_ms"] = ms(r.connect)
             // Phases of the request, each from the previous mark to its own.
             var phases: [[String: Any]] = []
             var last = 0.0
@@ -132,8 +133,7 @@ extension ControlPlane {
         filter.limit = RequestFilter.maxLimit
         let columns = ["id", "timestamp", "route", "method", "backend", "model", "stream", "status", "error_type", "error_message",
                        "tokens_input", "tokens_output", "tokens_cached", "tokens_estimated", "cost", "latency_ms", "ttft_ms",
-                       "first_byte_ms", "tokens_per_second", "request_bytes", "response_bytes", "client_ip", "user", "synthetic",
-                       "queue_ms", "connect_ms"]
+                       "first_byte_ms", "tokens_per_second", "request_bytes", "response_bytes", "client_ip", "user", "synthetic"]
         let startFilter = filter
         let body = ResponseBody { writer in
             var f = startFilter
@@ -170,7 +170,7 @@ extension ControlPlane {
             r.errorType ?? "", r.errorMessage ?? "", String(r.tokensIn), String(r.tokensOut), String(r.tokensCached),
             String(r.tokensEstimated), String(r.cost), ms(r.latency), ms(r.firstToken), ms(r.firstByte),
             r.tokensPerSecond.map { String($0) } ?? "", String(r.bytesIn), String(r.bytesOut), r.client ?? "", r.user ?? "",
-            String(r.synthetic), ms(r.queued), ms(r.connect),
+            String(r.synthetic),
         ]
         return fields.map(CSV.field).joined(separator: ",")
     }

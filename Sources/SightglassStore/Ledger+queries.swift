@@ -6,7 +6,7 @@ extension Ledger {
     static let requestColumns = """
         seq, id, ts, route, backend, model, method, stream, status, error_type, error_message, tokens_in, tokens_out,
         tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us, bytes_in, bytes_out, client, user,
-        api_key, synthetic, queue_us, connect_us
+        api_key, synthetic
         """
 
     func stored(_ row: Row, _ db: Database) throws -> StoredRequest {
@@ -17,8 +17,7 @@ extension Ledger {
             tokensIn: row[11], tokensOut: row[12], tokensCached: row[13], tokensEstimated: row[14], cost: row[15],
             latency: Double(row[16] as Int64) / 1e6, firstByte: (row[17] as Int64?).map { Double($0) / 1e6 },
             firstToken: (row[18] as Int64?).map { Double($0) / 1e6 }, bytesIn: row[19], bytesOut: row[20], client: try dims.name(row[21], db),
-            user: try dims.name(row[22], db), apiKeyId: row[23], synthetic: row[24],
-            queued: (row[25] as Int64?).map { Double($0) / 1e6 }, connect: (row[26] as Int64?).map { Double($0) / 1e6 })
+            user: try dims.name(row[22], db), apiKeyId: row[23], synthetic: row[24])
     }
 
     /// Newest first, after `filter.cursor`, at most `filter.limit`.
@@ -60,11 +59,16 @@ extension Ledger {
         }
     }
 
-    /// The newest request with this id.
+    /// The newest request with this id, with its queue and connect times where it had them.
     public func request(id: String) throws -> StoredRequest? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.requestColumns) FROM requests WHERE id_hash = ? AND id = ? ORDER BY ts DESC LIMIT 1",
-                             arguments: [Self.idHash(id), id]).map { try stored($0, db) }
+            guard var r = try Row.fetchOne(db, sql: "SELECT \(Self.requestColumns) FROM requests WHERE id_hash = ? AND id = ? ORDER BY ts DESC LIMIT 1",
+                                           arguments: [Self.idHash(id), id]).map({ try stored($0, db) }) else { return nil }
+            if let t = try Row.fetchOne(db, sql: "SELECT queue_us, connect_us FROM request_timing WHERE seq = ?", arguments: [r.seq]) {
+                r.queued = (t[0] as Int64?).map { Double($0) / 1e6 }
+                r.connect = (t[1] as Int64?).map { Double($0) / 1e6 }
+            }
+            return r
         }
     }
 

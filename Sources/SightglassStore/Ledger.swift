@@ -50,8 +50,8 @@ public final class Ledger: Sendable {
         let stmt = try db.cachedStatement(sql: """
             INSERT INTO requests (id, id_hash, ts, route, backend, model, method, stream, status, error_type, error_message,
                 tokens_in, tokens_out, tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us,
-                bytes_in, bytes_out, client, user, api_key, synthetic, queue_us, connect_us)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                bytes_in, bytes_out, client, user, api_key, synthetic)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for e in events {
             let errorType: Int64? = try e.errorType.map { try dims.id(.errorType, $0.rawValue, db) }
@@ -64,9 +64,12 @@ public final class Ledger: Sendable {
                 e.inputTokens, e.outputTokens, e.cachedTokens, e.tokensEstimated, e.cost,
                 Self.micros(e.latency), e.firstByte.map(Self.micros), e.firstToken.map(Self.micros),
                 e.requestBytes, e.responseBytes, client, user, e.apiKeyId, synthetic,
-                e.queued.map(Self.micros), e.connect.map(Self.micros),
             ])
             try stmt.execute()
+            if e.queued != nil || e.connect != nil {
+                try db.execute(sql: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES (?, ?, ?)",
+                               arguments: [db.lastInsertedRowID, e.queued.map(Self.micros), e.connect.map(Self.micros)])
+            }
         }
     }
 
@@ -145,6 +148,8 @@ public final class Ledger: Sendable {
             try db.execute(sql: "DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)",
                            arguments: [Int64(rawBefore * 1e6), limit])
             var n = db.changesCount
+            // Timing marks of rows that are gone (seq grows with time, so older marks sort first).
+            try db.execute(sql: "DELETE FROM request_timing WHERE seq < (SELECT COALESCE(MIN(seq), 0) FROM requests)")
             for (level, before) in [(RollupLevel.minute, minuteBefore), (.hour, hourBefore), (.day, dayBefore)] {
                 try db.execute(sql: """
                     DELETE FROM rollups WHERE level = ? AND bucket < ? AND bucket IN
