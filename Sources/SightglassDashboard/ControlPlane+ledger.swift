@@ -47,25 +47,11 @@ extension ControlPlane {
         }
     }
 
-    static func query(_ req: Request) -> [String: String] {
-        var q: [String: String] = [:]
-        for (k, v) in req.uri.queryParameters { q[String(k)] = String(v) }
-        return q
-    }
-
-    /// Rejects parameters the route does not know, so a typo is not silently ignored.
-    static func checkKnown(_ q: [String: String], _ known: Set<String>) throws(LedgerQueryError) {
-        for k in q.keys.sorted() where !known.contains(k) && k != "access_token" {
-            throw LedgerQueryError(field: k, message: "unknown parameter '\(k)'; known: \(known.sorted().joined(separator: ", "))")
-        }
-    }
-
     static let filterParameters: Set<String> = ["model", "backend", "route", "status", "status_class", "error_type", "user",
                                                 "since", "until", "min_latency_ms", "q", "id", "cursor", "limit"]
 
     func listRequests(_ req: Request, _ ledger: Ledger) throws -> Response {
-        let q = Self.query(req)
-        try Self.checkKnown(q, Self.filterParameters)
+        let q = try DashboardParameters(req, known: Self.filterParameters).values
         let filter = try RequestFilter.parse(q)
         let page = try ledger.requests(filter)
         var body: [String: Any] = ["requests": page.requests.map { Self.json($0, detail: false) }, "count": page.requests.count,
@@ -122,12 +108,11 @@ extension ControlPlane {
 
     /// Streams every matching request, newest first, a page at a time: constant memory for any size.
     func export(_ req: Request, _ ledger: Ledger) throws -> Response {
-        var q = Self.query(req)
+        var q = try DashboardParameters(req, known: Self.filterParameters.union(["format"])).values
         let format = q.removeValue(forKey: "format") ?? "jsonl"
         guard format == "csv" || format == "jsonl" else {
             throw LedgerQueryError(field: "format", message: "format must be csv or jsonl")
         }
-        try Self.checkKnown(q, Self.filterParameters)
         var filter = try RequestFilter.parse(q)
         let total = q["limit"].flatMap(Int.init)  // an explicit limit caps the export; none exports everything
         filter.limit = RequestFilter.maxLimit
@@ -185,8 +170,7 @@ extension ControlPlane {
     }
 
     func timeseries(_ req: Request, _ ledger: Ledger) throws -> Response {
-        let q = Self.query(req)
-        try Self.checkKnown(q, ["metric", "interval", "group_by", "since", "until"])
+        let q = try DashboardParameters(req, known: ["metric", "interval", "group_by", "since", "until"]).values
         guard let m = q["metric"] else {
             throw LedgerQueryError(field: "metric", message: "metric is required: one of \(AnalyticsMetric.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -225,8 +209,7 @@ extension ControlPlane {
     }
 
     func breakdown(_ req: Request, _ ledger: Ledger) throws -> Response {
-        let q = Self.query(req)
-        try Self.checkKnown(q, ["by", "since", "until"])
+        let q = try DashboardParameters(req, known: ["by", "since", "until"]).values
         let byName = q["by"] ?? "model"
         guard let by = AnalyticsGroup(rawValue: byName) else {
             throw LedgerQueryError(field: "by", message: "by must be one of model, backend, route, status, user")

@@ -54,23 +54,18 @@ struct DashboardParameters {
 extension ControlPlane {
     /// Runs a dashboard handler, turning a bad parameter into 400 naming it.
     func answer(_ body: () throws -> Response) -> Response {
-        do {
-            return try body()
-        } catch let e as LedgerQueryError {
-            return JSONResponse.error(.badRequest, code: "INVALID_REQUEST", message: e.message, details: ["field": e.field, "parameter": e.field])
-        } catch {
-            return JSONResponse.error(.internalServerError, code: "INTERNAL_ERROR", message: "\(error)")
-        }
+        do { return try body() } catch { return Self.failure(error) }
     }
 
     func answer(_ body: () async throws -> Response) async -> Response {
-        do {
-            return try await body()
-        } catch let e as LedgerQueryError {
+        do { return try await body() } catch { return Self.failure(error) }
+    }
+
+    static func failure(_ error: any Error) -> Response {
+        if let e = error as? LedgerQueryError {
             return JSONResponse.error(.badRequest, code: "INVALID_REQUEST", message: e.message, details: ["field": e.field, "parameter": e.field])
-        } catch {
-            return JSONResponse.error(.internalServerError, code: "INTERNAL_ERROR", message: "\(error)")
         }
+        return JSONResponse.error(.internalServerError, code: "INTERNAL_ERROR", message: "\(error)")
     }
 }
 
