@@ -45,6 +45,16 @@ data: [DONE]
         }
     }
 
+    @Test func theEndMarkerIsSeenAtAnySplit() {
+        for step in [1, 3, 4096] {
+            #expect(observe(sseWithUsage, format: .sse, step: step).1.endSeen == (sseWithUsage.contains("[DONE]")))
+            let done = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\r\n\r\ndata: [DONE]\r\n\r\n"
+            #expect(observe(done, format: .sse, step: step).1.endSeen)
+            let notYet = "data: {\"choices\":[{\"delta\":{\"content\":\"[DONE]\"}}]}\n\n"
+            #expect(!observe(notYet, format: .sse, step: step).1.endSeen, "content that says [DONE] is not the marker")
+        }
+    }
+
     @Test func firstTokenIsNotTheRoleChunk() {
         let role = "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
         var tap = StreamTap(format: .sse)

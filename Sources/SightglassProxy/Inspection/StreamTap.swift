@@ -25,6 +25,9 @@ public struct StreamTap: Sendable {
     /// Lines that carried content: the output-token estimate when the backend gives no usage.
     public private(set) var contentChunks = 0
     public private(set) var usage: Usage?
+    /// The stream's own end marker went by (`data: [DONE]`, or Ollama's final line with its
+    /// counts): a client that closes after it has the whole answer and did not cancel anything.
+    public private(set) var endSeen = false
     /// Bytes of a line split across reads.
     var carry: [UInt8] = []
     /// The content key the first token came in; later lines are checked for it alone.
@@ -133,6 +136,15 @@ public struct StreamTap: Sendable {
     // MARK: - Lines
 
     /// Calls `body` with each complete line (without terminator) and the line with its terminator.
+    /// `data: [DONE]`, with or without the space and trailing whitespace.
+    static func isDone(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 5
+        while i < bytes.count, bytes[i] == UInt8(ascii: " ") { i += 1 }
+        var end = bytes.count
+        while end > i, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\r") || bytes[end - 1] == UInt8(ascii: "\n") { end -= 1 }
+        return end - i == 6 && bytes[i..<end].elementsEqual("[DONE]".utf8)
+    }
+
     static func forEachLine(_ bytes: UnsafeRawBufferPointer, carry: inout [UInt8], _ body: (UnsafeRawBufferPointer.SubSequence, UnsafeRawBufferPointer.SubSequence) -> Void) {
         guard let base = bytes.baseAddress else { return }
         var start = 0
@@ -183,6 +195,10 @@ public struct StreamTap: Sendable {
             // Only `data:` lines carry payload.
             guard bytes.count >= 5, bytes[0] == UInt8(ascii: "d"), bytes[1] == UInt8(ascii: "a"), bytes[2] == UInt8(ascii: "t"),
                   bytes[3] == UInt8(ascii: "a"), bytes[4] == UInt8(ascii: ":") else { return .other }
+            if bytes.count <= 16, Self.isDone(bytes) {
+                endSeen = true
+                return .other
+            }
         }
         if let k = contentKey {
             if ByteSearch.hasNonEmptyString(forKey: Self.contentKeys[k], in: bytes, range: r) { contentChunks += 1 }
@@ -195,7 +211,10 @@ public struct StreamTap: Sendable {
             }
         }
         if format != .sse {
-            if ByteSearch.find(Self.evalCountKey, in: bytes, range: r) != nil, let u = Usage.ollama(in: bytes, range: r) { usage = u }
+            if ByteSearch.find(Self.evalCountKey, in: bytes, range: r) != nil, let u = Usage.ollama(in: bytes, range: r) {
+                usage = u
+                endSeen = true
+            }
             return .other
         }
         guard let at = ByteSearch.find(Self.usageKey, in: bytes, range: r) else { return .other }

@@ -325,6 +325,12 @@ final class Exchange {
         if let w = waiter, ctx.admission.cancel(w) { waiter = nil }
         upstreamReusable = false
         closeClient = true
+        // A client that closes once the stream's end marker has reached it got the whole answer
+        // (clients do not wait for the upstream's last empty chunk): that is a completed stream.
+        if let status = responseStatus, status < 400, tap?.endSeen == true {
+            finish(status: status, error: nil, closeClient: true)
+            return
+        }
         finish(status: responseStatus ?? 499, error: tunnel ? nil : .clientCancelled, closeClient: true)
     }
 
