@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Configuration model shared by every module: flags, YAML file, SIGHTGLASS_* environment.
@@ -44,13 +45,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The request ledger: every request and its rollups in SQLite, the batched writer, the analytics queries.
+        // The request ledger: every request and its rollups in SQLite or PostgreSQL, the batched writer, the analytics queries.
         .target(
             name: "SightglassStore",
             dependencies: [
                 "SightglassConfig",
                 "SightglassTelemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -149,7 +151,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SightglassStoreTests",
-            dependencies: ["SightglassStore", "SightglassTelemetry", "SightglassConfig"],
+            dependencies: ["SightglassStore", "SightglassTelemetry", "SightglassConfig", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

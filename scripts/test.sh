@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # Runs every test: Swift unit and integration tests, then the script tests that drive the real
-# binary with the official openai and ollama clients, FakeAI, promtool and a real Prometheus.
+# binary with the official openai and ollama clients, FakeAI, promtool and a real Prometheus,
+# against SQLite and a temporary PostgreSQL 15.
 # Installs what they need on a fresh machine (Debian's prometheus, a local Python virtualenv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== swift build"
 swift build
+
+# A throwaway PostgreSQL 15 (initdb + pg_ctl on a free loopback port): the store tests run
+# against it as well as SQLite, and the script tests run gateways on it. Stopped on exit.
+echo "== postgresql (temporary)"
+PG_DIR="$(mktemp -d /tmp/sightglass-test-pg.XXXXXX)"
+chmod 755 "$PG_DIR"
+trap 'scripts/postgres.sh stop "$PG_DIR/cluster"; rmdir "$PG_DIR" 2>/dev/null || true' EXIT
+SIGHTGLASS_TEST_POSTGRES="$(scripts/postgres.sh start "$PG_DIR/cluster")"
+export SIGHTGLASS_TEST_POSTGRES
+echo "   $SIGHTGLASS_TEST_POSTGRES"
+
 echo "== swift test"
 swift test 2>&1 | tee .swift-test.log | grep -vE '^(◇|↳)|started\.$' || true
 if ! grep -qE "Test run with [0-9]+ tests? .*passed" .swift-test.log || grep -qE "Test run with .* failed|error: fatalError|Fatal error" .swift-test.log; then

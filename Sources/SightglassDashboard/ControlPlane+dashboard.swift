@@ -14,18 +14,25 @@ extension ControlPlane {
         let d = router.group("/dashboard").add(middleware: WebShellMiddleware()).add(middleware: guardMiddleware)
         d.get("stats") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardStats()) } }
         d.get("models") { req, _ in await plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(await plane.dashboardModels()) } }
-        d.get("health") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return plane.dashboardHealth() } }
+        d.get("health") { req, _ in await plane.answer { _ = try DashboardParameters(req, known: []); return await plane.dashboardHealth() } }
         d.get("config") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardConfig()) } }
         d.get("logs") { req, _ in plane.answer { try plane.dashboardLogs(DashboardParameters(req, known: ["level", "since", "limit", "component"])) } }
-        d.get("metrics") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardMetrics(timeSeries: true)) } }
+        d.get("metrics") { req, _ in
+            await plane.answer {
+                _ = try DashboardParameters(req, known: [])
+                var body = plane.dashboardMetrics()
+                body["time_series"] = await plane.recentSeries()
+                return JSONResponse.make(body)
+            }
+        }
         d.get("cache") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(Self.dashboardCache()) } }
         d.get("jobs") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(Self.dashboardJobs()) } }
         d.get("audit") { req, _ in
-            plane.answer { try plane.dashboardAudit(DashboardParameters(req, known: ["user", "action", "resource", "since", "level", "limit"])) }
+            await plane.answer { try await plane.dashboardAudit(DashboardParameters(req, known: ["user", "action", "resource", "since", "level", "limit"])) }
         }
         d.get("workers") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardWorkers()) } }
         d.get("resources") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardResources()) } }
-        d.get("errors") { req, _ in plane.answer { try plane.dashboardErrors(DashboardParameters(req, known: ["since", "limit"])) } }
+        d.get("errors") { req, _ in await plane.answer { try await plane.dashboardErrors(DashboardParameters(req, known: ["since", "limit"])) } }
         d.get("security") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardSecurity()) } }
         d.get("alerts") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardAlerts()) } }
         d.post("alerts/{id}/acknowledge") { req, ctx in plane.acknowledge(req, ctx) }
@@ -137,7 +144,7 @@ extension ControlPlane {
 
     // MARK: - health
 
-    func dashboardHealth() -> Response {
+    func dashboardHealth() async -> Response {
         let (window, _) = windowTotals()
         let board = hub.board.all
         let live = hub.live()
@@ -160,7 +167,7 @@ extension ControlPlane {
                                         "active_inference": live.activeByBackend.values.reduce(0, +), "backends": backends,
                                         "last_check": board.compactMap(\.lastCheck).max().map { ISO8601.string(epoch: $0) } ?? NSNull()] as [String: Any]
         components["cache_system"] = ["status": "disabled", "enabled": false]
-        components["database"] = databaseHealth()
+        components["database"] = await databaseHealth()
         let audit = services.audit
         components["audit_system"] = ["status": audit.persistent ? "healthy" : (ledger == nil ? "memory_only" : "degraded"), "persistent": audit.persistent,
                                       "pending_logs": audit.pendingCount] as [String: Any]
@@ -173,16 +180,17 @@ extension ControlPlane {
     }
 
     /// The store's state, with the time one small query takes now.
-    func databaseHealth() -> [String: Any] {
+    func databaseHealth() async -> [String: Any] {
         guard let writer = ledger else { return ["status": "disabled", "enabled": false] }
         let s = writer.status
-        var o: [String: Any] = ["status": s.healthy ? "healthy" : "degraded", "enabled": true, "backend": "sqlite", "path": writer.path,
+        var o: [String: Any] = ["status": s.healthy ? "healthy" : "degraded", "enabled": true, "backend": writer.ledger?.engine ?? (LedgerStores.isPostgres(writer.location) ? "postgresql" : "sqlite"),
+                                "path": writer.displayLocation,
                                 "records_written": s.written, "records_pending": s.pending, "records_dropped": s.dropped,
                                 "last_flush": s.lastFlushAt.map { ISO8601.string(epoch: $0) } ?? NSNull(), "last_check": ISO8601.string(Date())]
         if let reason = s.degradedReason { o["error"] = reason }
         if let l = writer.ledger {
             let start = DispatchTime.now().uptimeNanoseconds
-            if (try? l.latestSequence()) != nil {
+            if (try? await l.latestSequence()) != nil {
                 o["query_time_ms"] = Units.round2(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
         }
@@ -238,7 +246,8 @@ extension ControlPlane {
 
     // MARK: - metrics
 
-    func dashboardMetrics(timeSeries: Bool) -> [String: Any] {
+    /// The live window's figures (`/dashboard/metrics` adds the ledger's last hour as `time_series`).
+    func dashboardMetrics() -> [String: Any] {
         let (window, agg) = windowTotals()
         let host = hub.system.host
         var out = WindowStats()
@@ -266,20 +275,18 @@ extension ControlPlane {
         let gpuUse: Any = gpu.available ? Units.orNull(gpu.devices.compactMap(\.utilizationPercent).reduce(0, +) / Double(max(1, gpu.devices.count))) : NSNull()
         metrics["resources"] = ["cpu_usage": Units.orNull(host.cpuPercent), "memory_usage": Units.orNull(host.memoryPercent), "gpu_usage": gpuUse,
                                 "disk_io_rate": host.diskIO.map { Units.round2($0.readBytesPerSecond + $0.writeBytesPerSecond) } ?? NSNull()] as [String: Any]
-        var body: [String: Any] = ["timestamp": ISO8601.string(Date()), "window_seconds": span, "metrics": metrics]
-        if timeSeries { body["time_series"] = recentSeries() }
-        return body
+        return ["timestamp": ISO8601.string(Date()), "window_seconds": span, "metrics": metrics]
     }
 
     /// The last hour per minute from the ledger's rollups; empty lists when there is no ledger.
-    func recentSeries() -> [String: Any] {
+    func recentSeries() async -> [String: Any] {
         let names: [(String, AnalyticsMetric)] = [("requests_per_minute", .requests), ("errors_per_minute", .errors),
                                                   ("latency_p95_ms", .latencyP95), ("tokens_out_per_minute", .tokensOut)]
         var out: [String: Any] = [:]
         let now = Date().timeIntervalSince1970
         for (name, metric) in names {
             var points: [[String: Any]] = []
-            if let l = ledger?.ledger, let series = try? l.timeseries(metric: metric, interval: .oneMinute, group: nil, since: now - 3600, until: now).first {
+            if let l = ledger?.ledger, let series = try? await l.timeseries(metric: metric, interval: .oneMinute, group: nil, since: now - 3600, until: now).first {
                 points = series.points.map { ["timestamp": ISO8601.string(epoch: Double($0.time)), "value": $0.value ?? NSNull()] }
             }
             out[name] = points

@@ -60,7 +60,7 @@ extension ControlPlane {
         services["metrics"] = ["status": "healthy", "total_requests": agg.total.requests, "avg_response_time": agg.total.averageLatency]
         if let writer = ledger {
             let l = writer.status
-            var entry: [String: Any] = ["status": l.healthy ? "healthy" : "degraded", "path": writer.path, "records_written": l.written,
+            var entry: [String: Any] = ["status": l.healthy ? "healthy" : "degraded", "path": writer.displayLocation, "records_written": l.written,
                                         "records_pending": l.pending, "records_dropped": l.dropped, "records_pruned": l.pruned]
             if let reason = l.degradedReason { entry["error"] = reason }
             if let last = l.lastFlushAt { entry["last_flush"] = ISO8601.string(epoch: last) }

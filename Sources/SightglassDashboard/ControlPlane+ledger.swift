@@ -10,24 +10,24 @@ extension ControlPlane {
         let plane = self
         // Request records are as private as the dashboard: the same credentials guard them.
         let api = router.group("/api").add(middleware: DashboardGuard(auth: services.auth, limiter: nil, audit: services.audit))
-        api.get("requests") { req, _ in try plane.withLedger { try plane.listRequests(req, $0) } }
-        api.get("requests/export") { req, _ in try plane.withLedger { try plane.export(req, $0) } }
+        api.get("requests") { req, _ in try await plane.withLedger { try await plane.listRequests(req, $0) } }
+        api.get("requests/export") { req, _ in try await plane.withLedger { try plane.export(req, $0) } }
         api.get("requests/{id}") { _, ctx in
-            try plane.withLedger { ledger in
+            try await plane.withLedger { ledger in
                 let id = ctx.parameters.get("id") ?? ""
-                guard let r = try ledger.request(id: id) else {
+                guard let r = try await ledger.request(id: id) else {
                     return JSONResponse.error(.notFound, code: "NOT_FOUND", message: "no request with id '\(id)'", details: ["field": "id"])
                 }
                 return JSONResponse.make(Self.json(r, detail: true))
             }
         }
-        api.get("analytics/timeseries") { req, _ in try plane.withLedger { try plane.timeseries(req, $0) } }
-        api.get("analytics/breakdown") { req, _ in try plane.withLedger { try plane.breakdown(req, $0) } }
+        api.get("analytics/timeseries") { req, _ in try await plane.withLedger { try await plane.timeseries(req, $0) } }
+        api.get("analytics/breakdown") { req, _ in try await plane.withLedger { try await plane.breakdown(req, $0) } }
     }
 
     /// Runs `body` with the ledger, or answers 503 saying why there is none; bad parameters
     /// become 400 naming the field.
-    func withLedger(_ body: (Ledger) throws -> Response) throws -> Response {
+    func withLedger(_ body: (any LedgerStore) async throws -> Response) async throws -> Response {
         guard let writer = ledger else {
             return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the request ledger is disabled (ledger.enabled: false)")
         }
@@ -36,7 +36,7 @@ extension ControlPlane {
                                       details: writer.status.degradedReason)
         }
         do {
-            return try body(l)
+            return try await body(l)
         } catch let e as LedgerQueryError {
             if e.field == "store" {
                 return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: e.message)
@@ -50,10 +50,10 @@ extension ControlPlane {
     static let filterParameters: Set<String> = ["model", "backend", "route", "status", "status_class", "error_type", "user",
                                                 "since", "until", "min_latency_ms", "q", "id", "cursor", "limit"]
 
-    func listRequests(_ req: Request, _ ledger: Ledger) throws -> Response {
+    func listRequests(_ req: Request, _ ledger: any LedgerStore) async throws -> Response {
         let q = try DashboardParameters(req, known: Self.filterParameters).values
         let filter = try RequestFilter.parse(q)
-        let page = try ledger.requests(filter)
+        let page = try await ledger.requests(filter)
         var body: [String: Any] = ["requests": page.requests.map { Self.json($0, detail: false) }, "count": page.requests.count,
                                    "limit": filter.limit]
         body["next_cursor"] = page.nextCursor ?? NSNull()
@@ -107,7 +107,7 @@ extension ControlPlane {
     }
 
     /// Streams every matching request, newest first, a page at a time: constant memory for any size.
-    func export(_ req: Request, _ ledger: Ledger) throws -> Response {
+    func export(_ req: Request, _ ledger: any LedgerStore) throws -> Response {
         var q = try DashboardParameters(req, known: Self.filterParameters.union(["format"])).values
         let format = q.removeValue(forKey: "format") ?? "jsonl"
         guard format == "csv" || format == "jsonl" else {
@@ -127,7 +127,7 @@ extension ControlPlane {
             while true {
                 if let total { f.limit = min(RequestFilter.maxLimit, total - sent) }
                 guard f.limit > 0 else { break }
-                let page = try ledger.requests(f)
+                let page = try await ledger.requests(f)
                 var chunk = ""
                 for r in page.requests {
                     if format == "csv" {
@@ -169,7 +169,7 @@ extension ControlPlane {
         return (since, until)
     }
 
-    func timeseries(_ req: Request, _ ledger: Ledger) throws -> Response {
+    func timeseries(_ req: Request, _ ledger: any LedgerStore) async throws -> Response {
         let q = try DashboardParameters(req, known: ["metric", "interval", "group_by", "since", "until"]).values
         guard let m = q["metric"] else {
             throw LedgerQueryError(field: "metric", message: "metric is required: one of \(AnalyticsMetric.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -189,7 +189,7 @@ extension ControlPlane {
             group = parsed
         }
         let (since, until) = try Self.range(q)
-        let series = try ledger.timeseries(metric: metric, interval: interval, group: group, since: since, until: until)
+        let series = try await ledger.timeseries(metric: metric, interval: interval, group: group, since: since, until: until)
         let unit: String
         switch metric {
         case .latencyP50, .latencyP95, .latencyP99, .ttftP50, .ttftP95: unit = "ms"
@@ -208,14 +208,14 @@ extension ControlPlane {
         ])
     }
 
-    func breakdown(_ req: Request, _ ledger: Ledger) throws -> Response {
+    func breakdown(_ req: Request, _ ledger: any LedgerStore) async throws -> Response {
         let q = try DashboardParameters(req, known: ["by", "since", "until"]).values
         let byName = q["by"] ?? "model"
         guard let by = AnalyticsGroup(rawValue: byName) else {
             throw LedgerQueryError(field: "by", message: "by must be one of model, backend, route, status, user")
         }
         let (since, until) = try Self.range(q)
-        let (rows, total) = try ledger.breakdown(by: by, since: since, until: until)
+        let (rows, total) = try await ledger.breakdown(by: by, since: since, until: until)
         return JSONResponse.make([
             "by": by.rawValue, "since": ISO8601.string(epoch: since), "until": ISO8601.string(epoch: until),
             "groups": rows.map { r -> [String: Any] in var o = Self.json(r.cell); o["key"] = r.key; return o },

@@ -133,7 +133,7 @@ extension ControlPlane {
                 for t in topics {
                     switch t {
                     case "stats": conn.send(LiveMessage.text(topic: "stats", data: dashboardStats()))
-                    case "metrics": conn.send(LiveMessage.text(topic: "metrics", data: dashboardMetrics(timeSeries: false)))
+                    case "metrics": conn.send(LiveMessage.text(topic: "metrics", data: dashboardMetrics()))
                     case "alerts": conn.send(LiveMessage.text(topic: "alerts", data: dashboardAlerts()))
                     default: break
                     }
@@ -163,7 +163,7 @@ extension ControlPlane {
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(live.metricsIntervalSeconds * 1e9))
-                    plane.services.feed.publish("metrics") { LiveMessage.text(topic: "metrics", data: plane.dashboardMetrics(timeSeries: false)) }
+                    plane.services.feed.publish("metrics") { LiveMessage.text(topic: "metrics", data: plane.dashboardMetrics()) }
                 }
             }
             group.addTask {

@@ -35,7 +35,7 @@ extension ControlPlane {
 
     // MARK: - audit
 
-    func dashboardAudit(_ p: DashboardParameters) throws -> Response {
+    func dashboardAudit(_ p: DashboardParameters) async throws -> Response {
         var q = AuditQuery()
         q.user = p["user"]
         q.action = p["action"]
@@ -43,7 +43,7 @@ extension ControlPlane {
         q.level = try p.choice("level", ["info", "warning", "error"])
         q.since = try p.since(fallback: nil)
         q.limit = try p.limit()
-        let (entries, total, filtered) = services.audit.query(q)
+        let (entries, total, filtered) = await services.audit.query(q)
         let items: [[String: Any]] = entries.map { e in
             ["id": e.id, "timestamp": ISO8601.string(epoch: e.timestamp), "user": e.user ?? NSNull(), "action": e.action,
              "resource": e.resource ?? NSNull(), "level": e.level, "source_ip": e.sourceIP ?? NSNull(), "user_agent": e.userAgent ?? NSNull(),
@@ -71,7 +71,7 @@ extension ControlPlane {
     }
 
     /// Failed requests grouped by error type, from the ledger (the in-memory window when there is none).
-    func dashboardErrors(_ p: DashboardParameters) throws -> Response {
+    func dashboardErrors(_ p: DashboardParameters) async throws -> Response {
         let since = try p.since(fallback: 86_400)!
         let limit = try p.limit(fallback: 20, max: 200)
         var recent: [[String: Any]] = []
@@ -80,7 +80,7 @@ extension ControlPlane {
         var total = 0
         var source = "ledger"
         if let l = ledger?.ledger {
-            for g in try l.errorGroups(since: since) {
+            for g in try await l.errorGroups(since: since) {
                 total += g.count
                 bySeverity[Self.severity(g.type), default: 0] += g.count
                 groups.append(["type": g.type, "count": g.count, "first_seen": ISO8601.string(epoch: g.firstSeen), "last_seen": ISO8601.string(epoch: g.lastSeen),
@@ -91,7 +91,7 @@ extension ControlPlane {
             page.since = since
             page.limit = limit
             page.onlyErrors = true
-            recent = try l.requests(page).requests.map { r in
+            recent = try await l.requests(page).requests.map { r in
                 ["id": r.id, "timestamp": ISO8601.string(epoch: r.startTime), "type": r.errorType ?? "http_\(r.status)",
                  "severity": Self.severity(r.errorType ?? ""), "component": r.backend.isEmpty ? "gateway" : r.backend,
                  "message": r.errorMessage ?? "HTTP \(r.status)",

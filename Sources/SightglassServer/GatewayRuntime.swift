@@ -46,7 +46,7 @@ public final class GatewayRuntime: Sendable {
         // opened degrades the ledger, never the proxy.
         var ledger: LedgerWriter?
         if config.ledger.enabled {
-            let writer = LedgerWriter(path: config.ledger.effectivePath, settings: config.ledger, logger: logger)
+            let writer = LedgerWriter(location: config.ledger.effectivePath, settings: config.ledger, logger: logger)
             hub.subscribe { writer.enqueue($0) }
             writer.start()
             ledger = writer
@@ -157,10 +157,10 @@ public final class GatewayRuntime: Sendable {
             }
         }
         logger.info("gateway listening", metadata: ["address": "\(config.server.host):\(port)", "backends": "\(config.backends.count)",
-                                                    "ledger": "\(ledger?.path ?? "disabled")", "auth": "\(services.auth.mode.rawValue)"])
+                                                    "ledger": "\(ledger?.displayLocation ?? "disabled")", "auth": "\(services.auth.mode.rawValue)"])
         controlPlane.audit("gateway_start", user: "system", resource: "gateway",
                            details: ["version": version, "address": "\(config.server.host):\(port)", "backends": config.backends.map(\.name),
-                                     "auth_mode": services.auth.mode.rawValue, "ledger": ledger?.path ?? "disabled"])
+                                     "auth_mode": services.auth.mode.rawValue, "ledger": ledger?.displayLocation ?? "disabled"])
         return GatewayRuntime(config: config, hub: hub, proxy: proxy, port: port, controlPort: separate ? control.port : nil,
                               control: control, httpClient: httpClient, background: background, socketPath: socketPath,
                               ledger: ledger, logger: logger, controlPlane: controlPlane)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import NIOConcurrencyHelpers
 
 /// One audited event: who did what to which resource, from where, and how it ended.
@@ -59,14 +58,14 @@ public final class AuditLog: Sendable {
         var total = 0
     }
 
-    let ledger: @Sendable () -> Ledger?
+    let ledger: @Sendable () -> (any LedgerStore)?
     let memoryCapacity: Int
     private let state = NIOLockedValueBox(State())
     /// Writes happen here, never on the caller's thread: a control-plane handler must not wait
     /// for SQLite's write lock while the ledger writer holds it.
     private let queue = DispatchQueue(label: "sightglass.audit")
 
-    public init(memoryCapacity: Int = 1_000, ledger: @escaping @Sendable () -> Ledger?) {
+    public init(memoryCapacity: Int = 1_000, ledger: @escaping @Sendable () -> (any LedgerStore)?) {
         self.memoryCapacity = memoryCapacity
         self.ledger = ledger
     }
@@ -106,14 +105,7 @@ public final class AuditLog: Sendable {
         let pending = state.withLockedValue { $0.unsaved }
         guard !pending.isEmpty, let l = ledger() else { return }
         do {
-            try l.pool.write { db in
-                for e in pending {
-                    try db.execute(sql: """
-                        INSERT OR IGNORE INTO audit (id, ts, user, action, resource, level, source_ip, user_agent, details, result)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [e.id, Int64(e.timestamp * 1e6), e.user, e.action, e.resource, e.level, e.sourceIP, e.userAgent, e.detailsJSON, e.result])
-                }
-            }
+            try l.appendAudit(pending)
             let saved = Set(pending.map(\.id))
             state.withLockedValue { $0.unsaved.removeAll { saved.contains($0.id) } }
         } catch {
@@ -121,35 +113,13 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Newest first; `total` counts every stored entry, `filtered` those matching.
-    public func query(_ q: AuditQuery) -> (entries: [AuditEntry], total: Int, filtered: Int) {
-        if let l = ledger(), let r = try? Self.query(q, pool: l.pool) { return r }
+    /// Newest first; `total` counts every stored entry, `filtered` those matching. From the
+    /// in-memory ring when there is no readable store.
+    public func query(_ q: AuditQuery) async -> (entries: [AuditEntry], total: Int, filtered: Int) {
+        if let l = ledger(), let r = try? await l.audit(q) { return r }
         return state.withLockedValue { s in
             let matching = s.recent.filter(q.matches)
             return (Array(matching.reversed().prefix(q.limit)), s.total, matching.count)
-        }
-    }
-
-    static func query(_ q: AuditQuery, pool: DatabasePool) throws -> (entries: [AuditEntry], total: Int, filtered: Int) {
-        try pool.read { db in
-            var clauses: [String] = []
-            var args: [(any DatabaseValueConvertible)?] = []
-            func add(_ sql: String, _ v: (any DatabaseValueConvertible)?) { if let v { clauses.append(sql); args.append(v) } }
-            add("user = ?", q.user)
-            add("action = ?", q.action)
-            add("resource = ?", q.resource)
-            add("level = ?", q.level)
-            add("ts >= ?", q.since.map { Int64($0 * 1e6) })
-            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0
-            let filtered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit" + whereSQL, arguments: StatementArguments(args)) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM audit" + whereSQL + " ORDER BY ts DESC, seq DESC LIMIT ?",
-                                        arguments: StatementArguments(args + [q.limit]))
-            let entries = rows.map { r in
-                AuditEntry(id: r["id"], timestamp: Double(r["ts"] as Int64) / 1e6, user: r["user"], action: r["action"], resource: r["resource"],
-                           level: r["level"], sourceIP: r["source_ip"], userAgent: r["user_agent"], detailsJSON: r["details"], result: r["result"])
-            }
-            return (entries, total, filtered)
         }
     }
 }

@@ -10,9 +10,9 @@ import SightglassTelemetry
 /// full, read-only, unreachable), records wait in the buffer and writing resumes when it comes
 /// back; what does not fit is dropped and counted, never silently.
 public final class LedgerWriter: Sendable {
-    /// Where the ledger lives (a file path).
-    public let path: String
-    let opened = NIOLockedValueBox<Ledger?>(nil)
+    /// Where the ledger lives: a SQLite file path or a `postgres://` URL.
+    public let location: String
+    let opened = NIOLockedValueBox<(any LedgerStore)?>(nil)
     let settings: LedgerSettings
     let logger: Logger
     let state = NIOLockedValueBox(State())
@@ -40,27 +40,32 @@ public final class LedgerWriter: Sendable {
         public var healthy: Bool { degradedReason == nil }
     }
 
-    /// Opens the ledger at `path`; if that fails (unwritable directory, corrupt file) the writer
-    /// still starts, reports the reason, and retries on every flush.
-    public init(path: String, settings: LedgerSettings, logger: Logger) {
-        self.path = path
+    /// Opens the ledger at `location`; if that fails (unwritable directory, corrupt file,
+    /// unreachable server) the writer still starts, reports the reason, and retries on every
+    /// flush. A PostgreSQL ledger is opened by the writer's thread, so starting never waits on
+    /// the network.
+    public init(location: String, settings: LedgerSettings, logger: Logger) {
+        self.location = location
         self.settings = settings
         self.logger = logger
-        _ = openIfNeeded()
+        if !LedgerStores.isPostgres(location) { _ = openIfNeeded() }
     }
 
     /// The opened ledger, or nil while it cannot be opened.
-    public var ledger: Ledger? { opened.withLockedValue { $0 } }
+    public var ledger: (any LedgerStore)? { opened.withLockedValue { $0 } }
 
-    func openIfNeeded() -> Ledger? {
+    /// The location without any password.
+    public var displayLocation: String { LedgerStores.redacted(location) }
+
+    func openIfNeeded() -> (any LedgerStore)? {
         if let l = ledger { return l }
         do {
-            let l = try Ledger(path: path)
+            let l = try LedgerStores.open(location, logger: logger)
             opened.withLockedValue { $0 = l }
             state.withLockedValue { $0.lastError = nil }
             return l
         } catch {
-            let reason = "cannot open \(path): \(error)"
+            let reason = "cannot open \(displayLocation): \(error)"
             let first = state.withLockedValue { s -> Bool in
                 defer { s.lastError = reason }
                 return s.lastError == nil
@@ -109,6 +114,7 @@ public final class LedgerWriter: Sendable {
     }
 
     func run() {
+        _ = openIfNeeded()
         var lastPrune = 0.0
         while true {
             if wake.lock(whenValue: true, timeoutSeconds: settings.flushIntervalSeconds) { wake.unlock(withValue: false) }
@@ -141,7 +147,7 @@ public final class LedgerWriter: Sendable {
                     s.buffer.removeFirst(batch.count)
                     s.written += batch.count
                     s.lastFlushAt = Date().timeIntervalSince1970
-                    if s.lastError != nil { logger.info("ledger writable again", metadata: ["path": "\(path)"]) }
+                    if s.lastError != nil { logger.info("ledger writable again", metadata: ["location": "\(displayLocation)"]) }
                     s.lastError = nil
                 }
             } catch {

@@ -50,6 +50,16 @@ public struct StoredRequest: Sendable {
 public struct RequestPage: Sendable {
     public var requests: [StoredRequest]
     public var nextCursor: String?
+
+    public init(requests: [StoredRequest], nextCursor: String?) {
+        self.requests = requests
+        self.nextCursor = nextCursor
+    }
+
+    /// From up to `limit + 1` rows (the extra one only says there is another page).
+    init(newestFirst rows: [StoredRequest], limit: Int) {
+        self.init(requests: Array(rows.prefix(limit)), nextCursor: rows.count > limit ? rows[limit - 1].cursor : nil)
+    }
 }
 
 extension StoredRequest {

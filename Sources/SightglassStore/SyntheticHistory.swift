@@ -46,7 +46,7 @@ public struct SyntheticHistory {
     }
 
     /// Writes the rows in time order, in batches; `progress` gets the count written so far.
-    public func write(to ledger: Ledger, batchSize: Int = 20_000, progress: (Int) -> Void = { _ in }) throws {
+    public func write(to ledger: any LedgerStore, batchSize: Int = 20_000, progress: (Int) -> Void = { _ in }) throws {
         var rng = SyntheticRNG(seed: seed)
         let start = end - days * 86400
         let minutes = max(1, Int(days * 1440))

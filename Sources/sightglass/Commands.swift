@@ -18,7 +18,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Seconds to let in-flight requests finish on SIGINT/SIGTERM.") var drainTimeout: Double?
     @Option(help: "Maximum concurrent proxied requests (0: no limit).") var maxConcurrent: Int?
     @Option(help: "Requests that may wait when the concurrency limit is reached.") var maxQueue: Int?
-    @Option(help: "Request ledger: a SQLite file (default \(LedgerSettings.defaultPath)).") var db: String?
+    @Option(help: "Request ledger: a SQLite file (default \(LedgerSettings.defaultPath)) or postgres://user:password@host:5432/database.") var db: String?
     @Flag(help: "Keep no request ledger (live metrics only).") var noLedger = false
 
     func resolve() throws -> GatewayConfig {
@@ -105,7 +105,8 @@ struct Demo: AsyncParsableCommand {
             if config.ledger.path == nil {
                 config.ledger.path = (LedgerSettings.defaultPath as NSString).deletingLastPathComponent + "/demo.sqlite"
             }
-            try Self.seedHistory(path: config.ledger.effectivePath)
+            let location = config.ledger.effectivePath
+            try await Console.offPool { try Self.seedHistory(location: location) }
         }
         // Demo incidents last a minute, so its error-rate rules judge the last minute (unless the
         // config file set them) and fire and resolve while someone watches.
@@ -145,12 +146,13 @@ struct Demo: AsyncParsableCommand {
 extension Demo {
     /// A week of synthetic history in an empty demo ledger, so the charts are not empty;
     /// the rows are marked `synthetic: true` in every API.
-    static func seedHistory(path: String) throws {
-        let ledger = try Ledger(path: path)
-        guard try ledger.requestCount() == 0 else { return }
+    static func seedHistory(location: String) throws {
+        let ledger = try LedgerStores.open(location, logger: Console.logger())
+        defer { ledger.close() }
+        guard try LedgerStores.blocking({ try await ledger.requestCount() }) == 0 else { return }
         let rows = 150_000
         try SyntheticHistory(rows: rows, days: 7, seed: UInt64(Date().timeIntervalSince1970)).write(to: ledger)
-        Console.say("  ledger: \(path) seeded with \(rows) synthetic requests over 7 days (marked \"synthetic\": true)")
+        Console.say("  ledger: \(ledger.location) seeded with \(rows) synthetic requests over 7 days (marked \"synthetic\": true)")
     }
 }
 
@@ -160,6 +162,14 @@ struct Version: ParsableCommand {
 }
 
 enum Console {
+    /// Runs blocking work (opening a PostgreSQL ledger, writing history) on a thread of its own,
+    /// so the cooperative pool stays free for the async work it waits on.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { done in
+            Thread { done.resume(with: Result { try body() }) }.start()
+        }
+    }
+
     /// A file-size limit (or a quota) must degrade the ledger, not kill the proxy: with SIGXFSZ
     /// ignored, a write past the limit fails with EFBIG, which SQLite reports as a full disk.
     static func survivesFileSizeLimits() {
@@ -194,7 +204,7 @@ enum Console {
         Console.say("  metrics (Prom):     \(control)/metrics/prometheus")
         Console.say("  health:             \(control)/health")
         if let ledger = g.ledger {
-            Console.say("  requests (ledger):  \(control)/api/requests   (stored in \(ledger.path))")
+            Console.say("  requests (ledger):  \(control)/api/requests   (stored in \(ledger.displayLocation))")
             Console.say("  analytics:          \(control)/api/analytics/breakdown?by=model&since=24h")
         }
         for b in g.hub.board.all {

@@ -6,14 +6,14 @@ import SightglassStore
 /// `sightglass ledger …`: work on a request ledger directly, without a running gateway.
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ledger", abstract: "Work on a request ledger file.", subcommands: [Generate.self, Stats.self])
+        commandName: "ledger", abstract: "Work on a request ledger (a SQLite file or a PostgreSQL database).", subcommands: [Generate.self, Stats.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write realistic synthetic history (marked synthetic) into a ledger, with its rollups.")
         @Option(help: "Rows to write.") var rows = 100_000
         @Option(help: "Days of history, ending now.") var days = 7.0
-        @Option(help: "Ledger file (default \(LedgerSettings.defaultPath)).") var db: String?
+        @Option(help: "Ledger: a SQLite file or a postgres:// URL (default \(LedgerSettings.defaultPath)).") var db: String?
         @Option(help: "Seed: the same seed writes the same rows.") var seed: UInt64 = 1
 
         func validate() throws {
@@ -23,7 +23,8 @@ struct LedgerCommand: ParsableCommand {
 
         func run() throws {
             let path = db ?? LedgerSettings.defaultPath
-            let ledger = try Ledger(path: path)
+            let ledger = try LedgerStores.open(path, logger: Console.logger())
+            defer { ledger.close() }
             let started = Date()
             var lastReport = Date()
             try SyntheticHistory(rows: rows, days: days, seed: seed).write(to: ledger) { n in
@@ -33,23 +34,23 @@ struct LedgerCommand: ParsableCommand {
                 }
             }
             let seconds = Date().timeIntervalSince(started)
-            let bytes = ledger.fileBytes
-            Console.say(String(format: "wrote %d synthetic rows over %.1f days to %@ in %.1f s (%.0f rows/s); file %.1f MB, %.0f bytes/row in total",
-                               rows, days, path, seconds, Double(rows) / seconds, Double(bytes) / 1e6, Double(bytes) / Double(max(1, try ledger.requestCount()))))
+            let (bytes, count) = try LedgerStores.blocking { (try await ledger.sizeBytes(), try await ledger.requestCount()) }
+            Console.say(String(format: "wrote %d synthetic rows over %.1f days to %@ in %.1f s (%.0f rows/s); store %.1f MB, %.0f bytes/row in total",
+                               rows, days, ledger.location, seconds, Double(rows) / seconds, Double(bytes) / 1e6, Double(bytes) / Double(max(1, count))))
         }
     }
 
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print what a ledger holds.")
-        @Option(help: "Ledger file (default \(LedgerSettings.defaultPath)).") var db: String?
+        @Option(help: "Ledger: a SQLite file or a postgres:// URL (default \(LedgerSettings.defaultPath)).") var db: String?
 
         func run() throws {
             let path = db ?? LedgerSettings.defaultPath
-            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no ledger at \(path)") }
-            let ledger = try Ledger(path: path)
-            let rows = try ledger.requestCount()
-            let total = try ledger.totals()
-            Console.say("\(path): \(rows) requests stored, \(total.count) in the rollups, \(total.errors) errors, \(ledger.fileBytes) bytes")
+            if !LedgerStores.isPostgres(path) && !FileManager.default.fileExists(atPath: path) { throw ValidationError("no ledger at \(path)") }
+            let ledger = try LedgerStores.open(path, logger: Console.logger())
+            defer { ledger.close() }
+            let (rows, total, bytes) = try LedgerStores.blocking { (try await ledger.requestCount(), try await ledger.totals(), try await ledger.sizeBytes()) }
+            Console.say("\(ledger.location): \(rows) requests stored, \(total.count) in the rollups, \(total.errors) errors, \(bytes) bytes")
         }
     }
 }

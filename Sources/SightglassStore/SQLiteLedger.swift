@@ -3,14 +3,17 @@ import GRDB
 import NIOConcurrencyHelpers
 import SightglassTelemetry
 
-/// The request ledger: every proxied request, and rollups of them, in SQLite (WAL).
+/// The request ledger in SQLite (WAL): the default, one file beside one gateway.
 ///
 /// Written only by `LedgerWriter`'s thread, in batches, never from the request path; read by
 /// the dashboard API from any thread (WAL lets readers run beside the writer).
-public final class Ledger: Sendable {
+public final class SQLiteLedger: LedgerStore {
     public let path: String
     let pool: DatabasePool
     let dims = DimensionCache()
+
+    public var location: String { path }
+    public var engine: String { "sqlite" }
 
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
     public init(path: String) throws {
@@ -23,14 +26,23 @@ public final class Ledger: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: config)
-        try LedgerSchema.migrator().migrate(pool)
+        try SQLiteSchema.migrator().migrate(pool)
     }
 
     // MARK: - Writing
 
     /// Writes one batch in one transaction: the rows, and their contribution to every rollup level.
-    public func write(_ events: [RequestEvent], synthetic: Bool = false) throws {
+    public func write(_ events: [RequestEvent], synthetic: Bool) throws {
         guard !events.isEmpty else { return }
+        do {
+            try writeBatch(events, synthetic: synthetic)
+        } catch {
+            dims.reset()  // ids learnt in a failed batch were rolled back with it
+            throw error
+        }
+    }
+
+    func writeBatch(_ events: [RequestEvent], synthetic: Bool) throws {
         try pool.write { db in
             try insert(events, synthetic: synthetic, db: db)
             var cells: [RollupKey: RollupCell] = [:]
@@ -46,11 +58,23 @@ public final class Ledger: Sendable {
         }
     }
 
+    public func appendAudit(_ entries: [AuditEntry]) throws {
+        try pool.write { db in
+            let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO audit (\(SQLCondition.auditColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for e in entries {
+                try stmt.execute(arguments: [e.id, Int64(e.timestamp * 1e6), e.user, e.action, e.resource, e.level, e.sourceIP, e.userAgent,
+                                             e.detailsJSON, e.result])
+            }
+        }
+    }
+
+    public func close() { try? pool.close() }
+
     func insert(_ events: [RequestEvent], synthetic: Bool, db: Database) throws {
         let stmt = try db.cachedStatement(sql: """
             INSERT INTO requests (id, id_hash, ts, route, backend, model, method, stream, status, error_type, error_message,
                 tokens_in, tokens_out, tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us,
-                bytes_in, bytes_out, client, user, api_key, synthetic)
+                bytes_in, bytes_out, client, "user", api_key, synthetic)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for e in events {
@@ -58,17 +82,17 @@ public final class Ledger: Sendable {
             let user: Int64? = try e.user.map { try dims.id(.user, $0, db) }
             let client: Int64? = e.clientAddress.isEmpty ? nil : try dims.id(.client, e.clientAddress, db)
             stmt.setUncheckedArguments([
-                e.id, Self.idHash(e.id), Int64((e.startTime * 1e6).rounded()),
+                e.id, LedgerRow.idHash(e.id), Int64((e.startTime * 1e6).rounded()),
                 try dims.id(.route, e.route, db), try dims.id(.backend, e.backend, db), try dims.id(.model, e.model, db),
                 e.method, e.stream, e.status, errorType, e.errorMessage,
                 e.inputTokens, e.outputTokens, e.cachedTokens, e.tokensEstimated, e.cost,
-                Self.micros(e.latency), e.firstByte.map(Self.micros), e.firstToken.map(Self.micros),
+                LedgerRow.micros(e.latency), e.firstByte.map(LedgerRow.micros), e.firstToken.map(LedgerRow.micros),
                 e.requestBytes, e.responseBytes, client, user, e.apiKeyId, synthetic,
             ])
             try stmt.execute()
             if e.queued != nil || e.connect != nil {
                 try db.execute(sql: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES (?, ?, ?)",
-                               arguments: [db.lastInsertedRowID, e.queued.map(Self.micros), e.connect.map(Self.micros)])
+                               arguments: [db.lastInsertedRowID, e.queued.map(LedgerRow.micros), e.connect.map(LedgerRow.micros)])
             }
         }
     }
@@ -85,8 +109,6 @@ public final class Ledger: Sendable {
         }
     }
 
-    static let cellColumns = "count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft"
-
     /// Adds cells to the stored rollups (read, merge, write back), so several writers, or a
     /// restarted one, extend the same buckets instead of overwriting them.
     func merge(_ cells: [RollupKey: RollupCell], db: Database) throws {
@@ -100,9 +122,9 @@ public final class Ledger: Sendable {
 
     func merge(_ cells: [(key: StatementArguments, cell: RollupCell)], table: String, keyColumns: [String], db: Database) throws {
         guard !cells.isEmpty else { return }
-        let select = try db.cachedStatement(sql: "SELECT \(Self.cellColumns) FROM \(table) WHERE "
+        let select = try db.cachedStatement(sql: "SELECT \(SQLCondition.cellColumns) FROM \(table) WHERE "
             + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "))
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(table) (\(keyColumns.joined(separator: ", ")), \(Self.cellColumns)) VALUES ("
+        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(table) (\(keyColumns.joined(separator: ", ")), \(SQLCondition.cellColumns)) VALUES ("
             + Array(repeating: "?", count: keyColumns.count + 10).joined(separator: ", ") + ")")
         for (key, cell) in cells {
             var merged = cell
@@ -130,20 +152,11 @@ public final class Ledger: Sendable {
         if let ttft = row.dataNoCopy(atIndex: o + 9) { ttft.withUnsafeBytes { c.ttft.merge(encoded: $0) } }
     }
 
-    static func micros(_ seconds: Double) -> Int64 { Int64((seconds * 1e6).rounded()) }
-
-    /// FNV-1a of the id: what the id index holds.
-    static func idHash(_ id: String) -> Int64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int64(bitPattern: h)
-    }
-
     // MARK: - Retention
 
     /// Deletes at most `limit` rows older than each cut-off; returns how many went. Called
     /// repeatedly in small steps by the writer so pruning never holds the database for long.
-    public func prune(rawBefore: Double, minuteBefore: Double, hourBefore: Double, dayBefore: Double, limit: Int = 5_000) throws -> Int {
+    public func prune(rawBefore: Double, minuteBefore: Double, hourBefore: Double, dayBefore: Double, limit: Int) throws -> Int {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)",
                            arguments: [Int64(rawBefore * 1e6), limit])
@@ -167,7 +180,7 @@ public final class Ledger: Sendable {
     }
 
     /// Bytes the database uses on disk (main file and WAL).
-    public var fileBytes: Int64 {
+    public func sizeBytes() -> Int64 {
         var total: Int64 = 0
         for p in [path, path + "-wal"] {
             if let size = (try? FileManager.default.attributesOfItem(atPath: p))?[.size] as? NSNumber { total += size.int64Value }
@@ -176,45 +189,28 @@ public final class Ledger: Sendable {
     }
 }
 
-/// Kinds of names kept in `dims`.
-enum DimensionKind: Int {
-    case route = 1, backend, model, errorType, user, client
-}
 
-/// Name ⇄ id of dimension values, cached in memory; missing names are inserted.
-final class DimensionCache: Sendable {
-    let ids = NIOLockedValueBox<[DimensionKey: Int64]>([:])
-    let names = NIOLockedValueBox<[Int64: String]>([:])
-
-    struct DimensionKey: Hashable {
-        var kind: Int
-        var name: String
-    }
-
+extension DimensionCache {
     /// The id of `name`, inserting it if new. Must run inside a write.
     func id(_ kind: DimensionKind, _ name: String, _ db: Database) throws -> Int64 {
-        let key = DimensionKey(kind: kind.rawValue, name: name)
-        if let id = ids.withLockedValue({ $0[key] }) { return id }
+        if let id = cachedId(kind, name) { return id }
         try db.execute(sql: "INSERT OR IGNORE INTO dims (kind, name) VALUES (?, ?)", arguments: [kind.rawValue, name])
         let id = try Int64.fetchOne(db, sql: "SELECT id FROM dims WHERE kind = ? AND name = ?", arguments: [kind.rawValue, name])!
-        ids.withLockedValue { $0[key] = id }
-        names.withLockedValue { $0[id] = name }
+        remember(kind, name, id)
         return id
     }
 
     /// The id of an existing name, or nil (a filter on a name never seen matches nothing).
     func existing(_ kind: DimensionKind, _ name: String, _ db: Database) throws -> Int64? {
-        let key = DimensionKey(kind: kind.rawValue, name: name)
-        if let id = ids.withLockedValue({ $0[key] }) { return id }
+        if let id = cachedId(kind, name) { return id }
         return try Int64.fetchOne(db, sql: "SELECT id FROM dims WHERE kind = ? AND name = ?", arguments: [kind.rawValue, name])
     }
 
     /// The name of an id, loading the table once when an id is unknown.
     func name(_ id: Int64?, _ db: Database) throws -> String? {
         guard let id else { return nil }
-        if let n = names.withLockedValue({ $0[id] }) { return n }
-        let all = try Row.fetchAll(db, sql: "SELECT id, name FROM dims")
-        names.withLockedValue { m in for r in all { m[r[0]] = r[1] } }
-        return names.withLockedValue { $0[id] }
+        if let n = cachedName(id) { return n }
+        rememberAll(try Row.fetchAll(db, sql: "SELECT id, kind, name FROM dims").map { ($0[0], $0[1], $0[2]) })
+        return cachedName(id)
     }
 }

@@ -2,7 +2,7 @@ import GRDB
 
 /// Versioned schema of the ledger. Each migration runs once, in order, inside a transaction;
 /// GRDB records which ran in `grdb_migrations`.
-enum LedgerSchema {
+enum SQLiteSchema {
     static func migrator() -> DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1: requests, dimensions, rollups") { db in

@@ -80,27 +80,34 @@ public struct BreakdownRow: Sendable {
     public var cell: RollupCell
 }
 
-extension Ledger {
-    public static let maxPoints = 5_000
+/// A time bucket's index within a series of one group.
+struct SeriesSlot: Hashable {
+    var group: String
+    var index: Int64
+}
+
+/// The most points one time series may have.
+public let maxSeriesPoints = 5_000
+
+extension LedgerStore {
 
     /// One series per group (or one, "all"), every bucket of [since, until) at `interval`.
     public func timeseries(metric: AnalyticsMetric, interval: AnalyticsInterval, group: AnalyticsGroup?,
-                           since: Double, until: Double) throws(LedgerQueryError) -> [TimeSeries] {
+                           since: Double, until: Double) async throws(LedgerQueryError) -> [TimeSeries] {
         if group == .user {
             throw LedgerQueryError(field: "group_by", message: "group_by=user is not available for time series; use /api/analytics/breakdown?by=user")
         }
         let step = interval.seconds
         let first = Int64(since.rounded(.down)) / step * step
         let count = (Int64(until.rounded(.up)) - first + step - 1) / step
-        guard count <= Self.maxPoints else {
-            throw LedgerQueryError(field: "interval", message: "\(count) points at \(interval.rawValue) over this range; use a larger interval or a shorter range (at most \(Self.maxPoints))")
+        guard count <= maxSeriesPoints else {
+            throw LedgerQueryError(field: "interval", message: "\(count) points at \(interval.rawValue) over this range; use a larger interval or a shorter range (at most \(maxSeriesPoints))")
         }
-        struct Slot: Hashable { var group: String; var index: Int64 }
-        let merged: [Slot: RollupCell]
+        let merged: [SeriesSlot: RollupCell]
         do {
-            merged = try rollups(level: interval.level, since: Double(first), until: until, group: group, histograms: metric.needsHistograms) { bucket, g in
+            merged = try await rollups(level: interval.level, since: Double(first), until: until, group: group, histograms: metric.needsHistograms) { bucket, g in
                 let slot = (bucket - first) / step
-                return slot >= 0 && slot < count ? Slot(group: g, index: slot) : nil
+                return slot >= 0 && slot < count ? SeriesSlot(group: g, index: slot) : nil
             }
         } catch {
             throw LedgerQueryError(field: "store", message: "the ledger could not be read: \(error)")
@@ -127,15 +134,15 @@ extension Ledger {
 
     /// Aggregates per group over [since, until), read from the finest rollup level that keeps the
     /// whole range readable quickly: minutes up to two days, hours up to 90 days, else days.
-    public func breakdown(by group: AnalyticsGroup, since: Double, until: Double) throws(LedgerQueryError) -> (rows: [BreakdownRow], total: RollupCell) {
+    public func breakdown(by group: AnalyticsGroup, since: Double, until: Double) async throws(LedgerQueryError) -> (rows: [BreakdownRow], total: RollupCell) {
         var groups: [String: RollupCell] = [:]
         do {
             if group == .user {
-                groups = try userCells(since: since, until: until)
+                groups = try await userCells(since: since, until: until)
             } else {
                 let span = until - since
                 let level: RollupLevel = span <= 2 * 86400 ? .minute : (span <= 90 * 86400 ? .hour : .day)
-                groups = try rollups(level: level, since: since, until: until, group: group, histograms: true) { _, g in g }
+                groups = try await rollups(level: level, since: since, until: until, group: group, histograms: true) { _, g in g }
             }
         } catch {
             throw LedgerQueryError(field: "store", message: "the ledger could not be read: \(error)")

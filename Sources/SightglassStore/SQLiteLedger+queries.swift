@@ -2,13 +2,7 @@ import Foundation
 import GRDB
 import SightglassTelemetry
 
-extension Ledger {
-    static let requestColumns = """
-        seq, id, ts, route, backend, model, method, stream, status, error_type, error_message, tokens_in, tokens_out,
-        tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us, bytes_in, bytes_out, client, user,
-        api_key, synthetic
-        """
-
+extension SQLiteLedger {
     func stored(_ row: Row, _ db: Database) throws -> StoredRequest {
         StoredRequest(
             seq: row[0], id: row[1], startTime: Double(row[2] as Int64) / 1e6,
@@ -20,50 +14,46 @@ extension Ledger {
             user: try dims.name(row[22], db), apiKeyId: row[23], synthetic: row[24])
     }
 
-    /// Newest first, after `filter.cursor`, at most `filter.limit`.
     public func requests(_ filter: RequestFilter) throws -> RequestPage {
         try pool.read { db in
-            var conditions: [String] = []
-            var args: [any DatabaseValueConvertible] = []
-            func dim(_ kind: DimensionKind, _ column: String, _ name: String?) throws -> Bool {
-                guard let name else { return true }
-                guard let id = try dims.existing(kind, name, db) else { return false }
-                conditions.append("\(column) = ?"); args.append(id)
-                return true
-            }
-            guard try dim(.model, "model", filter.model), try dim(.backend, "backend", filter.backend),
-                  try dim(.route, "route", filter.route), try dim(.errorType, "error_type", filter.errorType),
-                  try dim(.user, "user", filter.user) else {
+            guard let c = try SQLCondition.requests(filter, dimension: { try dims.existing($0, $1, db) }) else {
                 return RequestPage(requests: [], nextCursor: nil)
             }
-            if filter.onlyErrors { conditions.append("error_type IS NOT NULL") }
-            if let s = filter.status { conditions.append("status = ?"); args.append(s) }
-            if let c = filter.statusClass { conditions.append("status >= ? AND status < ?"); args += [c * 100, c * 100 + 100] }
-            if let s = filter.since { conditions.append("ts >= ?"); args.append(Int64(s * 1e6)) }
-            if let u = filter.until { conditions.append("ts < ?"); args.append(Int64(u * 1e6)) }
-            if let m = filter.minLatencyMs { conditions.append("latency_us >= ?"); args.append(Int64(m * 1000)) }
-            if let q = filter.idSearch, !q.isEmpty {
-                let escaped = q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-                conditions.append("id LIKE ? ESCAPE '\\'"); args.append("%\(escaped)%")
+            let sql = "SELECT \(SQLCondition.requestColumns) FROM requests\(c.whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(filter.limit + 1)"
+            let rows = try Row.fetchAll(db, sql: sql, arguments: Self.arguments(c.values))
+            return RequestPage(newestFirst: try rows.map { try stored($0, db) }, limit: filter.limit)
+        }
+    }
+
+    static func arguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(values.map { v -> any DatabaseValueConvertible in
+            switch v {
+            case .int(let n): n
+            case .text(let t): t
             }
-            if let (ts, seq) = filter.cursor {
-                conditions.append("(ts < ? OR (ts = ? AND seq < ?))"); args += [ts, ts, seq]
+        })
+    }
+
+    public func audit(_ q: AuditQuery) throws -> (entries: [AuditEntry], total: Int, filtered: Int) {
+        try pool.read { db in
+            let c = SQLCondition.audit(q)
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0
+            let filtered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit" + c.whereSQL, arguments: Self.arguments(c.values)) ?? 0
+            let rows = try Row.fetchAll(db, sql: "SELECT \(SQLCondition.auditColumns) FROM audit" + c.whereSQL + " ORDER BY ts DESC, seq DESC LIMIT \(q.limit)",
+                                        arguments: Self.arguments(c.values))
+            let entries = rows.map { r in
+                AuditEntry(id: r[0], timestamp: LedgerRow.seconds(r[1]), user: r[2], action: r[3], resource: r[4], level: r[5], sourceIP: r[6],
+                           userAgent: r[7], detailsJSON: r[8], result: r[9])
             }
-            let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let sql = "SELECT \(Self.requestColumns) FROM requests \(whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(filter.limit + 1)"
-            var rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
-            let more = rows.count > filter.limit
-            if more { rows.removeLast() }
-            let out = try rows.map { try stored($0, db) }
-            return RequestPage(requests: out, nextCursor: more ? out.last?.cursor : nil)
+            return (entries, total, filtered)
         }
     }
 
     /// The newest request with this id, with its queue and connect times where it had them.
     public func request(id: String) throws -> StoredRequest? {
         try pool.read { db in
-            guard var r = try Row.fetchOne(db, sql: "SELECT \(Self.requestColumns) FROM requests WHERE id_hash = ? AND id = ? ORDER BY ts DESC LIMIT 1",
-                                           arguments: [Self.idHash(id), id]).map({ try stored($0, db) }) else { return nil }
+            guard var r = try Row.fetchOne(db, sql: "SELECT \(SQLCondition.requestColumns) FROM requests WHERE id_hash = ? AND id = ? ORDER BY ts DESC LIMIT 1",
+                                           arguments: [LedgerRow.idHash(id), id]).map({ try stored($0, db) }) else { return nil }
             if let t = try Row.fetchOne(db, sql: "SELECT queue_us, connect_us FROM request_timing WHERE seq = ?", arguments: [r.seq]) {
                 r.queued = (t[0] as Int64?).map { Double($0) / 1e6 }
                 r.connect = (t[1] as Int64?).map { Double($0) / 1e6 }
@@ -74,19 +64,10 @@ extension Ledger {
 
     // MARK: - Rollup reads
 
-    /// Merges the rollup rows of `level` in [since, until) into cells by `key(bucket, group name)`
-    /// (nil skips the row). Histograms are decoded only when `histograms` is true.
-    func rollups<Key: Hashable>(level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
+    public func rollups<Key: Hashable>(level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
                                 key: (Int64, String) -> Key?) throws -> [Key: RollupCell] {
         try pool.read { db in
-            let groupColumn: String
-            switch group {
-            case .model: groupColumn = "model"
-            case .backend: groupColumn = "backend"
-            case .route: groupColumn = "route"
-            case .status: groupColumn = "status_class"
-            case .user, nil: groupColumn = "0"
-            }
+            let groupColumn = SQLCondition.groupColumn(group)
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT bucket, \(groupColumn), count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds,
                     \(histograms ? "latency, ttft" : "NULL, NULL")
@@ -114,7 +95,6 @@ extension Ledger {
         }
     }
 
-    /// All-time totals from the day rollups (for continuity after a restart).
     public func totals() throws -> RollupCell {
         try pool.read { db in
             let cursor = try Row.fetchCursor(db, sql: """
@@ -127,7 +107,6 @@ extension Ledger {
         }
     }
 
-    /// The newest row's sequence number: one index probe, for health checks that time a query.
     public func latestSequence() throws -> Int64 {
         try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM requests") ?? 0 }
     }
@@ -136,8 +115,7 @@ extension Ledger {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM requests") ?? 0 }
     }
 
-    /// Per-user aggregates from the hourly user rollups (hours that start in [since, until)).
-    func userCells(since: Double, until: Double) throws -> [String: RollupCell] {
+    public func userCells(since: Double, until: Double) throws -> [String: RollupCell] {
         try pool.read { db in
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT user, count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
@@ -164,10 +142,9 @@ public struct ErrorGroup: Sendable {
     public var lastStatus: Int
 }
 
-extension Ledger {
-    /// Error groups since `since`, most frequent first. Uses the partial error-type index, so it
-    /// reads only failed requests however many succeeded.
-    public func errorGroups(since: Double, examples: Int = 5) throws -> [ErrorGroup] {
+extension SQLiteLedger {
+    /// Uses the partial error-type index, so it reads only failed requests however many succeeded.
+    public func errorGroups(since: Double, examples: Int) throws -> [ErrorGroup] {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT error_type, COUNT(*), MIN(ts), MAX(ts) FROM requests
