@@ -50,6 +50,7 @@ public final class GatewayRuntime: Sendable {
             hub.subscribe { writer.enqueue($0) }
             writer.start()
             ledger = writer
+            Self.continueTotals(hub: hub, writer: writer, logger: logger)
         }
         let services: DashboardServices
         do {
@@ -168,6 +169,25 @@ public final class GatewayRuntime: Sendable {
 
     /// Failed requests are logged (off the request path, from the drain), at most a few per
     /// batch so an outage does not drown the log.
+    /// Reads the store's all-time totals once it is open (PostgreSQL opens on the writer's
+    /// thread) and starts the live totals from them. Skipped if this process has already
+    /// written requests by then, which would be counted twice.
+    static func continueTotals(hub: TelemetryHub, writer: LedgerWriter, logger: Logger) {
+        Task.detached {
+            for _ in 0..<100 where writer.ledger == nil { try? await Task.sleep(for: .milliseconds(100)) }
+            guard let store = writer.ledger, writer.status.written == 0 else { return }
+            do {
+                // All time, by route: day rollups (the whole range is far over 90 days).
+                let (routes, stored) = try await store.breakdown(by: .route, since: 0, until: Date().timeIntervalSince1970 + 86_400)
+                guard writer.status.written == 0 else { return }
+                hub.continueTotals(from: stored.cumulative, byRoute: Dictionary(uniqueKeysWithValues: routes.map { ($0.key, $0.cell.cumulative) }))
+                if stored.count > 0 { logger.info("totals continue from the ledger", metadata: ["requests": "\(stored.count)"]) }
+            } catch {
+                logger.warning("could not read the ledger's totals; live totals start from zero", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     static func logFailures(_ events: [RequestEvent], logger: Logger) {
         var logged = 0
         for e in events where e.isError && e.errorType != .clientCancelled {

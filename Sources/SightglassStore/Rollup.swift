@@ -77,6 +77,21 @@ public struct RollupCell: Sendable {
         ttft.merge(o.ttft)
     }
 
+    /// As the live totals count them (what rollups do not keep, stream outcomes, stays zero).
+    public var cumulative: CumulativeStats {
+        var c = CumulativeStats()
+        c.requests = count
+        c.errors = errors
+        c.inputTokens = tokensIn
+        c.outputTokens = tokensOut
+        c.cachedTokens = tokensCached
+        c.cost = cost
+        c.latencySum = latency.sum
+        c.generatedTokens = genTokens
+        c.generationSeconds = genSeconds
+        return c
+    }
+
     public var errorRate: Double { count > 0 ? Double(errors) / Double(count) : 0 }
     public var tokensPerSecond: Double { genSeconds > 0 ? Double(genTokens) / genSeconds : 0 }
 }

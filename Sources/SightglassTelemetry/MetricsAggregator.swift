@@ -39,6 +39,11 @@ public struct MetricsAggregator: Sendable {
     var cumulative = [CumulativeStats]()
     var cumulativeIndex: [String: Int] = [:]
     public private(set) var total = CumulativeStats()
+
+    mutating func continueTotals(from stored: CumulativeStats, byRoute routes: [String: CumulativeStats]) {
+        total.merge(stored)
+        for (route, c) in routes { cumulative[cumulativeSlot("r:" + route)].merge(c) }
+    }
     public private(set) var droppedEvents = 0
 
     public var byRoute: [String: CumulativeStats] { cumulativeDictionary(prefix: "r:") }

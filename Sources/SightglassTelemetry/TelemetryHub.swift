@@ -77,6 +77,13 @@ public final class TelemetryHub: Sendable {
         for s in subs { s(batch) }
     }
 
+    /// Starts the cumulative totals (`/metrics`, `/dashboard/stats`, `/health`) from what the
+    /// store already holds, so a restart continues them instead of starting from zero.
+    /// Prometheus counters stay per process, as Prometheus expects.
+    public func continueTotals(from stored: CumulativeStats, byRoute: [String: CumulativeStats]) {
+        aggregator.withLockedValue { $0.continueTotals(from: stored, byRoute: byRoute) }
+    }
+
     /// Drains, then gives `body` a consistent view of the aggregates.
     public func read<T>(_ body: (MetricsAggregator) -> T) -> T {
         drain()

@@ -105,6 +105,23 @@ public struct CumulativeStats: Sendable {
         lastRequest = max(lastRequest, e.startTime + e.latency)
     }
 
+    /// Adds totals kept elsewhere (the ledger's, after a restart).
+    public mutating func merge(_ o: CumulativeStats) {
+        requests += o.requests
+        errors += o.errors
+        inputTokens += o.inputTokens
+        outputTokens += o.outputTokens
+        cachedTokens += o.cachedTokens
+        estimatedRequests += o.estimatedRequests
+        cost += o.cost
+        latencySum += o.latencySum
+        generationSeconds += o.generationSeconds
+        generatedTokens += o.generatedTokens
+        streamsCompleted += o.streamsCompleted
+        streamsFailed += o.streamsFailed
+        lastRequest = max(lastRequest, o.lastRequest)
+    }
+
     public var averageLatency: Double { requests > 0 ? latencySum / Double(requests) : 0 }
     public var tokensPerSecond: Double { generationSeconds > 0 ? Double(generatedTokens) / generationSeconds : 0 }
     public var errorRate: Double { requests > 0 ? Double(errors) / Double(requests) : 0 }

@@ -91,6 +91,12 @@ def test_clients_requests_are_recorded_exactly_and_survive_a_restart(procs, tmp_
     _, base2 = start_gateway(procs, sim_port, db)
     ids = {r["id"] for r in get_json(f"{base2}/api/requests?limit=10")["requests"]}
     assert {"py-plain", "py-stream", "py-ollama"} <= ids
+    # The live totals continue from the store rather than from zero.
+    totals = wait_until(lambda: (lambda s: s if s["inference"]["total_requests"] == 3 else None)(get_json(f"{base2}/dashboard/stats")), timeout=5)
+    assert totals, get_json(f"{base2}/dashboard/stats")["inference"]
+    tokens = get_json(f"{base2}/metrics")["tokens"]
+    assert tokens["/v1/chat/completions"]["output_total"] == 2 * plain.usage.completion_tokens
+    assert tokens["/api/chat"]["output_total"] == last.eval_count
     breakdown = get_json(f"{base2}/api/analytics/breakdown?by=route&since=1h")
     by_route = {g["key"]: g for g in breakdown["groups"]}
     assert by_route["/v1/chat/completions"]["requests"] == 2
