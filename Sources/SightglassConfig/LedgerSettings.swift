@@ -15,6 +15,32 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
     /// Records waiting for the writer beyond this are dropped and counted (never silently).
     public var bufferCapacity = 200_000
     public var retention = Retention()
+    public var bodies = Bodies()
+
+    /// Request and response bodies: off by default. When on, the first `max_bytes` of each are
+    /// kept (the rest is marked truncated), with the values of `redact_keys` (JSON keys, any
+    /// depth) and whatever matches `redact_patterns` replaced by `[REDACTED]` before storage.
+    public struct Bodies: Codable, Sendable, Equatable {
+        public var enabled = false
+        public var maxBytes = 16_384
+        public var redactKeys = ["api_key", "apikey", "authorization", "password", "secret", "token", "access_token"]
+        public var redactPatterns = [#"sk-[A-Za-z0-9_\-]{16,}"#, #"(?i)bearer\s+[A-Za-z0-9._\-]+"#]
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case enabled, maxBytes = "max_bytes", redactKeys = "redact_keys", redactPatterns = "redact_patterns"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Bodies()
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
+            maxBytes = try c.decodeIfPresent(Int.self, forKey: .maxBytes) ?? d.maxBytes
+            redactKeys = try c.decodeIfPresent([String].self, forKey: .redactKeys) ?? d.redactKeys
+            redactPatterns = try c.decodeIfPresent([String].self, forKey: .redactPatterns) ?? d.redactPatterns
+        }
+    }
 
     public struct Retention: Codable, Sendable, Equatable {
         public var rawDays = 30.0
@@ -53,7 +79,7 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case enabled, path, retention
         case userHeader = "user_header", flushIntervalSeconds = "flush_interval_seconds", batchSize = "batch_size"
-        case bufferCapacity = "buffer_capacity"
+        case bufferCapacity = "buffer_capacity", bodies
     }
 
     public init(from decoder: any Decoder) throws {
@@ -66,6 +92,7 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
         bufferCapacity = try c.decodeIfPresent(Int.self, forKey: .bufferCapacity) ?? d.bufferCapacity
         retention = try c.decodeIfPresent(Retention.self, forKey: .retention) ?? Retention()
+        bodies = try c.decodeIfPresent(Bodies.self, forKey: .bodies) ?? Bodies()
     }
 
     func validate() throws {
@@ -77,6 +104,12 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
         }
         guard batchSize >= 1 else { throw ConfigError.invalid("ledger.batch_size must be at least 1") }
         guard bufferCapacity >= batchSize else { throw ConfigError.invalid("ledger.buffer_capacity must be at least ledger.batch_size") }
+        guard bodies.maxBytes >= 1 && bodies.maxBytes <= 1_048_576 else {
+            throw ConfigError.invalid("ledger.bodies.max_bytes must be between 1 and 1048576")
+        }
+        for pattern in bodies.redactPatterns where (try? NSRegularExpression(pattern: pattern)) == nil {
+            throw ConfigError.invalid("ledger.bodies.redact_patterns: '\(pattern)' is not a regular expression")
+        }
         for (name, days) in [("raw_days", retention.rawDays), ("minute_days", retention.minuteDays),
                              ("hour_days", retention.hourDays), ("day_days", retention.dayDays)] where days <= 0 {
             throw ConfigError.invalid("ledger.retention.\(name) must be positive")

@@ -99,9 +99,10 @@ extension ControlPlane {
                 "first_token_at": r.firstToken.map { ISO8601.string(epoch: r.startTime + $0) } ?? NSNull(),
                 "ended_at": ISO8601.string(epoch: r.startTime + r.latency),
             ] as [String: Any]
-            o["request_body"] = NSNull()
-            o["response_body"] = NSNull()
-            o["bodies_recorded"] = false
+            o["request_body"] = r.bodies?.request ?? NSNull()
+            o["response_body"] = r.bodies?.response ?? NSNull()
+            o["bodies_recorded"] = r.bodies != nil
+            if let b = r.bodies { o["bodies_truncated"] = ["request": b.requestTruncated, "response": b.responseTruncated] }
         }
         return o
     }

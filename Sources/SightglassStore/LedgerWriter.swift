@@ -17,6 +17,7 @@ public final class LedgerWriter: Sendable {
     let logger: Logger
     let state = NIOLockedValueBox(State())
     let wake = ConditionLock(value: false)
+    let redactor: BodyRedactor
 
     struct State {
         var buffer: [RequestEvent] = []
@@ -48,6 +49,7 @@ public final class LedgerWriter: Sendable {
         self.location = location
         self.settings = settings
         self.logger = logger
+        redactor = BodyRedactor(settings.bodies)
         if !LedgerStores.isPostgres(location) { _ = openIfNeeded() }
     }
 
@@ -142,7 +144,7 @@ public final class LedgerWriter: Sendable {
             }
             guard !batch.isEmpty, let ledger = openIfNeeded() else { return }
             do {
-                try ledger.write(batch)
+                try ledger.write(batch.contains { $0.bodies != nil } ? batch.map(redactor.redacted) : batch)
                 state.withLockedValue { s in
                     s.buffer.removeFirst(batch.count)
                     s.written += batch.count

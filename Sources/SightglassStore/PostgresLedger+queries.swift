@@ -69,6 +69,10 @@ extension PostgresLedger {
             r.queued = q.map(LedgerRow.seconds)
             r.connect = c.map(LedgerRow.seconds)
         }
+        r.bodies = try await rows(query("SELECT request, request_truncated, response, response_truncated FROM request_bodies WHERE seq = ?", [.int(r.seq)])) {
+            StoredBodies(request: try $0[0].decode(String.self), requestTruncated: try $0[1].decode(Bool.self),
+                         response: try $0[2].decode(String.self), responseTruncated: try $0[3].decode(Bool.self))
+        }.first
         return r
     }
 

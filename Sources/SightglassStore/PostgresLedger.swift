@@ -161,8 +161,9 @@ public final class PostgresLedger: LedgerStore {
 
     /// Multi-row inserts, 1,000 rows a statement (25,000 parameters, under PostgreSQL's 65,535).
     func insert(_ events: [RequestEvent], synthetic: Bool, ids: (DimensionKind, String) -> Int64, _ conn: PostgresConnection) async throws {
+        // Rows with side-table data (timing marks, bodies) need their sequence numbers back.
         var timings: [String: RequestEvent] = [:]
-        for e in events where e.queued != nil || e.connect != nil { timings[e.id] = e }
+        for e in events where e.queued != nil || e.connect != nil || e.bodies != nil { timings[e.id] = e }
         for start in stride(from: 0, to: events.count, by: 1_000) {
             let chunk = events[start..<min(start + 1_000, events.count)]
             var b = PostgresBindings(capacity: chunk.count * 25)
@@ -181,12 +182,23 @@ public final class PostgresLedger: LedgerStore {
             let sql = "INSERT INTO requests (\(Self.insertColumns)) VALUES " + Self.placeholders(rows: chunk.count, columns: 25)
                 + (timings.isEmpty ? "" : " RETURNING seq, id")
             let rows = try await conn.query(PostgresQuery(unsafeSQL: sql, binds: b), logger: logger)
-            var marks = PostgresBindings()
-            var count = 0
+            var marks = PostgresBindings(), bodies = PostgresBindings()
+            var count = 0, bodyCount = 0
             for try await (seq, id) in rows.decode((Int64, String).self) {
                 guard let e = timings[id] else { continue }
-                marks.append(seq); marks.append(e.queued.map(LedgerRow.micros)); marks.append(e.connect.map(LedgerRow.micros))
-                count += 1
+                if e.queued != nil || e.connect != nil {
+                    marks.append(seq); marks.append(e.queued.map(LedgerRow.micros)); marks.append(e.connect.map(LedgerRow.micros))
+                    count += 1
+                }
+                if let b = e.bodies {
+                    bodies.append(seq); bodies.append(String(decoding: b.request, as: UTF8.self)); bodies.append(b.requestTruncated)
+                    bodies.append(String(decoding: b.response, as: UTF8.self)); bodies.append(b.responseTruncated)
+                    bodyCount += 1
+                }
+            }
+            if bodyCount > 0 {
+                try await conn.query(PostgresQuery(unsafeSQL: "INSERT INTO request_bodies (seq, request, request_truncated, response, response_truncated) VALUES "
+                    + Self.placeholders(rows: bodyCount, columns: 5) + " ON CONFLICT (seq) DO NOTHING", binds: bodies), logger: logger)
             }
             if count > 0 {
                 try await conn.query(PostgresQuery(unsafeSQL: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES "
@@ -294,6 +306,7 @@ public final class PostgresLedger: LedgerStore {
                 SELECT count(*) FROM d
                 """)
             try await self.client.query("DELETE FROM request_timing WHERE seq < (SELECT COALESCE(MIN(seq), 0) FROM requests)", logger: self.logger)
+            try await self.client.query("DELETE FROM request_bodies WHERE seq < (SELECT COALESCE(MIN(seq), 0) FROM requests)", logger: self.logger)
             for (level, before) in [(RollupLevel.minute, minuteBefore), (.hour, hourBefore), (.day, dayBefore)] {
                 let l = Int64(level.rawValue), b = Int64(before)
                 n += try await deleted("""

@@ -116,6 +116,17 @@ enum PostgresSchema {
             )
             """,
         ]),
+        (2, "request and response bodies", [
+            """
+            CREATE TABLE request_bodies (
+                seq BIGINT PRIMARY KEY,
+                request TEXT NOT NULL,
+                request_truncated BOOLEAN NOT NULL,
+                response TEXT NOT NULL,
+                response_truncated BOOLEAN NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// Applies the versions not yet applied, each in the one transaction with its record.

@@ -58,6 +58,10 @@ extension SQLiteLedger {
                 r.queued = (t[0] as Int64?).map { Double($0) / 1e6 }
                 r.connect = (t[1] as Int64?).map { Double($0) / 1e6 }
             }
+            if let b = try Row.fetchOne(db, sql: "SELECT request, request_truncated, response, response_truncated FROM request_bodies WHERE seq = ?",
+                                        arguments: [r.seq]) {
+                r.bodies = StoredBodies(request: b[0], requestTruncated: b[1], response: b[2], responseTruncated: b[3])
+            }
             return r
         }
     }

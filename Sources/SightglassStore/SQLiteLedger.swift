@@ -90,6 +90,11 @@ public final class SQLiteLedger: LedgerStore {
                 e.requestBytes, e.responseBytes, client, user, e.apiKeyId, synthetic,
             ])
             try stmt.execute()
+            if let b = e.bodies {
+                try db.execute(sql: "INSERT INTO request_bodies (seq, request, request_truncated, response, response_truncated) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [db.lastInsertedRowID, String(decoding: b.request, as: UTF8.self), b.requestTruncated,
+                                           String(decoding: b.response, as: UTF8.self), b.responseTruncated])
+            }
             if e.queued != nil || e.connect != nil {
                 try db.execute(sql: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES (?, ?, ?)",
                                arguments: [db.lastInsertedRowID, e.queued.map(LedgerRow.micros), e.connect.map(LedgerRow.micros)])
@@ -163,6 +168,7 @@ public final class SQLiteLedger: LedgerStore {
             var n = db.changesCount
             // Timing marks of rows that are gone (seq grows with time, so older marks sort first).
             try db.execute(sql: "DELETE FROM request_timing WHERE seq < (SELECT COALESCE(MIN(seq), 0) FROM requests)")
+            try db.execute(sql: "DELETE FROM request_bodies WHERE seq < (SELECT COALESCE(MIN(seq), 0) FROM requests)")
             for (level, before) in [(RollupLevel.minute, minuteBefore), (.hour, hourBefore), (.day, dayBefore)] {
                 try db.execute(sql: """
                     DELETE FROM rollups WHERE level = ? AND bucket < ? AND bucket IN

@@ -118,6 +118,18 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        m.registerMigration("v4: request and response bodies") { db in
+            // Only with ledger.bodies.enabled: capped, redacted text, one row per request that has them.
+            try db.execute(sql: """
+                CREATE TABLE request_bodies (
+                    seq INTEGER PRIMARY KEY,
+                    request TEXT NOT NULL,
+                    request_truncated INTEGER NOT NULL,
+                    response TEXT NOT NULL,
+                    response_truncated INTEGER NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

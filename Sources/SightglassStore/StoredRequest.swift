@@ -34,6 +34,8 @@ public struct StoredRequest: Sendable {
     /// connection (nil: a pooled one).
     public var queued: Double? = nil
     public var connect: Double? = nil
+    /// The recorded bodies (only with `ledger.bodies.enabled`), in the one-request view.
+    public var bodies: StoredBodies? = nil
 
     /// Output tokens per second over the generation (from the first token for streams).
     public var tokensPerSecond: Double? {

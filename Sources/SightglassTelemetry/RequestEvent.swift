@@ -22,6 +22,9 @@ public struct RequestEvent: Sendable {
     public var queued: Double?
     /// Seconds spent opening a new upstream connection; nil when a pooled one was reused.
     public var connect: Double?
+    /// The first bytes of the request and response bodies, when `ledger.bodies` is on
+    /// (raw here; redacted by the ledger writer, off the request path).
+    public var bodies: CapturedBodies?
     /// Seconds from start until the upstream's first response byte.
     public var firstByte: Double?
     /// Seconds from start until the first non-empty content token.
@@ -148,4 +151,19 @@ public enum ErrorType: String, Sendable, CaseIterable, Codable {
     case queueFull = "queue_full"
     /// The backend's response could not be parsed as HTTP.
     case invalidResponse = "invalid_response"
+}
+
+/// Bodies as the proxy captured them: capped, not yet redacted.
+public struct CapturedBodies: Sendable {
+    public var request: [UInt8]
+    public var requestTruncated: Bool
+    public var response: [UInt8]
+    public var responseTruncated: Bool
+
+    public init(request: [UInt8], requestTruncated: Bool, response: [UInt8], responseTruncated: Bool) {
+        self.request = request
+        self.requestTruncated = requestTruncated
+        self.response = response
+        self.responseTruncated = responseTruncated
+    }
 }

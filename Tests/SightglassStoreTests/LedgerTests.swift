@@ -144,6 +144,16 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
         }
     }
 
+    @Test func redactionCoversKeysAtAnyDepthPatternsAndCutBodies() {
+        let r = BodyRedactor(LedgerSettings.Bodies())
+        let body = #"{"model":"m","metadata":{"API_KEY": "abc\"def","note":"ok"},"messages":[{"content":"use sk-ABCDEFGHIJKLMNOPQRST now"}],"password":"pw"#
+        let out = r.redact(body)
+        #expect(!out.contains("abc") && !out.contains("ABCDEFGHIJKLMNOP") && !out.contains("\"pw"))
+        #expect(out.contains(#""API_KEY": "[REDACTED]""#) && out.contains(#""note":"ok""#) && out.contains("use [REDACTED] now"))
+        #expect(out.hasSuffix(#""password":"[REDACTED]""#))  // a value cut at the cap is still removed
+        #expect(r.redact("Authorization: Bearer eyJhbGciOi.x.y") == "Authorization: [REDACTED]")
+    }
+
     @Test func badParametersNameTheField() {
         func field(_ q: [String: String]) -> String? {
             do { _ = try RequestFilter.parse(q); return nil } catch { return error.field }

@@ -287,3 +287,35 @@ def test_an_unreachable_postgres_never_stops_the_proxy(procs, tmp_path):
     finally:
         subprocess.run([str(ROOT / "scripts/postgres.sh"), "stop", str(pg_dir)], capture_output=True)
         os.rmdir(pg_dir.parent)
+
+
+def test_bodies_are_recorded_capped_and_redacted_when_turned_on(procs, tmp_path):
+    """ledger.bodies on: the first max_bytes of each body are kept, secrets redacted; off (the
+    default, every other test) nothing is kept."""
+    config = tmp_path / "bodies.yaml"
+    config.write_text("ledger:\n  bodies:\n    enabled: true\n    max_bytes: 300\n    redact_keys: [api_key, password]\n")
+    sim_port = free_port()
+    procs.start([BIN, "simulate", "--port", str(sim_port), "--ttft-ms", "5"], sim_port, "simulate")
+    port = free_port()
+    procs.start([BIN, "serve", "--config", str(config), "--port", str(port), "--backend", f"sim=http://127.0.0.1:{sim_port}",
+                 "--db", str(tmp_path / "ledger.sqlite")], port, "serve-bodies")
+    base = f"http://127.0.0.1:{port}"
+    secret_key = "sk-" + "a1b2c3d4" * 4
+    client = OpenAI(base_url=f"{base}/v1", api_key="unused")
+    reply = client.chat.completions.create(
+        model="llama3.2:1b", max_tokens=200, extra_headers={"X-Request-Id": "with-bodies"},
+        messages=[{"role": "user", "content": f"my key is {secret_key}, summarise sight glasses at length"}],
+        extra_body={"metadata": {"api_key": "hunter2", "note": "kept"}})
+    rec = wait_until(lambda: record(base, "with-bodies"), timeout=5)
+    assert rec and rec["bodies_recorded"] is True
+    assert "hunter2" not in rec["request_body"] and secret_key not in rec["request_body"]
+    assert '"api_key":"[REDACTED]"' in rec["request_body"].replace(" ", "") and "[REDACTED]" in rec["request_body"]
+    assert '"note":"kept"' in rec["request_body"].replace(" ", "") and "llama3.2:1b" in rec["request_body"]
+    assert reply.choices[0].message.content
+    assert rec["response_bytes"] > 300, "the simulator's answer should exceed the cap"
+    assert len(rec["response_body"].encode()) == 300 and rec["bodies_truncated"]["response"] is True
+    assert rec["bodies_truncated"]["request"] == (rec["request_bytes"] > 300)
+    assert rec["response_body"].startswith('{"') and '"model":"llama3.2:1b"' in rec["response_body"].replace(" ", "")
+    # The list view stays small: bodies only in the one-request view.
+    listed = get_json(f"{base}/api/requests?limit=1")["requests"][0]
+    assert "request_body" not in listed

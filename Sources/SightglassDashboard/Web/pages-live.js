@@ -207,8 +207,10 @@ export async function showRequest(api, id) {
       { key: "user", label: "user" }, { key: "client_ip", label: "client" }]),
     r.error_message ? h("p", { class: "bad" }, r.error_type + ": " + r.error_message) : "",
     h("h2", {}, "Bodies"),
-    r.request_body || r.response_body ? h("pre", {}, JSON.stringify({ request: r.request_body, response: r.response_body }, null, 2))
-      : h("p", { class: "muted" }, "Bodies are not recorded (the ledger keeps metadata only)."),
+    r.bodies_recorded ? h("div", {},
+      h("h3", {}, "Request" + (r.bodies_truncated && r.bodies_truncated.request ? " (truncated)" : "")), h("pre", {}, r.request_body),
+      h("h3", {}, "Response" + (r.bodies_truncated && r.bodies_truncated.response ? " (truncated)" : "")), h("pre", {}, r.response_body))
+      : h("p", { class: "muted" }, "Bodies are not recorded (turn on ledger.bodies to keep them, capped and redacted)."),
     h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => { dialog.close(); dialog.remove(); } }, "Close")));
   document.body.appendChild(dialog);
   dialog.addEventListener("close", () => dialog.remove());

@@ -58,6 +58,9 @@ final class Exchange {
     var closeClient = false
     var responseStarted = false
     var responseBytes = 0
+    /// The response payload's first bytes, when bodies are recorded.
+    var capturedResponse: [UInt8] = []
+    var responsePayloadBytes = 0
     var upstreamReusable = false
     var finished = false
     var tunnel = false
@@ -511,6 +514,13 @@ final class Exchange {
         }
     }
 
+    /// Keeps the response payload's first bytes for the ledger (`ledger.bodies`).
+    func capture(_ payload: UnsafeRawBufferPointer) {
+        responsePayloadBytes += payload.count
+        let room = ctx.settings.bodyCaptureBytes - capturedResponse.count
+        if room > 0 { capturedResponse.append(contentsOf: payload.prefix(room)) }
+    }
+
     /// Forwards a body slice whose payload and wire bytes are the same (non-chunked framing).
     func emit(_ payload: ByteBuffer, raw: ByteBuffer) {
         if mode == .reframed {
@@ -523,6 +533,7 @@ final class Exchange {
     }
 
     func observe(_ payload: UnsafeRawBufferPointer) {
+        if ctx.settings.bodyCaptureBytes > 0 { capture(payload) }
         guard tap != nil else { return }
         if tap!.observe(payload), firstTokenAt == nil { firstTokenAt = .now() }
     }
@@ -531,6 +542,7 @@ final class Exchange {
     static let chunkHeadroom = 18
 
     func filter(_ payload: UnsafeRawBufferPointer) {
+        if ctx.settings.bodyCaptureBytes > 0 { capture(payload) }
         var out = ByteBufferAllocator().buffer(capacity: payload.count + Self.chunkHeadroom + 2)
         out.moveWriterIndex(forwardBy: Self.chunkHeadroom)
         out.moveReaderIndex(forwardBy: Self.chunkHeadroom)
@@ -644,7 +656,7 @@ final class Exchange {
             input = max(1, requestBytes / 4)
             output = stream ? (tap?.contentChunks ?? 0) : responseBytes / 4
         }
-        let event = RequestEvent(
+        var event = RequestEvent(
             route: route!.path, method: head.method, backend: started ? (backend?.name ?? "") : "",
             serverAddress: backend?.url.host ?? "", serverPort: backend?.url.port ?? 0,
             model: model, status: status, errorType: error, stream: stream, startTime: wallStart,
@@ -656,6 +668,11 @@ final class Exchange {
             errorMessage: errorMessage ?? (error == .upstreamError ? "backend '\(backend?.name ?? "")' answered \(status)" : nil),
             queued: seconds(admittedFromQueueAt),
             connect: connectStartedAt.flatMap { s in connectedAt.map { Double(($0 - s).nanoseconds) / 1e9 } })
+        let cap = ctx.settings.bodyCaptureBytes
+        if cap > 0 {
+            event.bodies = CapturedBodies(request: Array(requestBody.readableBytesView.prefix(cap)), requestTruncated: requestBody.readableBytes > cap,
+                                          response: capturedResponse, responseTruncated: responsePayloadBytes > cap)
+        }
         ctx.recorder.finished(event, backend: started ? backendIndex : -1, stream: stream && started)
     }
 }

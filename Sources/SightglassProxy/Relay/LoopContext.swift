@@ -27,6 +27,8 @@ public struct RelaySettings: Sendable {
     public var maxIdleUpstreamPerBackend = 512
     /// Lowercased name of the header that names the end user (`x-user-id` by default).
     public var userHeader: String
+    /// Bytes of each body to keep for the ledger; 0 (the default) keeps none and costs nothing.
+    public var bodyCaptureBytes: Int
 
     public init(config: GatewayConfig) {
         func t(_ s: Double) -> TimeAmount { .nanoseconds(Int64(s * 1e9)) }
@@ -40,6 +42,7 @@ public struct RelaySettings: Sendable {
         totalTimeout = t(config.timeouts.totalSeconds)
         queueTimeout = t(config.limits.queueTimeoutSeconds)
         userHeader = config.ledger.userHeader.lowercased()
+        bodyCaptureBytes = config.ledger.enabled && config.ledger.bodies.enabled ? config.ledger.bodies.maxBytes : 0
     }
 }
 
