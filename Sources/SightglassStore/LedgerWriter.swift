@@ -160,6 +160,9 @@ public final class LedgerWriter: Sendable {
                     return first
                 }
                 if first { logger.error("ledger write failed; keeping records in memory and retrying", metadata: ["error": "\(reason)"]) }
+                // A SQLite file that turned read-only (or was replaced) stays so for the handle
+                // that saw it: open it afresh next time. PostgreSQL's pool reconnects by itself.
+                if !LedgerStores.isPostgres(location) { opened.withLockedValue { $0 = nil } }
                 return
             }
         }

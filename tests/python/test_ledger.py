@@ -319,3 +319,31 @@ def test_bodies_are_recorded_capped_and_redacted_when_turned_on(procs, tmp_path)
     # The list view stays small: bodies only in the one-request view.
     listed = get_json(f"{base}/api/requests?limit=1")["requests"][0]
     assert "request_body" not in listed
+
+
+def test_a_read_only_ledger_file_never_stops_the_proxy(procs, tmp_path):
+    """The database file becomes read-only (immutable, so even root cannot write it): the proxy
+    serves, /health says the ledger is degraded and why, and writing resumes once it is writable."""
+    sim_port = free_port()
+    procs.start([BIN, "simulate", "--port", str(sim_port), "--ttft-ms", "5"], sim_port, "simulate")
+    db = tmp_path / "ledger.sqlite"
+    first, base = start_gateway(procs, sim_port, str(db))
+    send_chat(base, "before")
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=20) == 0
+    if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available on this filesystem")
+    try:
+        _, base = start_gateway(procs, sim_port, str(db))
+        ids = [send_chat(base, f"while read-only {i}") for i in range(3)]
+        health = wait_until(lambda: (lambda h: h if h["services"]["ledger"]["status"] == "degraded" else None)(get_json(f"{base}/health")),
+                            timeout=10)
+        assert health, "the ledger never reported itself degraded"
+        assert "readonly" in health["services"]["ledger"]["error"].replace("-", "").replace(" ", "").lower()
+        assert health["services"]["ledger"]["records_pending"] == 3
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], capture_output=True)
+    written = wait_until(lambda: get_json(f"{base}/health")["services"]["ledger"]["records_written"] == 3, timeout=10)
+    assert written, get_json(f"{base}/health")["services"]["ledger"]
+    stored = {r["id"] for r in get_json(f"{base}/api/requests?limit=10")["requests"]}
+    assert set(ids) <= stored and len(stored) == 4
