@@ -315,7 +315,9 @@ def test_bodies_are_recorded_capped_and_redacted_when_turned_on(procs, tmp_path)
     assert rec["response_bytes"] > 300, "the simulator's answer should exceed the cap"
     assert len(rec["response_body"].encode()) == 300 and rec["bodies_truncated"]["response"] is True
     assert rec["bodies_truncated"]["request"] == (rec["request_bytes"] > 300)
-    assert rec["response_body"].startswith('{"') and '"model":"llama3.2:1b"' in rec["response_body"].replace(" ", "")
+    # The first 300 bytes of the simulator's JSON (its key order varies): most of its top-level keys.
+    keys = ["id", "object", "created", "model", "choices", "usage"]
+    assert rec["response_body"].startswith('{"') and sum(f'"{k}":' in rec["response_body"] for k in keys) >= 4
     # The list view stays small: bodies only in the one-request view.
     listed = get_json(f"{base}/api/requests?limit=1")["requests"][0]
     assert "request_body" not in listed
