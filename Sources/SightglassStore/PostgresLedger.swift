@@ -105,7 +105,10 @@ public final class PostgresLedger: LedgerStore {
     public func write(_ events: [RequestEvent], synthetic: Bool) throws {
         guard !events.isEmpty else { return }
         do {
-            try runBlocking { try await self.writeBatch(events, synthetic: synthetic) }
+            // The deadline is there to notice a server that does not answer, not to cut a big
+            // batch short (`ledger generate` writes 20,000 rows at a time): it grows with the batch.
+            let limit = timeout * max(1, events.count / 2_000)
+            do { try Self.blocking(limit) { try await self.writeBatch(events, synthetic: synthetic) } } catch { throw PostgresLedgerError(error) }
         } catch {
             dims.reset()  // ids learnt in a failed batch may have been rolled back with it
             throw error
