@@ -23,6 +23,19 @@ extension PostgresLedger {
         }
     }
 
+    /// Rollup rows of `q` merged into cells by `key(row)` as they arrive; the cell columns start at `offset`.
+    func cells<Key: Hashable & Sendable>(_ q: PostgresQuery, offset: Int, histograms: Bool,
+                                         key: @escaping @Sendable (PostgresRandomAccessRow) throws -> Key) async throws -> [Key: RollupCell] {
+        try await run {
+            var out: [Key: RollupCell] = [:]
+            for try await row in try await self.client.query(q, logger: self.logger) {
+                let r = row.makeRandomAccess()
+                try Self.add(r, offset: offset, histograms: histograms, to: &out[try key(r), default: RollupCell()])
+            }
+            return out
+        }
+    }
+
     func scalar(_ sql: String) async throws -> Int64 {
         try await rows(query(sql)) { try $0[0].decode(Int64?.self) ?? 0 }.first ?? 0
     }
@@ -37,8 +50,6 @@ extension PostgresLedger {
     }
 
     func name(_ id: Int64?) -> String? { id.flatMap { dims.cachedName($0) } }
-
-    static let storedColumnCount = 25
 
     public func requests(_ filter: RequestFilter) async throws -> RequestPage {
         var known: [DimensionCache.DimensionKey: Int64] = [:]
@@ -119,14 +130,8 @@ extension PostgresLedger {
             FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
             """, [.int(Int64(level.rawValue)), .int(level.bucket(since)), .int(Int64(until.rounded(.up)))])
         // Merged by (bucket, group id) as rows arrive; named afterwards.
-        let bySlot = try await run {
-            var out: [RollupSlot: RollupCell] = [:]
-            for try await row in try await self.client.query(q, logger: self.logger) {
-                let r = row.makeRandomAccess()
-                try Self.add(r, offset: 2, histograms: histograms, to: &out[RollupSlot(bucket: try r[0].decode(Int64.self), group: try r[1].decode(Int64.self)),
-                                                                             default: RollupCell()])
-            }
-            return out
+        let bySlot = try await cells(q, offset: 2, histograms: histograms) {
+            RollupSlot(bucket: try $0[0].decode(Int64.self), group: try $0[1].decode(Int64.self))
         }
         let named = group == .model || group == .backend || group == .route
         if named { try await loadNames(bySlot.keys.map { Optional($0.group) }) }
@@ -146,14 +151,7 @@ extension PostgresLedger {
     public func userCells(since: Double, until: Double) async throws -> [String: RollupCell] {
         let q = query("SELECT \"user\", \(SQLCondition.cellColumns) FROM user_rollups WHERE bucket >= ? AND bucket < ?",
                       [.int(RollupLevel.hour.bucket(since)), .int(Int64(until.rounded(.up)))])
-        let byId = try await run {
-            var out: [Int64: RollupCell] = [:]
-            for try await row in try await self.client.query(q, logger: self.logger) {
-                let r = row.makeRandomAccess()
-                try Self.add(r, offset: 1, histograms: true, to: &out[try r[0].decode(Int64.self), default: RollupCell()])
-            }
-            return out
-        }
+        let byId = try await cells(q, offset: 1, histograms: true) { try $0[0].decode(Int64.self) }
         try await loadNames(byId.keys.map { Optional($0) })
         var out: [String: RollupCell] = [:]
         for (id, cell) in byId { out[name(id) ?? "", default: RollupCell()].merge(cell) }
@@ -162,13 +160,7 @@ extension PostgresLedger {
 
     public func totals() async throws -> RollupCell {
         let q = query("SELECT \(SQLCondition.cellColumns) FROM rollups WHERE level = ?", [.int(Int64(RollupLevel.day.rawValue))])
-        return try await run {
-            var total = RollupCell()
-            for try await row in try await self.client.query(q, logger: self.logger) {
-                try Self.add(row.makeRandomAccess(), offset: 0, histograms: true, to: &total)
-            }
-            return total
-        }
+        return try await cells(q, offset: 0, histograms: true) { _ in 0 }[0] ?? RollupCell()
     }
 
     public func errorGroups(since: Double, examples: Int) async throws -> [ErrorGroup] {

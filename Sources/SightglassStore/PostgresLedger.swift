@@ -96,8 +96,8 @@ public final class PostgresLedger: LedgerStore {
         do { return try await Self.withDeadline(timeout, op) } catch { throw PostgresLedgerError(error) }
     }
 
-    func runBlocking<T: Sendable>(_ op: @escaping @Sendable () async throws -> T) throws -> T {
-        do { return try Self.blocking(timeout, op) } catch { throw PostgresLedgerError(error) }
+    func runBlocking<T: Sendable>(limit: Duration? = nil, _ op: @escaping @Sendable () async throws -> T) throws -> T {
+        do { return try Self.blocking(limit ?? timeout, op) } catch { throw PostgresLedgerError(error) }
     }
 
     // MARK: - Writing
@@ -107,8 +107,7 @@ public final class PostgresLedger: LedgerStore {
         do {
             // The deadline is there to notice a server that does not answer, not to cut a big
             // batch short (`ledger generate` writes 20,000 rows at a time): it grows with the batch.
-            let limit = timeout * max(1, events.count / 2_000)
-            do { try Self.blocking(limit) { try await self.writeBatch(events, synthetic: synthetic) } } catch { throw PostgresLedgerError(error) }
+            try runBlocking(limit: timeout * max(1, events.count / 2_000)) { try await self.writeBatch(events, synthetic: synthetic) }
         } catch {
             dims.reset()  // ids learnt in a failed batch may have been rolled back with it
             throw error
