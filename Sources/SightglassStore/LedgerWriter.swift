@@ -64,7 +64,9 @@ public final class LedgerWriter: Sendable {
         do {
             let l = try LedgerStores.open(location, logger: logger)
             opened.withLockedValue { $0 = l }
-            state.withLockedValue { $0.lastError = nil }
+            // With records waiting, the store is healthy again only once they are written
+            // (flushAll clears the reason then): /health must not say healthy with 0 written.
+            state.withLockedValue { s in if s.buffer.isEmpty { s.lastError = nil } }
             return l
         } catch {
             let reason = "cannot open \(displayLocation): \(error)"
