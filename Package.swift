@@ -151,7 +151,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SightglassStoreTests",
-            dependencies: ["SightglassStore", "SightglassTelemetry", "SightglassConfig", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["SightglassStore", "SightglassTelemetry", "SightglassConfig", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

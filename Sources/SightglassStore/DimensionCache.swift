@@ -2,7 +2,7 @@ import NIOConcurrencyHelpers
 
 /// Kinds of names kept in `dims`.
 enum DimensionKind: Int {
-    case route = 1, backend, model, errorType, user, client
+    case route = 1, backend, model, errorType, user, client, method
 }
 
 /// Name ⇄ id of dimension values (routes, backends, models, error types, users, clients),
@@ -47,6 +47,9 @@ enum LedgerRow {
     static func micros(_ seconds: Double) -> Int64 { Int64((seconds * 1e6).rounded()) }
 
     static func seconds(_ micros: Int64) -> Double { Double(micros) / 1e6 }
+
+    /// A cost in US dollars as whole nano-dollars (SQLite keeps it in 1–4 bytes, not 8).
+    static func nanoDollars(_ usd: Double) -> Int64 { Int64((usd * 1e9).rounded()) }
 
     /// FNV-1a of the id: what the id index holds (half the size of indexing the text).
     static func idHash(_ id: String) -> Int64 {

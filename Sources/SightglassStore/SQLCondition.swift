@@ -30,7 +30,9 @@ struct SQLCondition {
 
     /// The conditions of `GET /api/requests`. Names are looked up as dimension ids; nil when a
     /// name was never seen, which matches nothing.
-    static func requests(_ filter: RequestFilter, dimension: (DimensionKind, String) throws -> Int64?) throws -> SQLCondition? {
+    /// `idText` is the id as text in SQL (SQLite keeps the gateway's ids as bytes).
+    static func requests(_ filter: RequestFilter, idText: String = "id",
+                         dimension: (DimensionKind, String) throws -> Int64?) throws -> SQLCondition? {
         var c = SQLCondition()
         for (kind, column, name) in dimensionFilters(filter) {
             guard let name else { continue }
@@ -45,7 +47,7 @@ struct SQLCondition {
         if let m = filter.minLatencyMs { c.add("latency_us >= ?", .int(Int64(m * 1000))) }
         if let q = filter.idSearch, !q.isEmpty {
             let escaped = q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-            c.add("id LIKE ? ESCAPE '\\'", .text("%\(escaped)%"))
+            c.add("\(idText) LIKE ? ESCAPE '\\'", .text("%\(escaped)%"))
         }
         if let (ts, seq) = filter.cursor { c.add("(ts < ? OR (ts = ? AND seq < ?))", .int(ts), .int(ts), .int(seq)) }
         return c
@@ -68,11 +70,16 @@ struct SQLCondition {
         return c
     }
 
-    static let requestColumns = """
+    static let requestColumns = requestColumns(cost: "cost")
+
+    /// The columns a `StoredRequest` is read from, in order; `cost` names the cost column.
+    static func requestColumns(cost: String) -> String {
+        """
         seq, id, ts, route, backend, model, method, stream, status, error_type, error_message, tokens_in, tokens_out,
-        tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us, bytes_in, bytes_out, client, "user",
+        tokens_cached, estimated, \(cost), latency_us, first_byte_us, first_token_us, bytes_in, bytes_out, client, "user",
         api_key, synthetic
         """
+    }
 
     static let auditColumns = "id, ts, \"user\", action, resource, level, source_ip, user_agent, details, result"
 

@@ -5,10 +5,10 @@ import SightglassTelemetry
 extension SQLiteLedger {
     func stored(_ row: Row, _ db: Database) throws -> StoredRequest {
         StoredRequest(
-            seq: row[0], id: row[1], startTime: Double(row[2] as Int64) / 1e6,
+            seq: row[0], id: SQLiteRequestId.text(row[1]), startTime: Double(row[2] as Int64) / 1e6,
             route: try dims.name(row[3], db) ?? "", backend: try dims.name(row[4], db) ?? "", model: try dims.name(row[5], db) ?? "",
-            method: row[6], stream: row[7], status: row[8], errorType: try dims.name(row[9], db), errorMessage: row[10],
-            tokensIn: row[11], tokensOut: row[12], tokensCached: row[13], tokensEstimated: row[14], cost: row[15],
+            method: try dims.name(row[6], db) ?? "", stream: row[7], status: row[8], errorType: try dims.name(row[9], db), errorMessage: row[10],
+            tokensIn: row[11], tokensOut: row[12], tokensCached: row[13], tokensEstimated: row[14], cost: Double(row[15] as Int64) / 1e9,
             latency: Double(row[16] as Int64) / 1e6, firstByte: (row[17] as Int64?).map { Double($0) / 1e6 },
             firstToken: (row[18] as Int64?).map { Double($0) / 1e6 }, bytesIn: row[19], bytesOut: row[20], client: try dims.name(row[21], db),
             user: try dims.name(row[22], db), apiKeyId: row[23], synthetic: row[24])
@@ -16,14 +16,18 @@ extension SQLiteLedger {
 
     public func requests(_ filter: RequestFilter) throws -> RequestPage {
         try pool.read { db in
-            guard let c = try SQLCondition.requests(filter, dimension: { try dims.existing($0, $1, db) }) else {
+            guard let c = try SQLCondition.requests(filter, idText: SQLiteRequestId.searchExpression,
+                                                   dimension: { try dims.existing($0, $1, db) }) else {
                 return RequestPage(requests: [], nextCursor: nil)
             }
-            let sql = "SELECT \(SQLCondition.requestColumns) FROM requests\(c.whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(filter.limit + 1)"
+            let sql = "SELECT \(Self.requestColumns) FROM requests\(c.whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(filter.limit + 1)"
             let rows = try Row.fetchAll(db, sql: sql, arguments: Self.arguments(c.values))
             return RequestPage(newestFirst: try rows.map { try stored($0, db) }, limit: filter.limit)
         }
     }
+
+    /// `SQLCondition.requestColumns` in this engine's columns (the cost is kept in nano-dollars).
+    static let requestColumns = SQLCondition.requestColumns(cost: "cost_nano_usd")
 
     static func arguments(_ values: [SQLValue]) -> StatementArguments {
         StatementArguments(values.map { v -> any DatabaseValueConvertible in
@@ -52,8 +56,8 @@ extension SQLiteLedger {
     /// The newest request with this id, with its queue and connect times where it had them.
     public func request(id: String) throws -> StoredRequest? {
         try pool.read { db in
-            guard var r = try Row.fetchOne(db, sql: "SELECT \(SQLCondition.requestColumns) FROM requests WHERE id_hash = ? AND id = ? ORDER BY ts DESC LIMIT 1",
-                                           arguments: [LedgerRow.idHash(id), id]).map({ try stored($0, db) }) else { return nil }
+            guard var r = try Row.fetchOne(db, sql: "SELECT \(Self.requestColumns) FROM requests WHERE id = ? ORDER BY ts DESC LIMIT 1",
+                                           arguments: [SQLiteRequestId.stored(id)]).map({ try stored($0, db) }) else { return nil }
             if let t = try Row.fetchOne(db, sql: "SELECT queue_us, connect_us FROM request_timing WHERE seq = ?", arguments: [r.seq]) {
                 r.queued = (t[0] as Int64?).map { Double($0) / 1e6 }
                 r.connect = (t[1] as Int64?).map { Double($0) / 1e6 }
@@ -160,7 +164,7 @@ extension SQLiteLedger {
                     SELECT id, error_message, status FROM requests WHERE error_type = ? AND ts >= ? ORDER BY ts DESC LIMIT ?
                     """, arguments: [typeId, Int64(since * 1e6), examples])
                 return ErrorGroup(type: try dims.name(typeId, db) ?? "unknown", count: r[1], firstSeen: Double(r[2] as Int64) / 1e6,
-                                  lastSeen: Double(r[3] as Int64) / 1e6, exampleIds: recent.map { $0[0] }, lastMessage: recent.first?[1],
+                                  lastSeen: Double(r[3] as Int64) / 1e6, exampleIds: recent.map { SQLiteRequestId.text($0[0]) }, lastMessage: recent.first?[1],
                                   lastStatus: recent.first?[2] ?? 0)
             }
         }

@@ -72,20 +72,20 @@ public final class SQLiteLedger: LedgerStore {
 
     func insert(_ events: [RequestEvent], synthetic: Bool, db: Database) throws {
         let stmt = try db.cachedStatement(sql: """
-            INSERT INTO requests (id, id_hash, ts, route, backend, model, method, stream, status, error_type, error_message,
-                tokens_in, tokens_out, tokens_cached, estimated, cost, latency_us, first_byte_us, first_token_us,
+            INSERT INTO requests (id, ts, route, backend, model, method, stream, status, error_type, error_message,
+                tokens_in, tokens_out, tokens_cached, estimated, cost_nano_usd, latency_us, first_byte_us, first_token_us,
                 bytes_in, bytes_out, client, "user", api_key, synthetic)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for e in events {
             let errorType: Int64? = try e.errorType.map { try dims.id(.errorType, $0.rawValue, db) }
             let user: Int64? = try e.user.map { try dims.id(.user, $0, db) }
             let client: Int64? = e.clientAddress.isEmpty ? nil : try dims.id(.client, e.clientAddress, db)
             stmt.setUncheckedArguments([
-                e.id, LedgerRow.idHash(e.id), Int64((e.startTime * 1e6).rounded()),
+                SQLiteRequestId.stored(e.id), Int64((e.startTime * 1e6).rounded()),
                 try dims.id(.route, e.route, db), try dims.id(.backend, e.backend, db), try dims.id(.model, e.model, db),
-                e.method, e.stream, e.status, errorType, e.errorMessage,
-                e.inputTokens, e.outputTokens, e.cachedTokens, e.tokensEstimated, e.cost,
+                try dims.id(.method, e.method, db), e.stream, e.status, errorType, e.errorMessage,
+                e.inputTokens, e.outputTokens, e.cachedTokens, e.tokensEstimated, LedgerRow.nanoDollars(e.cost),
                 LedgerRow.micros(e.latency), e.firstByte.map(LedgerRow.micros), e.firstToken.map(LedgerRow.micros),
                 e.requestBytes, e.responseBytes, client, user, e.apiKeyId, synthetic,
             ])

@@ -43,7 +43,13 @@ public struct SyntheticHistory {
         self.end = end
         self.seed = seed
         self.pricing = pricing
+        var rng = SyntheticRNG(seed: ~seed)
+        idPrefix = "req_" + String(format: "%010llx", rng.next() & 0xff_ffff_ffff) + "ff"
     }
+
+    /// Ids look like the gateway's own (`req_`, 20 hex digits), so the store's size per
+    /// generated row is what live traffic costs; `synthetic` is what marks these rows.
+    let idPrefix: String
 
     /// Writes the rows in time order, in batches; `progress` gets the count written so far.
     public func write(to ledger: any LedgerStore, batchSize: Int = 20_000, progress: (Int) -> Void = { _ in }) throws {
@@ -145,7 +151,7 @@ public struct SyntheticHistory {
             firstToken: stream && error == nil ? ttft : nil, latency: latency,
             inputTokens: error == nil || status == 503 ? input : 0, outputTokens: output, cachedTokens: cached,
             requestBytes: input * 4 + 120, responseBytes: error == nil ? output * (stream ? 150 : 5) + 300 : 180, cost: cost,
-            id: "gen_" + String(seed, radix: 16) + "_" + String(id, radix: 16), clientAddress: "10.0.\(rng.next() % 4).\(10 + rng.next() % 40)",
+            id: idPrefix + String(format: "%08llx", UInt64(id)), clientAddress: "10.0.\(rng.next() % 4).\(10 + rng.next() % 40)",
             user: user, errorMessage: message)
     }
 }
