@@ -18,6 +18,8 @@ import Testing
                 e.id = id
                 e.method = i == 2 ? "GET" : "POST"
                 e.cost = 0.000_123_456_7 * Double(i + 1)
+                e.errorMessage = i == 1 ? "line 1\n\tline 2 \\ back\rslash ü" : nil
+                if i == 3 { e.queued = 0.002 }  // a row with side data: PostgreSQL inserts it apart from the COPY
                 return e
             }
             try await offPool { try ledger.write(events) }
@@ -26,6 +28,8 @@ import Testing
                 #expect(r.id == id)
                 #expect(r.method == (i == 2 ? "GET" : "POST"))
                 #expect(abs(r.cost - 0.000_123_456_7 * Double(i + 1)) < 1e-9)
+                #expect(r.errorMessage == (i == 1 ? "line 1\n\tline 2 \\ back\rslash ü" : nil))
+                #expect(r.queued == (i == 3 ? 0.002 : nil))
             }
             #expect(try await ledger.request(id: "req_0123456789abcdef0124") == nil)
             let page = try await ledger.requests(try RequestFilter.parse(["limit": "10"], now: t0))
