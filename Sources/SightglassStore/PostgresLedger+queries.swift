@@ -125,9 +125,16 @@ extension PostgresLedger {
 
     public func rollups<Key: Hashable>(level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
                                        key: (Int64, String) -> Key?) async throws -> [Key: RollupCell] {
-        let q = query("""
-            SELECT bucket, \(group == nil || group == .user ? "0::bigint" : SQLCondition.groupColumn(group)), \(SQLCondition.cellColumns.replacingOccurrences(of: "latency, ttft", with: histograms ? "latency, ttft" : "NULL::bytea, NULL::bytea"))
+        let groupColumn = group == nil || group == .user ? "0::bigint" : SQLCondition.groupColumn(group)
+        // Without histograms the server adds the cells up: one row per bucket and group reaches
+        // us instead of one per route, backend, model and status class.
+        let q = query(histograms ? """
+            SELECT bucket, \(groupColumn), \(SQLCondition.cellColumns)
             FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
+            """ : """
+            SELECT bucket, \(groupColumn), SUM(count)::bigint, SUM(errors)::bigint, SUM(tokens_in)::bigint, SUM(tokens_out)::bigint,
+                SUM(tokens_cached)::bigint, SUM(cost), SUM(gen_tokens)::bigint, SUM(gen_seconds), NULL::bytea, NULL::bytea
+            FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ? GROUP BY 1, 2
             """, [.int(Int64(level.rawValue)), .int(level.bucket(since)), .int(Int64(until.rounded(.up)))])
         // Merged by (bucket, group id) as rows arrive; named afterwards.
         let bySlot = try await cells(q, offset: 2, histograms: histograms) {

@@ -31,3 +31,21 @@ def test_bench_quick_runs_end_to_end():
     assert report["results"]["sightglass"]["rss_idle_mb"] > 0
     assert "requests_per_s" in report["ratios"]["sightglass_vs_nginx"]
     assert "throughput vs nginx" in run.stdout  # the printed table and target list
+
+
+def test_bench_ledger_on_postgres_runs_end_to_end():
+    """The ledger scenario on a durable throwaway PostgreSQL, tiny: generate, query, ingest under load."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    out = os.path.join(ARTIFACTS, "bench-smoke-postgres.json")
+    run = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "run"), "--ledger-only", "--ledger-rows", "0", "--postgres-rows", "20000",
+         "--duration", "1", "--sightglass", BIN, "--out", out],
+        capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    report = json.load(open(out))
+    pg = report["ledger_postgres"]
+    assert pg["engine"] == "postgres" and pg["rows"] == 20000 and pg["bytes"] > 0
+    assert all(v["p95_ms"] > 0 for v in pg["analytics"].values()), pg["analytics"]
+    assert pg["under_load"]["records_written"] > 0 and pg["under_load"]["dropped"] == 0, pg["under_load"]
+    assert report["ledger"] is None
+    assert "ledger (postgres)" in run.stdout
