@@ -44,13 +44,25 @@ public final class SQLiteLedger: LedgerStore {
 
     func writeBatch(_ events: [RequestEvent], synthetic: Bool) throws {
         try pool.write { db in
-            try insert(events, synthetic: synthetic, db: db)
+            let insert = try db.cachedStatement(sql: Self.insertSQL)
             var cells: [RollupKey: RollupCell] = [:]
             var users: [UserRollupKey: RollupCell] = [:]
             for e in events {
-                try accumulate(e, into: &cells, db: db)
-                if let user = e.user {
-                    users[UserRollupKey(bucket: RollupLevel.hour.bucket(e.startTime), user: try dims.id(.user, user, db)), default: RollupCell()].add(e)
+                // One pass per row: its dimension ids serve the insert and every rollup level.
+                let route = try dims.id(.route, e.route, db), backend = try dims.id(.backend, e.backend, db)
+                let model = try dims.id(.model, e.model, db)
+                let user: Int64? = try e.user.map { try dims.id(.user, $0, db) }
+                try insertRow(e, route: route, backend: backend, model: model, user: user, synthetic: synthetic, statement: insert, db: db)
+                // As in the live metrics, a model is a rollup dimension only once a backend served it:
+                // names in rejected requests are whatever clients typed (the raw row keeps them).
+                let rollupModel = e.backend.isEmpty ? try dims.id(.model, "", db) : model
+                for level in RollupLevel.allCases {
+                    let key = RollupKey(level: level, bucket: level.bucket(e.startTime), route: route, backend: backend, model: rollupModel,
+                                        statusClass: e.status / 100)
+                    cells[key, default: RollupCell()].add(e)
+                }
+                if let user {
+                    users[UserRollupKey(bucket: RollupLevel.hour.bucket(e.startTime), user: user), default: RollupCell()].add(e)
                 }
             }
             try merge(cells, db: db)
@@ -70,47 +82,54 @@ public final class SQLiteLedger: LedgerStore {
 
     public func close() { try? pool.close() }
 
-    func insert(_ events: [RequestEvent], synthetic: Bool, db: Database) throws {
-        let stmt = try db.cachedStatement(sql: """
-            INSERT INTO requests (id, ts, route, backend, model, method, stream, status, error_type, error_message,
-                tokens_in, tokens_out, tokens_cached, estimated, cost_nano_usd, latency_us, first_byte_us, first_token_us,
-                bytes_in, bytes_out, client, "user", api_key, synthetic)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for e in events {
-            let errorType: Int64? = try e.errorType.map { try dims.id(.errorType, $0.rawValue, db) }
-            let user: Int64? = try e.user.map { try dims.id(.user, $0, db) }
-            let client: Int64? = e.clientAddress.isEmpty ? nil : try dims.id(.client, e.clientAddress, db)
-            stmt.setUncheckedArguments([
-                SQLiteRequestId.stored(e.id), Int64((e.startTime * 1e6).rounded()),
-                try dims.id(.route, e.route, db), try dims.id(.backend, e.backend, db), try dims.id(.model, e.model, db),
-                try dims.id(.method, e.method, db), e.stream, e.status, errorType, e.errorMessage,
-                e.inputTokens, e.outputTokens, e.cachedTokens, e.tokensEstimated, LedgerRow.nanoDollars(e.cost),
-                LedgerRow.micros(e.latency), e.firstByte.map(LedgerRow.micros), e.firstToken.map(LedgerRow.micros),
-                e.requestBytes, e.responseBytes, client, user, e.apiKeyId, synthetic,
-            ])
-            try stmt.execute()
-            if let b = e.bodies {
-                try db.execute(sql: "INSERT INTO request_bodies (seq, request, request_truncated, response, response_truncated) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [db.lastInsertedRowID, String(decoding: b.request, as: UTF8.self), b.requestTruncated,
-                                           String(decoding: b.response, as: UTF8.self), b.responseTruncated])
-            }
-            if e.queued != nil || e.connect != nil {
-                try db.execute(sql: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES (?, ?, ?)",
-                               arguments: [db.lastInsertedRowID, e.queued.map(LedgerRow.micros), e.connect.map(LedgerRow.micros)])
-            }
-        }
-    }
+    static let insertSQL = """
+        INSERT INTO requests (id, ts, route, backend, model, method, stream, status, error_type, error_message,
+            tokens_in, tokens_out, tokens_cached, estimated, cost_nano_usd, latency_us, first_byte_us, first_token_us,
+            bytes_in, bytes_out, client, "user", api_key, synthetic)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 
-    func accumulate(_ e: RequestEvent, into cells: inout [RollupKey: RollupCell], db: Database) throws {
-        let route = try dims.id(.route, e.route, db), backend = try dims.id(.backend, e.backend, db)
-        // As in the live metrics, a model is a rollup dimension only once a backend served it:
-        // names in rejected requests are whatever clients typed (the raw row keeps them).
-        let model = try dims.id(.model, e.backend.isEmpty ? "" : e.model, db)
-        for level in RollupLevel.allCases {
-            let key = RollupKey(level: level, bucket: level.bucket(e.startTime), route: route, backend: backend, model: model,
-                                statusClass: e.status / 100)
-            cells[key, default: RollupCell()].add(e)
+    /// Inserts one request row (values bound directly: this runs once per proxied request),
+    /// and its side rows when it has timing marks or bodies.
+    func insertRow(_ e: RequestEvent, route: Int64, backend: Int64, model: Int64, user: Int64?, synthetic: Bool,
+                   statement: Statement, db: Database) throws {
+        let errorType: Int64? = try e.errorType.map { try dims.id(.errorType, $0.rawValue, db) }
+        let client: Int64? = e.clientAddress.isEmpty ? nil : try dims.id(.client, e.clientAddress, db)
+        let method = try dims.id(.method, e.method, db)
+        try SQLiteRowBinder.execute(statement, in: db) { row in
+            row.bind(requestId: e.id)
+            row.bind(Int64((e.startTime * 1e6).rounded()))
+            row.bind(route)
+            row.bind(backend)
+            row.bind(model)
+            row.bind(method)
+            row.bind(e.stream)
+            row.bind(e.status)
+            row.bind(errorType)
+            row.bind(e.errorMessage)
+            row.bind(e.inputTokens)
+            row.bind(e.outputTokens)
+            row.bind(e.cachedTokens)
+            row.bind(e.tokensEstimated)
+            row.bind(LedgerRow.nanoDollars(e.cost))
+            row.bind(LedgerRow.micros(e.latency))
+            row.bind(e.firstByte.map(LedgerRow.micros))
+            row.bind(e.firstToken.map(LedgerRow.micros))
+            row.bind(e.requestBytes)
+            row.bind(e.responseBytes)
+            row.bind(client)
+            row.bind(user)
+            row.bind(e.apiKeyId)
+            row.bind(synthetic)
+        }
+        if let b = e.bodies {
+            try db.execute(sql: "INSERT INTO request_bodies (seq, request, request_truncated, response, response_truncated) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [db.lastInsertedRowID, String(decoding: b.request, as: UTF8.self), b.requestTruncated,
+                                       String(decoding: b.response, as: UTF8.self), b.responseTruncated])
+        }
+        if e.queued != nil || e.connect != nil {
+            try db.execute(sql: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES (?, ?, ?)",
+                           arguments: [db.lastInsertedRowID, e.queued.map(LedgerRow.micros), e.connect.map(LedgerRow.micros)])
         }
     }
 

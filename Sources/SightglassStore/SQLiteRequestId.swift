@@ -11,23 +11,39 @@ enum SQLiteRequestId {
     static let prefix = "req_"
     static let hexDigits = 20
 
+    /// Bytes a gateway id takes in its compact form.
+    static let compactByteCount = hexDigits / 2
+
     /// What to bind for `id` in an insert or a lookup.
     static func stored(_ id: String) -> DatabaseValue {
+        withUnsafeTemporaryAllocation(byteCount: compactByteCount, alignment: 1) { bytes in
+            compact(id, into: bytes) ? Data(bytes).databaseValue : id.databaseValue
+        }
+    }
+
+    /// Writes the 10 bytes of a gateway id into `out` (at least `compactByteCount` long);
+    /// false, leaving `out` undefined, for any other id, which is then kept as text.
+    static func compact(_ id: String, into out: UnsafeMutableRawBufferPointer) -> Bool {
         let utf8 = id.utf8
-        guard utf8.count == prefix.utf8.count + hexDigits, id.hasPrefix(prefix) else { return id.databaseValue }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(hexDigits / 2)
+        guard utf8.count == prefix.utf8.count + hexDigits, id.hasPrefix(prefix) else { return false }
+        var n = 0
         var high: UInt8?
         for c in utf8.dropFirst(prefix.utf8.count) {
             let v: UInt8
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
             case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
-            default: return id.databaseValue  // upper case or not hex: kept as sent
+            default: return false  // upper case or not hex: kept as sent
             }
-            if let h = high { bytes.append(h << 4 | v); high = nil } else { high = v }
+            if let h = high {
+                out[n] = h << 4 | v
+                n += 1
+                high = nil
+            } else {
+                high = v
+            }
         }
-        return Data(bytes).databaseValue
+        return true
     }
 
     /// The id's text, from either form.

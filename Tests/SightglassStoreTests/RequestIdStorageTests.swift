@@ -18,7 +18,7 @@ import Testing
                 e.id = id
                 e.method = i == 2 ? "GET" : "POST"
                 e.cost = 0.000_123_456_7 * Double(i + 1)
-                e.errorMessage = i == 1 ? "line 1\n\tline 2 \\ back\rslash ü" : nil
+                e.errorMessage = Self.message(i)
                 if i == 3 { e.queued = 0.002 }  // a row with side data: PostgreSQL inserts it apart from the COPY
                 return e
             }
@@ -28,7 +28,7 @@ import Testing
                 #expect(r.id == id)
                 #expect(r.method == (i == 2 ? "GET" : "POST"))
                 #expect(abs(r.cost - 0.000_123_456_7 * Double(i + 1)) < 1e-9)
-                #expect(r.errorMessage == (i == 1 ? "line 1\n\tline 2 \\ back\rslash ü" : nil))
+                #expect(r.errorMessage == Self.message(i))
                 #expect(r.queued == (i == 3 ? 0.002 : nil))
             }
             #expect(try await ledger.request(id: "req_0123456789abcdef0124") == nil)
@@ -38,6 +38,15 @@ import Testing
             #expect(Set(found.requests.map(\.id)) == Set(Self.ids.filter { $0.contains("456789") }))
             let prefix = try await ledger.requests(try RequestFilter.parse(["q": "req_0123"], now: t0))
             #expect(prefix.requests.count == 3)
+        }
+    }
+
+    /// Error messages that must come back exactly: control characters, escapes, an empty text (not NULL), none.
+    static func message(_ i: Int) -> String? {
+        switch i {
+        case 1: "line 1\n\tline 2 \\ back\rslash ü"
+        case 4: ""
+        default: nil
         }
     }
 
