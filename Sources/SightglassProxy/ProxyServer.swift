@@ -1,3 +1,4 @@
+import CSightglassShims
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -57,7 +58,16 @@ public final class ProxyServer: Sendable {
         }
         contexts = map
         orderedContexts = ordered
-        for c in ordered { c.loop.execute { c.startSweep() } }
+        for c in ordered {
+            c.loop.execute {
+                // The event loops wait for the network; the ledger writer, the hub's drain and the
+                // control plane compute. A short slice lets a loop that wakes take the core at once
+                // instead of after the computing thread's slice (milliseconds of added p99 on a
+                // shared core), without changing anyone's share of the CPU.
+                _ = sg_request_time_slice(100_000)
+                c.startSweep()
+            }
+        }
         let admission = self.admission
         telemetry.setAdmissionProvider { admission.snapshot }
     }
