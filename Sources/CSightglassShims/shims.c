@@ -8,7 +8,6 @@ const void *sg_memmem(const void *haystack, size_t haystack_len, const void *nee
 
 #if defined(__linux__)
 #include <errno.h>
-#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -31,9 +30,8 @@ struct sg_sched_attr {
 int sg_request_time_slice(uint64_t slice_ns) {
 #if defined(__linux__) && defined(SYS_sched_setattr)
     if (slice_ns == 0) return 0;
-    pid_t tid = (pid_t)syscall(SYS_gettid);
     errno = 0;
-    int nice_value = getpriority(PRIO_PROCESS, (id_t)tid);
+    int nice_value = getpriority(PRIO_PROCESS, 0); /* Linux keeps nice per thread; 0 is the caller */
     if (errno != 0) return -1;
     struct sg_sched_attr attr = {0};
     attr.size = sizeof(attr);

@@ -74,5 +74,5 @@ struct SQLiteRowBinder {
     }
 }
 
-/// SQLite copies the bytes before the bind call returns (GRDB keeps its own copy internal).
+/// Tells SQLite to copy the bytes before the bind call returns (GRDB's own constant is internal).
 private let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
