@@ -10,7 +10,7 @@ public struct AlertSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case rules, webhook
         case intervalSeconds = "interval_seconds"
     }
@@ -27,17 +27,17 @@ public struct AlertSettings: Codable, Sendable, Equatable {
     }
 
     func validate() throws {
-        guard intervalSeconds >= 0.1 else { throw ConfigError.invalid("dashboard.alerts.interval_seconds must be at least 0.1") }
+        guard intervalSeconds >= 0.1 else { throw ConfigError.field("dashboard.alerts.interval_seconds", "must be at least 0.1") }
         var names = Set<String>()
         for r in rules {
-            guard names.insert(r.name).inserted else { throw ConfigError.invalid("dashboard.alerts.rules: '\(r.name)' is defined twice") }
-            guard r.windowSeconds >= 0 else { throw ConfigError.invalid("dashboard.alerts.rules '\(r.name)': window_seconds must not be negative") }
+            guard names.insert(r.name).inserted else { throw ConfigError.field("dashboard.alerts.rules", "'\(r.name)' is defined twice") }
+            guard r.windowSeconds >= 0 else { throw ConfigError.field("dashboard.alerts.rules", "'\(r.name)': window_seconds must not be negative") }
         }
         if let w = webhook {
             guard let u = URL(string: w.url), u.scheme == "http" || u.scheme == "https", u.host != nil else {
-                throw ConfigError.invalid("dashboard.alerts.webhook.url '\(w.url)' is not an http(s) URL")
+                throw ConfigError.field("dashboard.alerts.webhook.url", "'\(w.url)' is not an http(s) URL")
             }
-            guard w.maxAttempts >= 1 else { throw ConfigError.invalid("dashboard.alerts.webhook.max_attempts must be at least 1") }
+            guard w.maxAttempts >= 1 else { throw ConfigError.field("dashboard.alerts.webhook.max_attempts", "must be at least 1") }
         }
     }
 }
@@ -102,6 +102,9 @@ public struct AlertRule: Codable, Sendable, Equatable {
         comparison == .above ? value > threshold : value < threshold
     }
 
+    /// The severities a rule may have.
+    public static let severities = ["info", "warning", "critical"]
+
     public static let builtIn: [AlertRule] = [
         AlertRule(name: "high_error_rate", metric: .errorRate, threshold: 0.05, windowSeconds: 300, severity: "warning"),
         AlertRule(name: "critical_error_rate", metric: .errorRate, threshold: 0.10, windowSeconds: 300, severity: "critical"),
@@ -114,7 +117,7 @@ public struct AlertRule: Codable, Sendable, Equatable {
         AlertRule(name: "critical_memory_usage", metric: .memoryPercent, threshold: 95, windowSeconds: 30, severity: "critical"),
     ]
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, metric, threshold, severity, enabled
         case comparison = "operator", windowSeconds = "window_seconds"
     }
@@ -149,7 +152,7 @@ public struct WebhookSettings: Codable, Sendable, Equatable {
 
     public init(url: String) { self.url = url }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case url
         case maxAttempts = "max_attempts", timeoutSeconds = "timeout_seconds"
     }

@@ -11,7 +11,7 @@ public struct DashboardSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case auth, live, alerts
         case rateLimit = "rate_limit", logEntries = "log_entries"
     }
@@ -29,14 +29,14 @@ public struct DashboardSettings: Codable, Sendable, Equatable {
     func validate() throws {
         try auth.validate()
         guard rateLimit.requestsPerMinute > 0, rateLimit.burst > 0, rateLimit.burstWindowSeconds > 0 else {
-            throw ConfigError.invalid("dashboard.rate_limit values must be positive")
+            throw ConfigError.field("dashboard.rate_limit", "values must be positive")
         }
         guard live.metricsIntervalSeconds >= 0.1, live.statsIntervalSeconds >= 0.1 else {
-            throw ConfigError.invalid("dashboard.live intervals must be at least 0.1 seconds")
+            throw ConfigError.field("dashboard.live", "intervals must be at least 0.1 seconds")
         }
-        guard live.queueLimit >= 1 else { throw ConfigError.invalid("dashboard.live.queue_limit must be at least 1") }
+        guard live.queueLimit >= 1 else { throw ConfigError.field("dashboard.live.queue_limit", "must be at least 1") }
         try alerts.validate()
-        guard logEntries >= 1 else { throw ConfigError.invalid("dashboard.log_entries must be at least 1") }
+        guard logEntries >= 1 else { throw ConfigError.field("dashboard.log_entries", "must be at least 1") }
     }
 }
 
@@ -66,7 +66,7 @@ public struct AuthSettings: Codable, Sendable, Equatable {
             self.permissions = permissions
         }
 
-        enum CodingKeys: String, CodingKey { case id, sha256, key, permissions }
+        enum CodingKeys: String, CodingKey, CaseIterable { case id, sha256, key, permissions }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -89,7 +89,7 @@ public struct AuthSettings: Codable, Sendable, Equatable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case issuer, audience
             case hs256Secret = "hs256_secret", rs256PublicKeyFile = "rs256_public_key_file", permissionsClaim = "permissions_claim"
         }
@@ -106,7 +106,7 @@ public struct AuthSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case mode, jwt
         case apiKeys = "api_keys", websocketsPerUser = "websockets_per_user"
     }
@@ -131,24 +131,24 @@ public struct AuthSettings: Codable, Sendable, Equatable {
 
     func validate() throws {
         for k in apiKeys {
-            guard !k.id.isEmpty else { throw ConfigError.invalid("dashboard.auth.api_keys: a key has an empty id") }
+            guard !k.id.isEmpty else { throw ConfigError.field("dashboard.auth.api_keys", "a key has an empty id") }
             guard (k.sha256 != nil) != (k.key != nil) else {
-                throw ConfigError.invalid("dashboard.auth.api_keys '\(k.id)': give exactly one of sha256 or key")
+                throw ConfigError.field("dashboard.auth.api_keys", "'\(k.id)': give exactly one of sha256 or key")
             }
             if let h = k.sha256, h.count != 64 || !h.allSatisfy(\.isHexDigit) {
-                throw ConfigError.invalid("dashboard.auth.api_keys '\(k.id)': sha256 must be 64 hex digits")
+                throw ConfigError.field("dashboard.auth.api_keys", "'\(k.id)': sha256 must be 64 hex digits")
             }
         }
-        if mode == .apiKey && apiKeys.isEmpty { throw ConfigError.invalid("dashboard.auth.mode is api_key but no api_keys are configured") }
+        if mode == .apiKey && apiKeys.isEmpty { throw ConfigError.field("dashboard.auth.mode", "is api_key but no api_keys are configured") }
         if mode == .jwt {
             guard let jwt, jwt.hs256Secret != nil || jwt.rs256PublicKeyFile != nil else {
-                throw ConfigError.invalid("dashboard.auth.mode is jwt but neither jwt.hs256_secret nor jwt.rs256_public_key_file is set")
+                throw ConfigError.field("dashboard.auth.mode", "is jwt but neither jwt.hs256_secret nor jwt.rs256_public_key_file is set")
             }
             if let f = jwt.rs256PublicKeyFile, !FileManager.default.isReadableFile(atPath: f) {
-                throw ConfigError.invalid("dashboard.auth.jwt.rs256_public_key_file '\(f)' cannot be read")
+                throw ConfigError.field("dashboard.auth.jwt.rs256_public_key_file", "'\(f)' cannot be read")
             }
         }
-        guard websocketsPerUser >= 1 else { throw ConfigError.invalid("dashboard.auth.websockets_per_user must be at least 1") }
+        guard websocketsPerUser >= 1 else { throw ConfigError.field("dashboard.auth.websockets_per_user", "must be at least 1") }
     }
 }
 
@@ -161,7 +161,7 @@ public struct RateLimitSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, burst
         case requestsPerMinute = "requests_per_minute", burstWindowSeconds = "burst_window_seconds"
     }
@@ -185,7 +185,7 @@ public struct LiveSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case metricsIntervalSeconds = "metrics_interval_seconds", statsIntervalSeconds = "stats_interval_seconds", queueLimit = "queue_limit"
     }
 

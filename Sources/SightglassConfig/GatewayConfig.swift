@@ -14,11 +14,12 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
     public var metrics = MetricsSettings()
     public var ledger = LedgerSettings()
     public var dashboard = DashboardSettings()
+    public var logging = LoggingSettings()
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case server, limits, timeouts, backends, pricing, metrics, ledger, dashboard
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case server, limits, timeouts, backends, pricing, metrics, ledger, dashboard, logging
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,31 +32,40 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? MetricsSettings()
         ledger = try c.decodeIfPresent(LedgerSettings.self, forKey: .ledger) ?? LedgerSettings()
         dashboard = try c.decodeIfPresent(DashboardSettings.self, forKey: .dashboard) ?? DashboardSettings()
+        logging = try c.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? LoggingSettings()
     }
 
-    /// Checks what decoding cannot: unique backend names, valid URLs, sane numbers.
+    /// Checks what decoding cannot: unique backend names, valid URLs, numbers in range. Each
+    /// error names the setting by its path in the file.
     public func validate() throws {
         var seen = Set<String>()
-        for backend in backends {
-            guard !backend.name.isEmpty else { throw ConfigError.invalid("a backend has an empty name") }
+        for (i, backend) in backends.enumerated() {
+            let at = "backends[\(i)]"
+            guard !backend.name.isEmpty else { throw ConfigError.field("\(at).name", "a backend needs a name") }
             guard seen.insert(backend.name).inserted else {
-                throw ConfigError.invalid("backend name '\(backend.name)' is used twice")
+                throw ConfigError.field("\(at).name", "backend name '\(backend.name)' is used twice")
             }
-            _ = try BackendURL(parsing: backend.url)
+            do { _ = try BackendURL(parsing: backend.url) } catch let ConfigError.invalid(message) {
+                throw ConfigError.field("\(at).url", message)
+            }
             if let ca = backend.caFile, !FileManager.default.isReadableFile(atPath: ca) {
-                throw ConfigError.invalid("backend '\(backend.name)': ca_file '\(ca)' cannot be read")
+                throw ConfigError.field("\(at).ca_file", "'\(ca)' cannot be read")
+            }
+            guard backend.healthCheckIntervalSeconds > 0, backend.healthCheckTimeoutSeconds > 0 else {
+                throw ConfigError.field("\(at).health_check_interval_seconds", "health check interval and timeout must be positive")
             }
         }
-        guard (0...65535).contains(server.port) else { throw ConfigError.invalid("server.port \(server.port) is out of range") }
-        guard server.maxRequestBodyBytes > 0 else { throw ConfigError.invalid("server.max_request_body_bytes must be positive") }
-        guard server.maxHeaderBytes >= 1024 else { throw ConfigError.invalid("server.max_header_bytes must be at least 1024") }
+        try server.validate()
+        try limits.validate()
+        try timeouts.validate()
         guard metrics.windowSeconds >= 1 && metrics.windowSeconds <= 3600 else {
-            throw ConfigError.invalid("metrics.window_seconds must be between 1 and 3600")
+            throw ConfigError.field("metrics.window_seconds", "must be between 1 and 3600")
         }
         try ledger.validate()
         try dashboard.validate()
+        try logging.validate()
         for (model, price) in pricing where price.input < 0 || price.output < 0 || (price.cachedInput ?? 0) < 0 {
-            throw ConfigError.invalid("pricing for '\(model)' has a negative price")
+            throw ConfigError.field("pricing.\(model)", "prices must not be negative")
         }
     }
 }
@@ -79,7 +89,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port
         case eventLoops = "event_loops"
         case controlHost = "control_host"
@@ -105,6 +115,19 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         requestReadTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .requestReadTimeoutSeconds) ?? d.requestReadTimeoutSeconds
         keepAliveTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .keepAliveTimeoutSeconds) ?? d.keepAliveTimeoutSeconds
     }
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ConfigError.field("server.port", "\(port) is out of range (0-65535)") }
+        if let controlPort, !(0...65535).contains(controlPort) {
+            throw ConfigError.field("server.control_port", "\(controlPort) is out of range (0-65535)")
+        }
+        guard eventLoops >= 0 && eventLoops <= 1024 else { throw ConfigError.field("server.event_loops", "must be between 0 and 1024") }
+        guard drainTimeoutSeconds >= 0 else { throw ConfigError.field("server.drain_timeout_seconds", "must not be negative") }
+        guard maxRequestBodyBytes > 0 else { throw ConfigError.field("server.max_request_body_bytes", "must be positive") }
+        guard maxHeaderBytes >= 1024 else { throw ConfigError.field("server.max_header_bytes", "must be at least 1024") }
+        guard requestReadTimeoutSeconds > 0 else { throw ConfigError.field("server.request_read_timeout_seconds", "must be positive") }
+        guard keepAliveTimeoutSeconds > 0 else { throw ConfigError.field("server.keep_alive_timeout_seconds", "must be positive") }
+    }
 }
 
 /// Admission control: how many requests run at once and how many may wait.
@@ -117,7 +140,7 @@ public struct LimitSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case maxConcurrentRequests = "max_concurrent_requests"
         case maxQueueSize = "max_queue_size"
         case queueTimeoutSeconds = "queue_timeout_seconds"
@@ -130,6 +153,12 @@ public struct LimitSettings: Codable, Sendable, Equatable {
         maxQueueSize = try c.decodeIfPresent(Int.self, forKey: .maxQueueSize) ?? d.maxQueueSize
         queueTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .queueTimeoutSeconds) ?? d.queueTimeoutSeconds
     }
+
+    func validate() throws {
+        guard maxConcurrentRequests >= 0 else { throw ConfigError.field("limits.max_concurrent_requests", "must not be negative (0: no limit)") }
+        guard maxQueueSize >= 0 else { throw ConfigError.field("limits.max_queue_size", "must not be negative") }
+        guard queueTimeoutSeconds > 0 else { throw ConfigError.field("limits.queue_timeout_seconds", "must be positive") }
+    }
 }
 
 /// Upstream timeouts. A timeout before the response starts answers 504; after, the stream is cut.
@@ -141,7 +170,7 @@ public struct TimeoutSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case connectSeconds = "connect_seconds"
         case firstByteSeconds = "first_byte_seconds"
         case idleSeconds = "idle_seconds"
@@ -155,6 +184,13 @@ public struct TimeoutSettings: Codable, Sendable, Equatable {
         firstByteSeconds = try c.decodeIfPresent(Double.self, forKey: .firstByteSeconds) ?? d.firstByteSeconds
         idleSeconds = try c.decodeIfPresent(Double.self, forKey: .idleSeconds) ?? d.idleSeconds
         totalSeconds = try c.decodeIfPresent(Double.self, forKey: .totalSeconds) ?? d.totalSeconds
+    }
+
+    func validate() throws {
+        for (key, value) in [("connect_seconds", connectSeconds), ("first_byte_seconds", firstByteSeconds),
+                             ("idle_seconds", idleSeconds), ("total_seconds", totalSeconds)] where !(value > 0) {
+            throw ConfigError.field("timeouts.\(key)", "must be positive")
+        }
     }
 }
 
@@ -180,7 +216,7 @@ public struct BackendConfig: Codable, Sendable, Equatable {
         self.apiKey = apiKey
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, url, models
         case apiKey = "api_key"
         case healthCheckIntervalSeconds = "health_check_interval_seconds"
@@ -214,7 +250,7 @@ public struct ModelPrice: Codable, Sendable, Equatable {
         self.output = output
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case input, output
         case cachedInput = "cached_input"
     }
@@ -234,22 +270,12 @@ public struct MetricsSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case windowSeconds = "window_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         windowSeconds = try c.decodeIfPresent(Int.self, forKey: .windowSeconds) ?? 60
-    }
-}
-
-public enum ConfigError: Error, CustomStringConvertible, Equatable {
-    case invalid(String)
-
-    public var description: String {
-        switch self {
-        case .invalid(let message): return "invalid configuration: \(message)"
-        }
     }
 }

@@ -28,7 +28,7 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case enabled, maxBytes = "max_bytes", redactKeys = "redact_keys", redactPatterns = "redact_patterns"
         }
 
@@ -50,7 +50,7 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case rawDays = "raw_days", minuteDays = "minute_days", hourDays = "hour_days", dayDays = "day_days"
         }
 
@@ -76,7 +76,7 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
 
     public var effectivePath: String { path ?? Self.defaultPath }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, path, retention
         case userHeader = "user_header", flushIntervalSeconds = "flush_interval_seconds", batchSize = "batch_size"
         case bufferCapacity = "buffer_capacity", bodies
@@ -97,22 +97,22 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
 
     func validate() throws {
         guard !userHeader.isEmpty, userHeader.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 58 }) else {
-            throw ConfigError.invalid("ledger.user_header must be a header name")
+            throw ConfigError.field("ledger.user_header", "must be a header name")
         }
         guard flushIntervalSeconds > 0 && flushIntervalSeconds <= 60 else {
-            throw ConfigError.invalid("ledger.flush_interval_seconds must be between 0 and 60")
+            throw ConfigError.field("ledger.flush_interval_seconds", "must be more than 0 and at most 60")
         }
-        guard batchSize >= 1 else { throw ConfigError.invalid("ledger.batch_size must be at least 1") }
-        guard bufferCapacity >= batchSize else { throw ConfigError.invalid("ledger.buffer_capacity must be at least ledger.batch_size") }
+        guard batchSize >= 1 else { throw ConfigError.field("ledger.batch_size", "must be at least 1") }
+        guard bufferCapacity >= batchSize else { throw ConfigError.field("ledger.buffer_capacity", "must be at least ledger.batch_size") }
         guard bodies.maxBytes >= 1 && bodies.maxBytes <= 1_048_576 else {
-            throw ConfigError.invalid("ledger.bodies.max_bytes must be between 1 and 1048576")
+            throw ConfigError.field("ledger.bodies.max_bytes", "must be between 1 and 1048576")
         }
         for pattern in bodies.redactPatterns where (try? NSRegularExpression(pattern: pattern)) == nil {
-            throw ConfigError.invalid("ledger.bodies.redact_patterns: '\(pattern)' is not a regular expression")
+            throw ConfigError.field("ledger.bodies.redact_patterns", "'\(pattern)' is not a regular expression")
         }
         for (name, days) in [("raw_days", retention.rawDays), ("minute_days", retention.minuteDays),
                              ("hour_days", retention.hourDays), ("day_days", retention.dayDays)] where days <= 0 {
-            throw ConfigError.invalid("ledger.retention.\(name) must be positive")
+            throw ConfigError.field("ledger.retention.\(name)", "must be positive")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SightglassConfig
 import Logging
 import SightglassTelemetry
 
@@ -77,8 +78,6 @@ public enum LedgerStores {
 
     /// The location with any password replaced, for logs, `/health` and the config endpoint.
     public static func redacted(_ location: String) -> String {
-        guard isPostgres(location), var parts = URLComponents(string: location), parts.password != nil else { return location }
-        parts.password = "REDACTED"
-        return parts.string ?? location
+        LedgerSettings.redacted(location)
     }
 }
