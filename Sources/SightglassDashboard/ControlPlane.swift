@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
+import NIOConcurrencyHelpers
 import NIOCore
 import SightglassConfig
 import SightglassStore
@@ -12,7 +13,11 @@ import SightglassTelemetry
 /// backends). Tens of microseconds do not matter here, so it is plain Hummingbird.
 public struct ControlPlane: Sendable {
     public let hub: TelemetryHub
-    public let config: GatewayConfig
+    /// The configuration in force (a reload replaces it), as every route reads it.
+    public var config: GatewayConfig { current.withLockedValue { $0 } }
+    let current: NIOLockedValueBox<GatewayConfig>
+    /// What `POST /admin/reload` runs; installed by the runtime.
+    let reloader = NIOLockedValueBox<Reloader?>(nil)
     public let httpClient: HTTPClient
     public let startedAt: Date
     /// The request ledger's writer; nil when the ledger is disabled.
@@ -24,7 +29,7 @@ public struct ControlPlane: Sendable {
         self.ledger = ledger
         self.services = services
         self.hub = hub
-        self.config = config
+        current = NIOLockedValueBox(config)
         self.httpClient = httpClient
         self.startedAt = startedAt
     }
@@ -49,6 +54,7 @@ public struct ControlPlane: Sendable {
         plane.addLedgerRoutes(to: router)
         plane.addDashboardRoutes(to: router)
         plane.addWebRoutes(to: router)
+        plane.addAdminRoutes(to: router)
         router.get("/v1/models") { _, _ in await plane.catalogRoute("/v1/models") { plane.openAIModels() } }
         router.get("/api/tags") { _, _ in await plane.catalogRoute("/api/tags") { plane.ollamaTags() } }
         router.get("/api/ps") { _, _ in await plane.catalogRoute("/api/ps") { await plane.ollamaPs() } }
@@ -58,6 +64,12 @@ public struct ControlPlane: Sendable {
 
     func prometheus() -> Response {
         Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub) + ledgerPrometheus())))
+    }
+
+    /// Takes a reloaded configuration: what the routes show, and the alert rules.
+    public func apply(_ config: GatewayConfig) {
+        current.withLockedValue { $0 = config }
+        services.alerts.apply(config.dashboard.alerts)
     }
 
     public var uptime: Double { Date().timeIntervalSince(startedAt) }

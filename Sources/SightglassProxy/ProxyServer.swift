@@ -17,7 +17,14 @@ public final class ProxyServer: Sendable {
     let orderedContexts: [LoopContext]
     let config: GatewayConfig
     let serverChannel = NIOLockedValueBox<(any Channel)?>(nil)
-    public let backends: [Backend]
+    /// Every backend slot so far: a slot keeps its index for the life of the process.
+    let slots: NIOLockedValueBox<[Backend]>
+    /// The backends in service, by slot.
+    public var backends: [Backend] {
+        let all = slots.withLockedValue { $0 }
+        return self.active.withLockedValue { $0 }.map { all[$0] }
+    }
+    let active: NIOLockedValueBox<[Int]>
 
     /// Event loops to use when the configuration says 0: the CPUs this process may run on
     /// (its affinity mask, so `taskset -c 0 sightglass serve` gets one loop), not all CPUs.
@@ -46,7 +53,9 @@ public final class ProxyServer: Sendable {
         let loops = config.server.eventLoops > 0 ? config.server.eventLoops : Self.defaultLoopCount()
         group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         admission = AdmissionController(maxConcurrent: config.limits.maxConcurrentRequests, maxQueue: config.limits.maxQueueSize)
-        backends = try config.backends.enumerated().map { try Backend(index: $0.offset, config: $0.element) }
+        let backends = try config.backends.enumerated().map { try Backend(index: $0.offset, config: $0.element) }
+        slots = NIOLockedValueBox(backends)
+        active = NIOLockedValueBox(Array(backends.indices))
         let settings = RelaySettings(config: config)
         var map: [ObjectIdentifier: LoopContext] = [:]
         var ordered: [LoopContext] = []
@@ -91,6 +100,32 @@ public final class ProxyServer: Sendable {
             .bind(host: host, port: port).get()
         serverChannel.withLockedValue { $0 = channel }
         return channel.localAddress?.port ?? port
+    }
+
+    /// Applies a reloaded configuration to new requests: backends (a name keeps its slot; a
+    /// changed URL, key or TLS setting gets a new `Backend` in that slot; new names get new
+    /// slots), relay settings and admission limits. Returns the slot of each configured backend,
+    /// in order, for the routing table. Throws, changing nothing, if a backend cannot be built.
+    public func apply(_ config: GatewayConfig) throws -> [Int] {
+        var all = slots.withLockedValue { $0 }
+        var order: [Int] = []
+        for b in config.backends {
+            if let i = all.firstIndex(where: { $0.name == b.name }) {
+                if all[i].config != b { all[i] = try Backend(index: i, config: b) }
+                order.append(i)
+            } else {
+                all.append(try Backend(index: all.count, config: b))
+                order.append(all.count - 1)
+            }
+        }
+        let settings = RelaySettings(config: config)
+        slots.withLockedValue { $0 = all }
+        active.withLockedValue { $0 = order }
+        for c in orderedContexts {
+            c.loop.execute { c.apply(backends: all, settings: settings) }
+        }
+        admission.reconfigure(maxConcurrent: config.limits.maxConcurrentRequests, maxQueue: config.limits.maxQueueSize)
+        return order
     }
 
     /// Replaces the model → backend table on every loop.

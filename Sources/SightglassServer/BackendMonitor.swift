@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SightglassConfig
 import SightglassProxy
@@ -10,7 +11,8 @@ import SightglassTelemetry
 /// (OpenAI-compatible servers, Ollama too) and `GET /api/tags` (Ollama). The routing table is
 /// rebuilt from what it finds and pushed to every event loop.
 public final class BackendMonitor: Sendable {
-    let config: GatewayConfig
+    /// The backends to watch, each with its slot in the data plane; replaced by a reload.
+    let watched: NIOLockedValueBox<[(slot: Int, config: BackendConfig)]>
     let board: BackendStatusBoard
     let client: HTTPClient
     let logger: Logger
@@ -18,17 +20,24 @@ public final class BackendMonitor: Sendable {
 
     public init(config: GatewayConfig, board: BackendStatusBoard, client: HTTPClient, logger: Logger,
                 publish: @escaping @Sendable (RoutingTable) -> Void) {
-        self.config = config
+        watched = NIOLockedValueBox(config.backends.enumerated().map { ($0.offset, $0.element) })
         self.board = board
         self.client = client
         self.logger = logger
         self.publish = publish
     }
 
+    var backends: [(slot: Int, config: BackendConfig)] { watched.withLockedValue { $0 } }
+
+    /// Watches a reloaded configuration's backends (with their data-plane slots) from now on.
+    public func apply(_ config: GatewayConfig, slots: [Int]) {
+        watched.withLockedValue { $0 = Array(zip(slots, config.backends)).map { ($0.0, $0.1) } }
+    }
+
     /// Checks every backend once, concurrently, then publishes the routing table.
     public func checkAll() async {
         await withTaskGroup(of: Void.self) { group in
-            for backend in config.backends {
+            for (_, backend) in backends {
                 group.addTask { await self.check(backend) }
             }
         }
@@ -37,8 +46,8 @@ public final class BackendMonitor: Sendable {
 
     /// Runs `checkAll` on the shortest configured interval until cancelled.
     public func run() async {
-        let interval = config.backends.map(\.healthCheckIntervalSeconds).min() ?? 10
         while !Task.isCancelled {
+            let interval = backends.map(\.config.healthCheckIntervalSeconds).min() ?? 10
             try? await Task.sleep(nanoseconds: UInt64(max(0.2, interval) * 1e9))
             if Task.isCancelled { return }
             await checkAll()
@@ -50,7 +59,7 @@ public final class BackendMonitor: Sendable {
         var all: [String: [Int]] = [:]
         var healthy: [String: [Int]] = [:]
         let statuses = board.all
-        for (i, b) in config.backends.enumerated() {
+        for (i, b) in backends {
             let status = statuses.first { $0.name == b.name }
             let models = Set(b.models).union(status?.models ?? [])
             for m in models {

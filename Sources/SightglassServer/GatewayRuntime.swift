@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SightglassConfig
@@ -16,7 +17,11 @@ import SightglassTelemetry
 public final class GatewayRuntime: Sendable {
     public static let version = "0.1.0"
 
-    public let config: GatewayConfig
+    /// The configuration in force; a reload replaces it.
+    public var config: GatewayConfig { running.withLockedValue { $0 } }
+    let running: NIOLockedValueBox<GatewayConfig>
+    /// Nil when the gateway was started without a way to load its configuration again.
+    let reloader: ConfigReloader?
     public let hub: TelemetryHub
     public let proxy: ProxyServer
     public let port: Int
@@ -32,7 +37,10 @@ public final class GatewayRuntime: Sendable {
     /// The control plane's routes and dashboard services (logs, audit, alerts, live feed).
     public let controlPlane: ControlPlane
 
-    public static func start(config: GatewayConfig, logger baseLogger: Logger) async throws -> GatewayRuntime {
+    /// Starts a gateway on `config`. With `reloadSource`, `SIGHUP` (through `reload`) and
+    /// `POST /admin/reload` load the configuration again from it (`sourceName` names the file).
+    public static func start(config: GatewayConfig, logger baseLogger: Logger,
+                             reloadSource: (@Sendable () throws -> GatewayConfig)? = nil, sourceName: String? = nil) async throws -> GatewayRuntime {
         try config.validate()
         // Everything the gateway logs also lands in a bounded ring for /dashboard/logs and the live feed.
         let logs = LogRing(capacity: config.dashboard.logEntries)
@@ -157,12 +165,20 @@ public final class GatewayRuntime: Sendable {
                 group.addTask { await controlPlane.runLiveFeed() }
             }
         }
+        let running = NIOLockedValueBox(config)
+        let reloader = reloadSource.map { source in
+            ConfigReloader(source: source, sourceName: sourceName, running: config, proxy: proxy, hub: hub, monitor: monitor,
+                           controlPlane: controlPlane, logger: logger) { next in running.withLockedValue { $0 = next } }
+        }
+        if let reloader {
+            controlPlane.setReloader { trigger, user in try await reloader.reload(trigger: trigger, user: user) }
+        }
         logger.info("gateway listening", metadata: ["address": "\(config.server.host):\(port)", "backends": "\(config.backends.count)",
                                                     "ledger": "\(ledger?.displayLocation ?? "disabled")", "auth": "\(services.auth.mode.rawValue)"])
         controlPlane.audit("gateway_start", user: "system", resource: "gateway",
                            details: ["version": version, "address": "\(config.server.host):\(port)", "backends": config.backends.map(\.name),
                                      "auth_mode": services.auth.mode.rawValue, "ledger": ledger?.displayLocation ?? "disabled"])
-        return GatewayRuntime(config: config, hub: hub, proxy: proxy, port: port, controlPort: separate ? control.port : nil,
+        return GatewayRuntime(running: running, reloader: reloader, hub: hub, proxy: proxy, port: port, controlPort: separate ? control.port : nil,
                               control: control, httpClient: httpClient, background: background, socketPath: socketPath,
                               ledger: ledger, logger: logger, controlPlane: controlPlane)
     }
@@ -201,12 +217,13 @@ public final class GatewayRuntime: Sendable {
         }
     }
 
-    init(config: GatewayConfig, hub: TelemetryHub, proxy: ProxyServer, port: Int, controlPort: Int?, control: HummingbirdRunner,
+    init(running: NIOLockedValueBox<GatewayConfig>, reloader: ConfigReloader?, hub: TelemetryHub, proxy: ProxyServer, port: Int, controlPort: Int?, control: HummingbirdRunner,
          httpClient: HTTPClient, background: Task<Void, Never>, socketPath: String?, ledger: LedgerWriter?, logger: Logger,
          controlPlane: ControlPlane) {
         self.ledger = ledger
         self.controlPlane = controlPlane
-        self.config = config
+        self.running = running
+        self.reloader = reloader
         self.hub = hub
         self.proxy = proxy
         self.port = port
@@ -216,6 +233,14 @@ public final class GatewayRuntime: Sendable {
         self.background = background
         self.socketPath = socketPath
         self.logger = logger
+    }
+
+    /// Loads the configuration again and applies it (see `ConfigReloader`). Throws, changing
+    /// nothing, when it does not load or the gateway has no source to load it from.
+    @discardableResult
+    public func reload(trigger: String, user: String? = nil) async throws -> ReloadReport {
+        guard let reloader else { throw ConfigError.invalid("this gateway was started without a configuration source to reload") }
+        return try await reloader.reload(trigger: trigger, user: user)
     }
 
     /// Stops accepting, lets in-flight requests and streams finish for up to the drain timeout, then stops.

@@ -36,6 +36,17 @@ public final class BackendStatusBoard: Sendable {
 
     public var all: [BackendStatus] { state.withLockedValue { $0 } }
 
+    /// The list after a reload: backends kept by name keep their health (reset when their URL
+    /// changed), new ones start unknown, removed ones are gone.
+    public func replace(_ backends: [(name: String, url: String)]) {
+        state.withLockedValue { list in
+            list = backends.map { b in
+                if let old = list.first(where: { $0.name == b.name }), old.url == b.url { return old }
+                return BackendStatus(name: b.name, url: b.url)
+            }
+        }
+    }
+
     public func update(_ name: String, _ change: (inout BackendStatus) -> Void) {
         state.withLockedValue { list in
             if let i = list.firstIndex(where: { $0.name == name }) { change(&list[i]) }

@@ -22,7 +22,11 @@ public final class LoopRecorder: Sendable {
     /// A request was admitted and sent to backend number `backend` (index into the configured list).
     public func started(backend: Int, stream: Bool) {
         state.withLockedValue { s in
-            if backend >= 0 && backend < s.activeByBackend.count { s.activeByBackend[backend] += 1 }
+            if backend >= 0 {
+                // A reload may have added backend slots since this recorder was made.
+                if backend >= s.activeByBackend.count { s.activeByBackend += Array(repeating: 0, count: backend + 1 - s.activeByBackend.count) }
+                s.activeByBackend[backend] += 1
+            }
             if stream { s.activeStreams += 1 }
         }
     }

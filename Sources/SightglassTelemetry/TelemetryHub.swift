@@ -17,24 +17,27 @@ public struct AdmissionSnapshot: Sendable {
 /// path (on a timer and before every export), prices the events, folds them into the
 /// aggregator and hands them to subscribers (ledger, live feed).
 public final class TelemetryHub: Sendable {
-    public let backendNames: [String]
+    /// Backend names by slot (`Backend.index`), removed ones included: slots never move.
+    public var backendNames: [String] { names.withLockedValue { $0 } }
+    let names: NIOLockedValueBox<[String]>
     public let board: BackendStatusBoard
     public let system: SystemSampler
     let recorders: [LoopRecorder]
     /// For requests the control plane answers itself (model catalogs).
     public let controlRecorder: LoopRecorder
-    let pricing: [String: ModelPrice]
+    /// Prices by model; a reload replaces them for events drained after it.
+    let pricing: NIOLockedValueBox<[String: ModelPrice]>
     let aggregator: NIOLockedValueBox<MetricsAggregator>
     let subscribers = NIOLockedValueBox<[@Sendable ([RequestEvent]) -> Void]>([])
     let admission = NIOLockedValueBox<@Sendable () -> AdmissionSnapshot>({ AdmissionSnapshot() })
     public let version: String
 
     public init(config: GatewayConfig, loops: Int, version: String, eventCapacityPerLoop: Int = 1 << 18) {
-        backendNames = config.backends.map(\.name)
+        names = NIOLockedValueBox(config.backends.map(\.name))
         board = BackendStatusBoard(backends: config.backends.map { ($0.name, $0.url) })
         recorders = (0..<max(1, loops)).map { _ in LoopRecorder(backendCount: config.backends.count, capacity: eventCapacityPerLoop) }
         controlRecorder = LoopRecorder(backendCount: config.backends.count, capacity: eventCapacityPerLoop)
-        pricing = config.pricing
+        pricing = NIOLockedValueBox(config.pricing)
         aggregator = NIOLockedValueBox(MetricsAggregator(windowSeconds: config.metrics.windowSeconds, startTime: Date().timeIntervalSince1970))
         system = SystemSampler()
         self.version = version
@@ -64,6 +67,7 @@ public final class TelemetryHub: Sendable {
             dropped += d
         }
         guard !batch.isEmpty || dropped > 0 else { return }
+        let pricing = self.pricing.withLockedValue { $0 }
         for i in batch.indices {
             if let price = pricing[batch[i].model] {
                 batch[i].cost = price.cost(input: batch[i].inputTokens, cached: batch[i].cachedTokens, output: batch[i].outputTokens)
@@ -75,6 +79,21 @@ public final class TelemetryHub: Sendable {
         }
         let subs = subscribers.withLockedValue { $0 }
         for s in subs { s(batch) }
+    }
+
+    /// Takes a reloaded configuration: prices for what is drained from now on (what finished
+    /// before is priced first, at the old prices), backend names by slot, and the health board's
+    /// list of backends.
+    public func apply(_ config: GatewayConfig, slots: [Int]) {
+        drain()
+        pricing.withLockedValue { $0 = config.pricing }
+        names.withLockedValue { names in
+            for (slot, backend) in zip(slots, config.backends) {
+                if slot >= names.count { names += Array(repeating: "", count: slot + 1 - names.count) }
+                names[slot] = backend.name
+            }
+        }
+        board.replace(config.backends.map { ($0.name, $0.url) })
     }
 
     /// Starts the cumulative totals (`/metrics`, `/dashboard/stats`, `/health`) from what the

@@ -48,12 +48,18 @@ struct Serve: AsyncParsableCommand {
         if config.backends.isEmpty {
             throw ValidationError("no backends: pass --backend NAME=URL (e.g. --backend ollama=http://127.0.0.1:11434) or set them in --config")
         }
-        let logger = Console.logger()
+        let logger = Console.logger(level: config.logging.level)
+        for warning in ConfigLoader.unknownEnvironment(ProcessInfo.processInfo.environment) { logger.warning("\(warning)") }
         Console.survivesFileSizeLimits()
-        let gateway = try await GatewayRuntime.start(config: config, logger: logger)
+        let options = self.options
+        let gateway = try await GatewayRuntime.start(config: config, logger: logger, reloadSource: {
+            let c = try options.resolve()
+            guard !c.backends.isEmpty else { throw ConfigError.invalid("no backends: a gateway needs at least one") }
+            return c
+        }, sourceName: options.config)
         Console.printGateway(gateway)
-        await Signals.wait()
-        Console.say("sightglass: draining (up to \(config.server.drainTimeoutSeconds) s)…")
+        await Signals.wait { _ = try? await gateway.reload(trigger: "SIGHUP") }
+        Console.say("sightglass: draining (up to \(gateway.config.server.drainTimeoutSeconds) s)…")
         await gateway.shutdown()
     }
 }
@@ -98,29 +104,18 @@ struct Demo: AsyncParsableCommand {
         let logger = Console.logger()
         Console.survivesFileSizeLimits()
         let sim = try await SimulatorRuntime.start(options: SimulatorOptions(errorRate: errorRate), host: "127.0.0.1", port: 0, logger: logger)
-        var config = try options.resolve()
-        if config.backends.isEmpty { config.backends = [BackendConfig(name: "simulator", url: "http://127.0.0.1:\(sim.port)")] }
+        let simulatorPort = sim.port
+        let options = self.options
+        let config = try Self.demoConfig(options.resolve(), simulatorPort: simulatorPort)
         if config.ledger.enabled {
-            // The demo keeps its own ledger, so its made-up history never mixes with a real one.
-            if config.ledger.path == nil {
-                config.ledger.path = (LedgerSettings.defaultPath as NSString).deletingLastPathComponent + "/demo.sqlite"
-            }
             let location = config.ledger.effectivePath
             try await Console.offPool { try Self.seedHistory(location: location) }
         }
-        // Demo incidents last a minute, so its error-rate rules judge the last minute (unless the
-        // config file set them) and fire and resolve while someone watches.
-        for i in config.dashboard.alerts.rules.indices where config.dashboard.alerts.rules[i].metric == .errorRate
-            && AlertRule.builtIn.contains(config.dashboard.alerts.rules[i]) {
-            config.dashboard.alerts.rules[i].windowSeconds = 60
-        }
-        if config.pricing.isEmpty {
-            // OpenAI's published list price for gpt-4o-mini, so the demo shows cost; local models cost 0.
-            config.pricing["gpt-4o-mini"] = ModelPrice(input: 0.15, cachedInput: 0.075, output: 0.60)
-        }
         let gateway: GatewayRuntime
         do {
-            gateway = try await GatewayRuntime.start(config: config, logger: logger)
+            gateway = try await GatewayRuntime.start(config: config, logger: logger, reloadSource: {
+                try Self.demoConfig(options.resolve(), simulatorPort: simulatorPort)
+            }, sourceName: options.config)
         } catch {
             await sim.stop()
             throw error
@@ -136,7 +131,7 @@ struct Demo: AsyncParsableCommand {
                                          chatModels: ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini"], embeddingModels: ["nomic-embed-text"],
                                          incidents: incidents > 0 ? (every: incidents, length: 60, share: 0.3) : nil)
         let traffic = Task { await generator.run(client: .shared) }
-        await Signals.wait()
+        await Signals.wait { _ = try? await gateway.reload(trigger: "SIGHUP") }
         traffic.cancel()
         await gateway.shutdown()
         await sim.stop()
@@ -144,6 +139,28 @@ struct Demo: AsyncParsableCommand {
 }
 
 extension Demo {
+    /// The demo's additions to the configuration, at start and on every reload: the simulator
+    /// as the backend when none is configured, a ledger of its own, one-minute error-rate
+    /// windows (its incidents last a minute) and a price for gpt-4o-mini so it shows cost.
+    static func demoConfig(_ resolved: GatewayConfig, simulatorPort: Int) -> GatewayConfig {
+        var config = resolved
+        if config.backends.isEmpty { config.backends = [BackendConfig(name: "simulator", url: "http://127.0.0.1:\(simulatorPort)")] }
+        if config.ledger.enabled && config.ledger.path == nil {
+            // The demo keeps its own ledger, so its made-up history never mixes with a real one.
+            config.ledger.path = (LedgerSettings.defaultPath as NSString).deletingLastPathComponent + "/demo.sqlite"
+        }
+        // Built-in error-rate rules (unless the config file changed them) judge the last minute.
+        for i in config.dashboard.alerts.rules.indices where config.dashboard.alerts.rules[i].metric == .errorRate
+            && AlertRule.builtIn.contains(config.dashboard.alerts.rules[i]) {
+            config.dashboard.alerts.rules[i].windowSeconds = 60
+        }
+        if config.pricing.isEmpty {
+            // OpenAI's published list price for gpt-4o-mini; local models cost 0.
+            config.pricing["gpt-4o-mini"] = ModelPrice(input: 0.15, cachedInput: 0.075, output: 0.60)
+        }
+        return config
+    }
+
     /// A week of synthetic history in an empty demo ledger, so the charts are not empty;
     /// the rows are marked `synthetic: true` in every API.
     static func seedHistory(location: String) throws {
@@ -177,13 +194,20 @@ enum Console {
     }
 
     /// Writes a line unbuffered, so URLs show at once even when output goes to a pipe or file.
-    static func say(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    static func say(_ line: String, terminator: String = "\n") {
+        FileHandle.standardOutput.write(Data((line + terminator).utf8))
     }
 
-    static func logger() -> Logger {
+    /// Writes a line to standard error.
+    static func warn(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// A logger at `level` (any case; `LOG_LEVEL` when nil), `info` when it names no level.
+    static func logger(level: String? = nil) -> Logger {
         var logger = Logger(label: "sightglass")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let name = level ?? ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+        logger.logLevel = LoggingSettings.canonical(name).flatMap(Logger.Level.init(rawValue:)) ?? .info
         return logger
     }
 
@@ -213,9 +237,17 @@ enum Console {
     }
 }
 
-/// Waits for SIGINT or SIGTERM (swift-service-lifecycle's signal sequence).
+/// Waits for SIGINT or SIGTERM (swift-service-lifecycle's signal sequence); with `reload`,
+/// each SIGHUP runs it in between.
 enum Signals {
-    static func wait() async {
-        for await _ in await UnixSignalsSequence(trapping: [.sigint, .sigterm]) { return }
+    static func wait(reload: (@Sendable () async -> Void)? = nil) async {
+        let trapped: [UnixSignal] = reload == nil ? [.sigint, .sigterm] : [.sigint, .sigterm, .sighup]
+        for await signal in await UnixSignalsSequence(trapping: trapped) {
+            if signal == .sighup, let reload {
+                await reload()
+                continue
+            }
+            return
+        }
     }
 }

@@ -45,16 +45,25 @@ public final class AlertEngine: Sendable {
         var resolved: [Alert] = []
         var nextId = 1
         var listeners: [@Sendable (Change) -> Void] = []
+        /// The rules in force; a reload replaces them.
+        var settings: AlertSettings
+        /// How much request history the longest rule needs.
+        var maxWindow: Double { max(60, settings.rules.map(\.windowSeconds).max() ?? 300) }
     }
 
-    public let settings: AlertSettings
     static let binSeconds = 10.0
-    private let state = NIOLockedValueBox(State())
-    let maxWindow: Double
+    private let state: NIOLockedValueBox<State>
 
     public init(settings: AlertSettings) {
-        self.settings = settings
-        maxWindow = max(60, settings.rules.map(\.windowSeconds).max() ?? 300)
+        state = NIOLockedValueBox(State(settings: settings))
+    }
+
+    public var settings: AlertSettings { state.withLockedValue { $0.settings } }
+
+    /// Rules from a reloaded configuration, judged from the next evaluation on. Alerts of rules
+    /// that are gone or disabled resolve then.
+    public func apply(_ settings: AlertSettings) {
+        state.withLockedValue { $0.settings = settings }
     }
 
     /// Fired and resolved alerts go here (live feed, webhook, audit); must not block.
@@ -65,6 +74,7 @@ public final class AlertEngine: Sendable {
     /// Called with each drained batch of finished requests.
     public func observe(_ events: [RequestEvent]) {
         state.withLockedValue { s in
+            let maxWindow = s.maxWindow
             for e in events {
                 let end = e.startTime + e.latency
                 let start = (end / Self.binSeconds).rounded(.down) * Self.binSeconds
@@ -111,7 +121,13 @@ public final class AlertEngine: Sendable {
     public func evaluate(_ inputs: Inputs) -> [Change] {
         let (changes, listeners) = state.withLockedValue { s -> ([Change], [@Sendable (Change) -> Void]) in
             var changes: [Change] = []
-            for rule in settings.rules {
+            // An alert whose rule a reload removed resolves like one whose condition cleared.
+            let gone = s.active.values.filter { a in !s.settings.rules.contains { $0.name == a.rule.name } }.map { a -> AlertRule in
+                var rule = a.rule
+                rule.enabled = false
+                return rule
+            }
+            for rule in s.settings.rules + gone {
                 let reading = rule.enabled ? measure(rule, inputs, s) : nil
                 var breached = reading.map { rule.breached(by: $0.value) } ?? false
                 // Gauges must stay breached for the rule's window before firing.

@@ -6,8 +6,11 @@ import SightglassTelemetry
 /// Caps concurrent requests and queues the overflow. The common path is one atomic add;
 /// the lock is touched only when the gateway is at its limit.
 public final class AdmissionController: Sendable {
-    public let maxConcurrent: Int
-    public let maxQueue: Int
+    /// Both limits change on a configuration reload; requests already admitted keep their slots.
+    let concurrencyLimit: ManagedAtomic<Int>
+    let queueLimit: ManagedAtomic<Int>
+    public var maxConcurrent: Int { concurrencyLimit.load(ordering: .relaxed) }
+    public var maxQueue: Int { queueLimit.load(ordering: .relaxed) }
     let inFlight = ManagedAtomic<Int>(0)
     let queuedCount = ManagedAtomic<Int>(0)
 
@@ -24,8 +27,27 @@ public final class AdmissionController: Sendable {
     let waiters = NIOLockedValueBox<[Waiter]>([])
 
     public init(maxConcurrent: Int, maxQueue: Int) {
-        self.maxConcurrent = maxConcurrent
-        self.maxQueue = maxQueue
+        concurrencyLimit = ManagedAtomic(maxConcurrent)
+        queueLimit = ManagedAtomic(maxQueue)
+    }
+
+    /// New limits from a reload. A higher (or no) concurrency limit admits waiters at once; a
+    /// lower one lets requests in flight finish and admits no one until they fall below it.
+    public func reconfigure(maxConcurrent: Int, maxQueue: Int) {
+        queueLimit.store(maxQueue, ordering: .relaxed)
+        concurrencyLimit.store(maxConcurrent, ordering: .releasing)
+        let admitted: [Waiter] = waiters.withLockedValue { list in
+            var out: [Waiter] = []
+            while !list.isEmpty, maxConcurrent == 0 || inFlight.load(ordering: .acquiring) < maxConcurrent {
+                let w = list.removeFirst()
+                guard !w.cancelled else { continue }
+                inFlight.wrappingIncrement(ordering: .acquiring)
+                out.append(w)
+            }
+            queuedCount.store(list.count, ordering: .relaxed)
+            return out
+        }
+        for w in admitted { w.loop.execute { w.admit() } }
     }
 
     enum Decision {
@@ -36,6 +58,7 @@ public final class AdmissionController: Sendable {
 
     /// Tries to take a slot. When queued, `admit` runs on `loop` once a slot frees.
     func acquire(loop: any EventLoop, admit: @escaping () -> Void) -> Decision {
+        let maxConcurrent = concurrencyLimit.load(ordering: .relaxed)
         guard maxConcurrent > 0 else {
             inFlight.wrappingIncrement(ordering: .relaxed)
             return .admitted
@@ -50,7 +73,7 @@ public final class AdmissionController: Sendable {
                 inFlight.wrappingIncrement(ordering: .acquiring)
                 return .admitted
             }
-            guard list.count < maxQueue else { return .rejected }
+            guard list.count < queueLimit.load(ordering: .relaxed) else { return .rejected }
             let w = Waiter(loop: loop, admit: admit)
             list.append(w)
             queuedCount.store(list.count, ordering: .relaxed)
@@ -60,7 +83,9 @@ public final class AdmissionController: Sendable {
 
     /// Releases a slot, handing it straight to the oldest waiter if there is one.
     func release() {
-        if maxConcurrent > 0, queuedCount.load(ordering: .relaxed) > 0 {
+        // After a reload lowered the limit, slots above it are not handed on.
+        let limit = concurrencyLimit.load(ordering: .relaxed)
+        if queuedCount.load(ordering: .relaxed) > 0, limit == 0 || inFlight.load(ordering: .relaxed) <= limit {
             let next: Waiter? = waiters.withLockedValue { list in
                 while !list.isEmpty {
                     let w = list.removeFirst()

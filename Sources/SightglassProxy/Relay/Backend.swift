@@ -7,10 +7,13 @@ public final class Backend: Sendable {
     public let name: String
     public let url: BackendURL
     public let apiKey: String?
+    /// What it was built from: a reload that gives the same name a different setting builds a new one.
+    public let config: BackendConfig
     let sslContext: NIOSSLContext?
 
     public init(index: Int, config: BackendConfig) throws {
         self.index = index
+        self.config = config
         name = config.name
         url = try BackendURL(parsing: config.url)
         apiKey = config.apiKey

@@ -20,6 +20,8 @@ final class Exchange {
 
     let conn: ClientConnectionHandler
     let ctx: LoopContext
+    /// The settings in force when the request arrived; a reload does not change them mid-request.
+    let settings: RelaySettings
     let head: HTTPHead
     let route: ProxyRoute?
     let backend: Backend?
@@ -81,6 +83,7 @@ final class Exchange {
         self.requestId = requestId
         self.conn = conn
         self.ctx = ctx
+        settings = ctx.settings
         self.head = head
         self.route = route
         self.backend = backend
@@ -131,12 +134,12 @@ final class Exchange {
         if route != nil {
             started = true
             ctx.recorder.started(backend: backendIndex, stream: stream)
-            totalDeadline = .now() + ctx.settings.totalTimeout
+            totalDeadline = .now() + settings.totalTimeout
         }
         upstreamRequest = buildUpstreamRequest()
         // An upgrade gets a connection of its own: servers (Hummingbird among them) only upgrade
         // a connection's first request, and the connection becomes the tunnel anyway.
-        if !upgradeRequested, let c = ctx.checkout(backendIndex) {
+        if !upgradeRequested, let c = ctx.checkout(backend) {
             reused = true
             send(on: c)
         } else {
@@ -258,14 +261,14 @@ final class Exchange {
         case .none:
             break
         case .queued:
-            if now >= phaseStart + ctx.settings.queueTimeout, let w = waiter, ctx.admission.cancel(w) {
+            if now >= phaseStart + settings.queueTimeout, let w = waiter, ctx.admission.cancel(w) {
                 waiter = nil
                 fail(status: 503, error: .queueFull, message: "the gateway is at its concurrency limit and the request waited too long", retryAfter: 1)
             }
         case .firstByte:
-            if now >= phaseStart + ctx.settings.firstByteTimeout { timedOut("first byte") }
+            if now >= phaseStart + settings.firstByteTimeout { timedOut("first byte") }
         case .streaming:
-            if now >= lastActivity + ctx.settings.idleTimeout { timedOut("idle") }
+            if now >= lastActivity + settings.idleTimeout { timedOut("idle") }
         }
     }
 
@@ -517,7 +520,7 @@ final class Exchange {
     /// Keeps the response payload's first bytes for the ledger (`ledger.bodies`).
     func capture(_ payload: UnsafeRawBufferPointer) {
         responsePayloadBytes += payload.count
-        let room = ctx.settings.bodyCaptureBytes - capturedResponse.count
+        let room = settings.bodyCaptureBytes - capturedResponse.count
         if room > 0 { capturedResponse.append(contentsOf: payload.prefix(room)) }
     }
 
@@ -533,7 +536,7 @@ final class Exchange {
     }
 
     func observe(_ payload: UnsafeRawBufferPointer) {
-        if ctx.settings.bodyCaptureBytes > 0 { capture(payload) }
+        if settings.bodyCaptureBytes > 0 { capture(payload) }
         guard tap != nil else { return }
         if tap!.observe(payload), firstTokenAt == nil { firstTokenAt = .now() }
     }
@@ -542,7 +545,7 @@ final class Exchange {
     static let chunkHeadroom = 18
 
     func filter(_ payload: UnsafeRawBufferPointer) {
-        if ctx.settings.bodyCaptureBytes > 0 { capture(payload) }
+        if settings.bodyCaptureBytes > 0 { capture(payload) }
         var out = ByteBufferAllocator().buffer(capacity: payload.count + Self.chunkHeadroom + 2)
         out.moveWriterIndex(forwardBy: Self.chunkHeadroom)
         out.moveReaderIndex(forwardBy: Self.chunkHeadroom)
@@ -629,7 +632,7 @@ final class Exchange {
             c.handler.exchange = nil
             if upstreamReusable && !tunnel && (error == nil || error == .upstreamError) {
                 if !conn.isWritable { c.channel.setAutoRead(true) }
-                ctx.checkin(backendIndex, c)
+                ctx.checkin(backend, c)
             } else {
                 c.channel.close(promise: nil)
             }
@@ -664,11 +667,11 @@ final class Exchange {
             latency: Double((end - start).nanoseconds) / 1e9,
             inputTokens: input, outputTokens: output, cachedTokens: cached, tokensEstimated: estimated,
             requestBytes: requestBytes, responseBytes: responseBytes,
-            id: requestId, clientAddress: conn.remoteIP, user: head.value(ctx.settings.userHeader),
+            id: requestId, clientAddress: conn.remoteIP, user: head.value(settings.userHeader),
             errorMessage: errorMessage ?? (error == .upstreamError ? "backend '\(backend?.name ?? "")' answered \(status)" : nil),
             queued: seconds(admittedFromQueueAt),
             connect: connectStartedAt.flatMap { s in connectedAt.map { Double(($0 - s).nanoseconds) / 1e9 } })
-        let cap = ctx.settings.bodyCaptureBytes
+        let cap = settings.bodyCaptureBytes
         if cap > 0 {
             event.bodies = CapturedBodies(request: Array(requestBody.readableBytesView.prefix(cap)), requestTruncated: requestBody.readableBytes > cap,
                                           response: capturedResponse, responseTruncated: responsePayloadBytes > cap)

@@ -13,7 +13,8 @@ public enum ControlPlaneTarget: Sendable {
     case none
 }
 
-/// Settings the relay reads on every request, fixed at start.
+/// Settings the relay reads on every request. A reload replaces them for new requests; an
+/// exchange keeps the copy it started with.
 public struct RelaySettings: Sendable {
     public var maxHeaderBytes: Int
     public var maxBodyBytes: Int
@@ -52,10 +53,11 @@ public struct RelaySettings: Sendable {
 public final class LoopContext: @unchecked Sendable {
     let loop: any EventLoop
     let index: Int
-    let backends: [Backend]
+    /// Indexed by backend slot (`Backend.index`); a reload replaces or appends, never reorders.
+    var backends: [Backend]
     let recorder: LoopRecorder
     let admission: AdmissionController
-    let settings: RelaySettings
+    var settings: RelaySettings
     let controlPlane: ControlPlaneTarget
     var routing: RoutingTable
     var idle: [[UpstreamConnection]]
@@ -97,21 +99,33 @@ public final class LoopContext: @unchecked Sendable {
     func pickBackend(for model: String) -> Backend? {
         guard let list = routing.backends(for: model), !list.isEmpty else { return nil }
         roundRobin &+= 1
-        return backends[list[roundRobin % list.count]]
+        let slot = list[roundRobin % list.count]
+        return slot < backends.count ? backends[slot] : nil
     }
 
-    /// An idle upstream connection to `backend` (-1 for the control plane), or nil.
-    func checkout(_ backend: Int) -> UpstreamConnection? {
-        while let c = backend >= 0 ? idle[backend].popLast() : controlIdle.popLast() {
+    /// An idle upstream connection to `backend` (nil for the control plane), or nil.
+    func checkout(_ backend: Backend?) -> UpstreamConnection? {
+        if let backend {
+            guard backends[backend.index] === backend else { return nil }  // replaced by a reload
+            while let c = idle[backend.index].popLast() {
+                if c.channel.isActive { return c }
+            }
+            return nil
+        }
+        while let c = controlIdle.popLast() {
             if c.channel.isActive { return c }
         }
         return nil
     }
 
-    func checkin(_ backend: Int, _ connection: UpstreamConnection) {
+    /// Pools a connection for reuse, unless a reload has since replaced its backend.
+    func checkin(_ backend: Backend?, _ connection: UpstreamConnection) {
         guard !draining else { connection.channel.close(promise: nil); return }
-        if backend >= 0 {
-            if idle[backend].count < settings.maxIdleUpstreamPerBackend { idle[backend].append(connection); return }
+        if let backend {
+            if backends[backend.index] === backend, idle[backend.index].count < settings.maxIdleUpstreamPerBackend {
+                idle[backend.index].append(connection)
+                return
+            }
         } else if controlIdle.count < settings.maxIdleUpstreamPerBackend {
             controlIdle.append(connection)
             return
@@ -169,6 +183,18 @@ public final class LoopContext: @unchecked Sendable {
             let now = NIODeadline.now()
             for client in Array(clients.values) { client.checkDeadlines(now) }
         }
+    }
+
+    /// Takes a reload's backends and settings. Pooled connections to a backend whose settings
+    /// changed are closed; requests in flight keep the backend and settings they started with.
+    func apply(backends newBackends: [Backend], settings newSettings: RelaySettings) {
+        for (i, b) in newBackends.enumerated() where i < backends.count && backends[i] !== b {
+            for c in idle[i] { c.channel.close(promise: nil) }
+            idle[i] = []
+        }
+        while idle.count < newBackends.count { idle.append([]) }
+        backends = newBackends
+        settings = newSettings
     }
 
     func closeIdle() {

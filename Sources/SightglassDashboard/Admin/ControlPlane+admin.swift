@@ -1,0 +1,49 @@
+import Foundation
+import Hummingbird
+import SightglassConfig
+
+/// `/admin/*`: operations that change the running gateway. They need `dashboard:admin`; with
+/// authentication off they answer loopback clients only, so a gateway listening on a public
+/// address never lets strangers reconfigure it.
+extension ControlPlane {
+    func addAdminRoutes(to router: Router<ControlContext>) {
+        let plane = self
+        let admin = router.group("/admin").add(middleware: DashboardGuard(auth: services.auth, limiter: services.limiter, audit: services.audit))
+        admin.post("reload") { req, ctx in await plane.reload(req, ctx) }
+    }
+
+    func reload(_ request: Request, _ context: ControlContext) async -> Response {
+        let ip = context.clientIP(request)
+        if services.auth.mode == .off && !Self.isLoopback(ip) {
+            return JSONResponse.error(.forbidden, code: "ADMIN_LOOPBACK_ONLY",
+                                      message: "admin routes answer loopback clients only while dashboard authentication is off",
+                                      details: "set dashboard.auth (api_key or jwt) to reload from \(ip)")
+        }
+        guard let reloader = reloader.withLockedValue({ $0 }) else {
+            return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "this gateway cannot reload its configuration")
+        }
+        do {
+            let report = try await reloader("POST /admin/reload", context.principal?.user)
+            return JSONResponse.encode(report)
+        } catch let error as ConfigError {
+            return JSONResponse.error(.badRequest, code: "INVALID_CONFIG", message: "\(error)",
+                                      details: error.issues.map { issue -> [String: Any] in
+                                          var d: [String: Any] = ["path": issue.path, "message": issue.message]
+                                          if let line = issue.line { d["line"] = line }
+                                          if let s = issue.suggestion { d["suggestion"] = s }
+                                          return d
+                                      })
+        } catch {
+            return JSONResponse.error(.badRequest, code: "INVALID_CONFIG", message: "\(error)")
+        }
+    }
+
+    /// Installs what `POST /admin/reload` runs.
+    public func setReloader(_ body: @escaping Reloader) {
+        reloader.withLockedValue { $0 = body }
+    }
+
+    static func isLoopback(_ ip: String) -> Bool {
+        ip == "::1" || ip.hasPrefix("127.") || ip.hasPrefix("::ffff:127.")
+    }
+}
