@@ -144,7 +144,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SightglassProxyTests",
-            dependencies: ["SightglassProxy"],
+            dependencies: ["SightglassProxy", .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SightglassConfigTests",
+            dependencies: ["SightglassConfig", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

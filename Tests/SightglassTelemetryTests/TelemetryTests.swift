@@ -99,41 +99,6 @@ import Testing
     }
 }
 
-@Suite struct ConfigTests {
-    @Test func yamlEnvironmentAndValidation() throws {
-        let yaml = """
-        server:
-          port: 9000
-          max_request_body_bytes: 1024
-        backends:
-          - name: local
-            url: http://127.0.0.1:11434
-            models: [llama3]
-        pricing:
-          gpt-4o: {input: 2.5, cached_input: 1.25, output: 10}
-        """
-        var c = try ConfigLoader.decode(yaml: yaml)
-        #expect(c.server.port == 9000 && c.server.host == "127.0.0.1")
-        #expect(c.backends.first?.models == ["llama3"])
-        #expect(c.pricing["gpt-4o"]?.cachedInput == 1.25)
-        try ConfigLoader.applyEnvironment(["SIGHTGLASS_PORT": "9100", "SIGHTGLASS_BACKENDS": "a=http://x:1,b=https://y/v1"], to: &c)
-        #expect(c.server.port == 9100)
-        #expect(c.backends.map(\.name) == ["a", "b"])
-        try c.validate()
-        #expect(throws: ConfigError.self) { try ConfigLoader.applyEnvironment(["SIGHTGLASS_PORT": "x"], to: &c) }
-        #expect(throws: ConfigError.self) { try ConfigLoader.decode(yaml: "server:\n  port: nine") }
-        #expect(throws: ConfigError.self) { try ConfigLoader.parseBackend("nourl") }
-        #expect(throws: ConfigError.self) { try ConfigLoader.parseBackend("a=ftp://x") }
-    }
-
-    @Test func backendURL() throws {
-        let u = try BackendURL(parsing: "https://api.openai.com/v1/")
-        #expect(u.tls && u.host == "api.openai.com" && u.port == 443 && u.pathPrefix == "/v1" && u.authority == "api.openai.com")
-        let v6 = try BackendURL(parsing: "http://[::1]:8000")
-        #expect(v6.host == "::1" && v6.port == 8000 && v6.authority == "[::1]:8000")
-    }
-}
-
 @Suite struct CardinalityTests {
     @Test func rejectedModelNamesDoNotMintSeries() {
         var config = GatewayConfig()
