@@ -114,13 +114,24 @@ extension ControlPlane {
     }
 
     /// seed 002 `GET /api/metrics/summary`: totals since start, per-model figures.
-    func summary() -> Response {
+    func summary() -> Response { JSONResponse.make(summaryBody()) }
+
+    func summaryBody() -> [String: Any] {
         let (_, agg) = windowTotals()
         let live = hub.live()
         let admission = hub.admissionSnapshot
         let sys = hub.system.snapshot
         let total = agg.total
-        var system: [String: Any] = ["gpu": ["available": false]]
+        // The GPU as the probe sees it (the same object `/dashboard/stats` shows), and seed 002's
+        // flat figures when there is one: mean utilization, summed power where the driver reports it.
+        var system: [String: Any] = ["gpu": gpuJSON(detailed: false)]
+        let gpu = hub.system.gpu
+        if gpu.available {
+            let use = gpu.devices.compactMap(\.utilizationPercent)
+            if !use.isEmpty { system["gpu_utilization_percent"] = use.reduce(0, +) / Double(use.count) }
+            let power = gpu.devices.compactMap(\.powerWatts)
+            if !power.isEmpty { system["power_gpu_watts"] = power.reduce(0, +) }
+        }
         if let v = sys.cpuPercent { system["cpu_percent"] = v }
         if let v = sys.memoryPercent { system["memory_percent"] = v }
         if let v = sys.memoryAvailableBytes { system["memory_available_gb"] = v / 1_073_741_824 }
@@ -146,7 +157,7 @@ extension ControlPlane {
             "system": system,
             "models": models,
         ]
-        return JSONResponse.make(body)
+        return body
     }
 
     /// seed 002 `GET /api/status`.

@@ -133,10 +133,15 @@ extension ControlPlane {
         }
         let httpsBackends = config.backends.filter { $0.url.lowercased().hasPrefix("https://") }
         return [
-            "authentication": ["enabled": enabled, "mode": auth.mode.rawValue, "methods": auth.methods, "active_sessions": services.feed.connectionCount,
+            // There are no server-side sessions: every request carries its credential (API key
+            // or JWT), so `active_sessions` is null and the live-feed sockets are counted as such.
+            "authentication": ["enabled": enabled, "mode": auth.mode.rawValue, "methods": auth.methods, "active_sessions": NSNull(),
+                               "live_feed_connections": services.feed.connectionCount,
                                "api_keys": config.dashboard.auth.apiKeys.count, "failed_attempts_last_hour": auth.failures(since: now - 3600)] as [String: Any],
+            // With API keys each key is one principal; JWT users are whoever the issuer vouches
+            // for, which the gateway cannot count.
             "authorization": ["rbac_enabled": enabled, "permissions": ["dashboard:read", "dashboard:admin"],
-                              "total_users": enabled ? config.dashboard.auth.apiKeys.count : 0] as [String: Any],
+                              "total_users": auth.mode == .jwt ? NSNull() : (enabled ? config.dashboard.auth.apiKeys.count : 0) as Any] as [String: Any],
             "rate_limiting": ["enabled": services.limiter != nil,
                               "current_limits": ["requests_per_minute": rl.requestsPerMinute, "burst_size": rl.burst, "burst_window_seconds": rl.burstWindowSeconds],
                               "violations_last_hour": violations.count, "rate_limited_clients": violations.clients] as [String: Any],

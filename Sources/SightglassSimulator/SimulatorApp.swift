@@ -66,8 +66,8 @@ struct Handlers: Sendable {
     }
 
     /// Reads the body and resolves the model, or throws `Rejected`.
-    func parse(_ request: Request, dialect: Dialect, modelKeys: [String] = ["model"]) async throws -> Parsed {
-        switch try await parseOutcome(request, dialect: dialect, modelKeys: modelKeys) {
+    func parse(_ request: Request, dialect: Dialect, modelKeys: [String] = ["model"], check: RequestTypeCheck? = nil) async throws -> Parsed {
+        switch try await parseOutcome(request, dialect: dialect, modelKeys: modelKeys, check: check) {
         case .success(let p): return p
         case .failure(let r): throw Rejected(response: r)
         }
@@ -75,12 +75,15 @@ struct Handlers: Sendable {
 
     enum Outcome { case success(Parsed), failure(Response) }
 
-    func parseOutcome(_ request: Request, dialect: Dialect, modelKeys: [String]) async throws -> Outcome {
+    func parseOutcome(_ request: Request, dialect: Dialect, modelKeys: [String], check: RequestTypeCheck?) async throws -> Outcome {
         var request = request
         let buffer = try await request.collectBody(upTo: Self.maxBody)
         let raw = Data(buffer.readableBytesView)
         guard let body = (try? JSONSerialization.jsonObject(with: raw)) as? [String: Any] else {
             return .failure(error(dialect, 400, "invalid JSON body"))
+        }
+        if let (field, message) = check?.problem(in: body, dialect: dialect) {
+            return .failure(error(dialect, 400, message, code: "invalid_type", param: field))
         }
         guard let model = modelKeys.lazy.compactMap({ body[$0] as? String }).first, !model.isEmpty else {
             return .failure(error(dialect, 400, "model is required"))
@@ -98,13 +101,13 @@ struct Handlers: Sendable {
         return nil
     }
 
-    func error(_ dialect: Dialect, _ status: Int, _ message: String, code: String? = nil) -> Response {
+    func error(_ dialect: Dialect, _ status: Int, _ message: String, code: String? = nil, param: String? = nil) -> Response {
         let s = HTTPResponse.Status(code: status)
         switch dialect {
         case .ollama: return Simulator.json(["error": message], status: s)
         case .openAI:
             return Simulator.json(["error": ["message": message, "type": status >= 500 ? "server_error" : "invalid_request_error",
-                                             "param": NSNull(), "code": code.map { $0 as Any } ?? NSNull()]], status: s)
+                                             "param": param.map { $0 as Any } ?? NSNull(), "code": code.map { $0 as Any } ?? NSNull()]], status: s)
         }
     }
 
@@ -142,9 +145,8 @@ struct Handlers: Sendable {
     }
 
     func openAI(_ request: Request, chat: Bool) async throws -> Response {
-        let parsed = try await parse(request, dialect: .openAI)
+        let parsed = try await parse(request, dialect: .openAI, check: chat ? .openAIChat : .openAICompletion)
         let body = parsed.body
-        if body["stream"] != nil, !(body["stream"] is Bool) { return error(.openAI, 400, "'stream' must be a boolean") }
         let maxTokens = (body["max_completion_tokens"] as? Int) ?? (body["max_tokens"] as? Int)
         let gen = SimulatedGeneration(model: parsed.model, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
         if gen.fail { return error(.openAI, 500, "simulated backend failure") }
@@ -211,7 +213,7 @@ struct Handlers: Sendable {
     }
 
     func openAIEmbeddings(_ request: Request) async throws -> Response {
-        let parsed = try await parse(request, dialect: .openAI)
+        let parsed = try await parse(request, dialect: .openAI, check: .openAIEmbedding)
         let inputs = Self.embeddingInputs(parsed.body["input"])
         guard !inputs.isEmpty else { return error(.openAI, 400, "'input' is required") }
         if headerLookup(request)("x-sim-error") != nil { return error(.openAI, 500, "simulated backend failure") }
@@ -231,7 +233,7 @@ struct Handlers: Sendable {
     }
 
     func ollama(_ request: Request, chat: Bool) async throws -> Response {
-        let parsed = try await parse(request, dialect: .ollama)
+        let parsed = try await parse(request, dialect: .ollama, check: chat ? .ollamaChat : .ollamaGenerate)
         let body = parsed.body
         let maxTokens = (body["options"] as? [String: Any])?["num_predict"] as? Int
         let gen = SimulatedGeneration(model: parsed.model, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))

@@ -136,7 +136,9 @@ public struct MetricsAggregator: Sendable {
             ensure(&s.gwErrors) { gwErrors.slot([e.route, backend, (e.errorType ?? .upstreamError).rawValue]) }
             gwErrors.add(slot: s.gwErrors)
         }
-        if e.cost > 0 {
+        if !e.backend.isEmpty {
+            // Every route and backend that served traffic has a cost series, at 0 for free local
+            // models: a known zero is a measurement, and seed 004's Total Cost panel needs one.
             ensure(&s.gwCost) { gwCost.slot([e.route, backend]) }
             gwCost.add(slot: s.gwCost, e.cost)
         }

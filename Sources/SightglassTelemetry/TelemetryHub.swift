@@ -32,14 +32,14 @@ public final class TelemetryHub: Sendable {
     let admission = NIOLockedValueBox<@Sendable () -> AdmissionSnapshot>({ AdmissionSnapshot() })
     public let version: String
 
-    public init(config: GatewayConfig, loops: Int, version: String, eventCapacityPerLoop: Int = 1 << 18) {
+    public init(config: GatewayConfig, loops: Int, version: String, eventCapacityPerLoop: Int = 1 << 18, system: SystemSampler = SystemSampler()) {
         names = NIOLockedValueBox(config.backends.map(\.name))
         board = BackendStatusBoard(backends: config.backends.map { ($0.name, $0.url) })
         recorders = (0..<max(1, loops)).map { _ in LoopRecorder(backendCount: config.backends.count, capacity: eventCapacityPerLoop) }
         controlRecorder = LoopRecorder(backendCount: config.backends.count, capacity: eventCapacityPerLoop)
         pricing = NIOLockedValueBox(config.pricing)
         aggregator = NIOLockedValueBox(MetricsAggregator(windowSeconds: config.metrics.windowSeconds, startTime: Date().timeIntervalSince1970))
-        system = SystemSampler()
+        self.system = system
         self.version = version
     }
 

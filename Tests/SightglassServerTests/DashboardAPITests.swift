@@ -79,6 +79,9 @@ import Testing
         let security = try await stack.json("/dashboard/security")
         #expect(security.path("authentication", "enabled") as? Bool == false)
         #expect(security.path("rate_limiting", "enabled") as? Bool == false)
+        // No server-side sessions exist; the live-feed sockets are counted under their own name.
+        #expect(security.path("authentication", "active_sessions") is NSNull)
+        #expect(security.path("authentication", "live_feed_connections") as? Int == 0)
 
         let alerts = try await stack.json("/dashboard/alerts")
         #expect((alerts["alert_rules"] as? [Any])?.isEmpty == false)

@@ -1,10 +1,34 @@
+import AsyncHTTPClient
 import Foundation
+import Logging
 import SightglassConfig
 import SightglassTelemetry
 import Testing
 @testable import SightglassDashboard
 
 @Suite struct DashboardUnitTests {
+    /// `/api/metrics/summary` shows the GPU the probe sees (it used to say unavailable always):
+    /// here a stand-in `nvidia-smi` prints what the real one prints for one L4.
+    @Test func summaryReportsTheGPUTheProbeSees() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sg-gpu-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let smi = dir.appendingPathComponent("nvidia-smi").path
+        try "#!/bin/sh\necho '0, NVIDIA L4, 37, 1000, 23034, 51, 31.50, [N/A]'\n".write(toFile: smi, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: smi)
+        let system = SystemSampler(gpu: GPUProbe(libraryPath: "/nonexistent/libnvidia-ml.so.1", smiCandidates: [smi]))
+        system.sampleGPU()
+        let config = GatewayConfig()
+        let hub = TelemetryHub(config: config, loops: 1, version: "t", system: system)
+        let services = try await DashboardServices.make(config: config, ledger: nil, logs: LogRing(capacity: 8), logger: Logger(label: "t"))
+        let plane = ControlPlane(hub: hub, config: config, httpClient: .shared, services: services)
+        let sys = try #require(plane.summaryBody()["system"] as? [String: Any])
+        let gpu = try #require(sys["gpu"] as? [String: Any])
+        #expect(gpu["available"] as? Bool == true && gpu["count"] as? Int == 1)
+        #expect(sys["gpu_utilization_percent"] as? Double == 37 && sys["power_gpu_watts"] as? Double == 31.5)
+        #expect(JSONResponse.string(gpu) == JSONResponse.string(plane.gpuJSON(detailed: false)), "the same object as /dashboard/stats")
+    }
+
     @Test func burstWindowIsExact() {
         let limiter = RateLimiter(settings: RateLimitSettings())
         for i in 0..<20 { #expect(limiter.check(client: "a", now: 100 + Double(i) * 0.4).allowed) }

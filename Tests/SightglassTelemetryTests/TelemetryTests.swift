@@ -59,6 +59,10 @@ import Testing
         #expect(text.contains(#"inference_gateway_active_requests{backend="b1"} 0"#))
         #expect(text.contains(#"inference_gateway_request_duration_seconds_bucket{route="/v1/chat/completions",backend="b1",le="0.5"} 2"#))
         #expect(!text.contains("inference_gateway_rate_limit_hits_total"), "no family for features that do not exist")
+        // A free model still has its cost series, at a measured 0.
+        h.recorder(0).started(backend: 0, stream: false)
+        h.recorder(0).finished(event(route: "/v1/embeddings", model: "free", stream: false), backend: 0, stream: false)
+        #expect(PrometheusExporter.render(h).contains(#"inference_gateway_cost_total{route="/v1/embeddings",backend="b1"} 0"#))
         #expect(text.contains(#"gen_ai_server_time_to_first_token_seconds_count{gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_request_model="paid",server_address="127.0.0.1",server_port="1"} 1"#))
     }
 

@@ -116,6 +116,32 @@ def test_models_page_numbers_equal_the_api(gateway, browser):
     assert shown["llama3.2:1b"] == 6
 
 
+def test_every_range_page_loads_the_range_its_selector_shows(gateway, browser):
+    """With no range in the URL, the selector's value is the range each page queries (the Costs
+    page used to show "24 hours" while it loaded 7 days), so its figures equal the Models page's."""
+    for page in ("models", "chat", "embeddings", "costs"):
+        browser.get(f"{gateway}/dashboard/{page}")
+        wait_loaded(browser)
+        shown = browser.find_element(By.NAME, "since").get_attribute("value")
+        queried = browser.execute_script("""
+            const month = new Date(new Date().getFullYear(), new Date().getMonth(), 1).toISOString();
+            return performance.getEntriesByType('resource').map(e => new URL(e.name))
+              .filter(u => u.pathname.startsWith('/api/analytics/'))
+              .map(u => u.searchParams.get('since')).filter(s => s !== month);""")
+        assert queried and set(queried) == {shown}, (page, shown, queried)
+    browser.get(f"{gateway}/dashboard/costs")
+    wait_loaded(browser)
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('main section h2')].some(h => h.textContent === 'By model')"))
+    rows = browser.execute_script("""
+        const card = [...document.querySelectorAll('main section')].find(s => s.querySelector('h2')?.textContent === 'By model');
+        return [...card.querySelector('table').tBodies[0].rows].map(r => [r.cells[0].textContent, r.cells[1].textContent]);""")
+    since = browser.find_element(By.NAME, "since").get_attribute("value")
+    api = {g["key"]: g["cost"] for g in get_json(f"{gateway}/api/analytics/breakdown?by=model&since={since}")["groups"] if g["key"]}
+    assert {name for name, _ in rows} == set(api)
+    assert any(name == "gpt-4o-mini" and cost.startswith("$") for name, cost in rows)
+
+
 def test_a_new_request_appears_in_the_live_table_within_2_seconds(gateway, browser):
     browser.get(f"{gateway}/dashboard/requests")
     wait_loaded(browser)

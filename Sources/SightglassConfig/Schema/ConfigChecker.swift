@@ -1,7 +1,7 @@
 import Yams
 
 /// Checks a parsed YAML document against a `ConfigShape`: every key known, every value of the
-/// right kind, no key given twice. Collects every problem with its line instead of stopping at the
+/// right kind (Yams' parser already refuses a key given twice). Collects every problem with its line instead of stopping at the
 /// first, so one `config check` shows them all.
 struct ConfigChecker {
     private(set) var issues: [ConfigIssue] = []
@@ -31,24 +31,14 @@ struct ConfigChecker {
             for (i, item) in seq.enumerated() { check(item, element, path: "\(path)[\(i)]") }
         case .table(let value):
             guard let map = node.mapping else { return report(node, path, "expected \(shape.noun), got \(Self.show(node))") }
-            var seen: [String: Int] = [:]
             for (k, v) in map {
                 let key = k.scalar?.string ?? "\(k)"
-                if let first = seen[key] {
-                    report(k, join(path, key), "given twice (first on line \(first))")
-                }
-                seen[key] = k.mark?.line ?? 0
                 check(v, value, path: join(path, key))
             }
         case .section(let fields):
             guard let map = node.mapping else { return report(node, path, "expected \(shape.noun), got \(Self.show(node))") }
-            var seen: [String: Int] = [:]
             for (k, v) in map {
                 let key = k.scalar?.string ?? "\(k)"
-                if let first = seen[key] {
-                    report(k, join(path, key), "given twice (first on line \(first))")
-                }
-                seen[key] = k.mark?.line ?? 0
                 guard let field = fields.first(where: { $0.key == key }) else {
                     report(k, join(path, key), "unknown key '\(key)'", suggestion: suggestion(for: key, among: fields.map(\.key)))
                     continue

@@ -3,8 +3,17 @@
 import { chart, formatValue } from "./charts.js";
 import { h, card, empty, table, f, exportBar, select, RANGES, gatewayURL } from "./ui.js";
 
+/** The range every catalog page shows when the URL names none: the selector and the queries
+ * both read it from here, so what the selector says is what the page loads. */
+export const DEFAULT_RANGE = "24h";
+
+/** The range in force: the URL's `since`, else the default. */
+export function currentRange(ctx) {
+  return ctx.params.get("since") || DEFAULT_RANGE;
+}
+
 function rangeSelect(ctx, onchange) {
-  return select("Time range", "since", RANGES, ctx.params.get("since") || "24h", (v) => { ctx.setParams({ since: v }); onchange(v); });
+  return select("Time range", "since", RANGES, currentRange(ctx), (v) => { ctx.setParams({ since: v }); onchange(v); });
 }
 
 /** Cost per 1,000 tokens of a breakdown group, where it cost anything. */
@@ -41,7 +50,7 @@ export const models = {
     let last = null;
     main.append(h("h1", {}, "Models"), h("div", { class: "toolbar" }, rangeSelect(ctx, load)), body, exportBar(() => last, "sightglass-models"));
     async function load() {
-      const since = ctx.params.get("since") || "24h";
+      const since = currentRange(ctx);
       const [b, inventory, sample] = await Promise.all([api(`/api/analytics/breakdown?by=model&since=${since}`), api("/dashboard/models"),
         api(`/api/requests?limit=1000&since=${since}`)]);
       last = { breakdown: b, models: inventory };
@@ -124,7 +133,7 @@ function routePage(path, title, test, unitNote) {
       let last = null;
       main.append(h("h1", {}, title), h("div", { class: "toolbar" }, rangeSelect(ctx, load)), body, exportBar(() => last, "sightglass-" + path));
       async function load() {
-        const since = ctx.params.get("since") || "24h";
+        const since = currentRange(ctx);
         const interval = since.endsWith("d") ? "1h" : "1m";
         const [b, ts, lat] = await Promise.all([
           api(`/api/analytics/breakdown?by=route&since=${since}`),
@@ -166,7 +175,7 @@ export const costs = {
     let last = null;
     main.append(h("h1", {}, "Costs"), h("div", { class: "toolbar" }, rangeSelect(ctx, load)), body, exportBar(() => last, "sightglass-costs"));
     async function load() {
-      const since = ctx.params.get("since") || "7d";
+      const since = currentRange(ctx);
       const now = new Date();
       const monthStart = new Date(now.getFullYear(), now.getMonth(), 1);
       const daysInMonth = new Date(now.getFullYear(), now.getMonth() + 1, 0).getDate();
