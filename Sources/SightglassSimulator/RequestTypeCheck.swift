@@ -66,6 +66,10 @@ struct RequestTypeCheck: Sendable {
 
     // MARK: - The routes' fields
 
+    static let model = Field(name: "model", expected: "a string", goType: "string", accepts: isString)
+    /// A prompt or an embedding input: text, or a list of texts or token ids.
+    static let textOrList: @Sendable (Any) -> Bool = { isString($0) || isArray(of: { isString($0) || isInteger($0) })($0) }
+
     static let sampling: [Field] = [
         Field(name: "max_tokens", expected: "an integer", goType: "int", accepts: isInteger),
         Field(name: "max_completion_tokens", expected: "an integer", goType: "int", accepts: isInteger),
@@ -76,20 +80,18 @@ struct RequestTypeCheck: Sendable {
     ]
 
     static let openAIChat = RequestTypeCheck(fields: [
-        Field(name: "model", expected: "a string", goType: "string", accepts: isString),
+        model,
         Field(name: "messages", expected: "an array of objects", goType: "[]api.Message", accepts: isArray(of: isObject)),
     ] + sampling, goStruct: "ChatRequest")
 
     static let openAICompletion = RequestTypeCheck(fields: [
-        Field(name: "model", expected: "a string", goType: "string", accepts: isString),
-        Field(name: "prompt", expected: "a string or an array of strings", goType: "string",
-              accepts: { isString($0) || isArray(of: { isString($0) || isInteger($0) })($0) }),
+        model,
+        Field(name: "prompt", expected: "a string or an array of strings", goType: "string", accepts: textOrList),
     ] + sampling, goStruct: "GenerateRequest")
 
     static let openAIEmbedding = RequestTypeCheck(fields: [
-        Field(name: "model", expected: "a string", goType: "string", accepts: isString),
-        Field(name: "input", expected: "a string or an array of strings", goType: "[]string",
-              accepts: { isString($0) || isArray(of: { isString($0) || isInteger($0) })($0) }),
+        model,
+        Field(name: "input", expected: "a string or an array of strings", goType: "[]string", accepts: textOrList),
     ], goStruct: "EmbedRequest")
 
     static let ollamaOptions: [Field] = [
@@ -100,12 +102,12 @@ struct RequestTypeCheck: Sendable {
     ]
 
     static let ollamaChat = RequestTypeCheck(fields: [
-        Field(name: "model", expected: "a string", goType: "string", accepts: isString),
+        model,
         Field(name: "messages", expected: "an array of objects", goType: "[]api.Message", accepts: isArray(of: isObject)),
     ] + ollamaOptions, goStruct: "ChatRequest")
 
     static let ollamaGenerate = RequestTypeCheck(fields: [
-        Field(name: "model", expected: "a string", goType: "string", accepts: isString),
+        model,
         Field(name: "prompt", expected: "a string", goType: "string", accepts: isString),
     ] + ollamaOptions, goStruct: "GenerateRequest")
 }

@@ -1,34 +1,22 @@
 """Strict configuration and reload without a restart, driven as a user would: `sightglass config
 check`, `serve` refusing a typo, and a running gateway whose YAML is edited and re-read on SIGHUP
 and `POST /admin/reload` while traffic flows through it."""
-import json
 import os
 import signal
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import openai
 import yaml
 
-from conftest import BIN, ROOT, free_port, get_json, wait_until
+from conftest import BIN, ROOT, free_port, get_json, post_json, wait_until
 
 EXAMPLE = os.path.join(ROOT, "sightglass.example.yaml")
 
 
 def run(*args, env=None):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})})
-
-
-def post(url, body=b""):
-    req = urllib.request.Request(url, data=body, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
 
 
 def models(base):
@@ -147,7 +135,7 @@ def test_sighup_and_admin_reload_change_a_running_gateway_without_failing_a_requ
 
         # 2. A price changed: requests from then on cost what the new price says.
         cfg.write_text(head + two + "pricing:\n  beta:2b: {input: 1000, output: 2000}\n")
-        status, body = post(base + "/admin/reload")
+        status, body = post_json(base + "/admin/reload")
         assert status == 200 and body["reloaded"] is True, body
         assert body["changed"] == ["pricing.beta:2b"] and body["restart_required"] == []
         r = client.chat.completions.create(model="beta:2b", messages=[{"role": "user", "content": "x"}])
@@ -161,7 +149,7 @@ def test_sighup_and_admin_reload_change_a_running_gateway_without_failing_a_requ
         # 3. A typo: refused with the key and its line, and the running configuration stays.
         cfg.write_text(head + two + "limits:\n  max_concurent_requests: 1\n")
         gateway.send_signal(signal.SIGHUP)
-        status, body = post(base + "/admin/reload")
+        status, body = post_json(base + "/admin/reload")
         assert status == 400, body
         assert body["error"]["code"] == "INVALID_CONFIG"
         assert "max_concurent_requests" in body["error"]["message"]
@@ -171,7 +159,7 @@ def test_sighup_and_admin_reload_change_a_running_gateway_without_failing_a_requ
 
         # 4. A listener setting changed: kept until a restart, and said so.
         cfg.write_text(head.replace(f"port: {gw}", f"port: {free_port()}") + two)
-        status, body = post(base + "/admin/reload")
+        status, body = post_json(base + "/admin/reload")
         assert status == 200 and body["restart_required"] == ["server.port"], body
 
         # 5. The backend removed again.

@@ -1,23 +1,12 @@
 """The simulator refuses wrongly typed fields as OpenAI and Ollama servers do, so clients behind the
 gateway meet realistic 400s (the gateway forwards them untouched and records them)."""
-import json
-import urllib.error
 import urllib.request
 
 import ollama
 import openai
 import pytest
 
-from conftest import wait_until
-
-
-def post(url, body):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+from conftest import post_json, wait_until
 
 
 def test_openai_client_gets_invalid_type(stack):
@@ -26,9 +15,9 @@ def test_openai_client_gets_invalid_type(stack):
         client.chat.completions.create(model="llama3.2:1b", messages=[{"role": "user", "content": "x"}], max_tokens="five")
     assert e.value.status_code == 400
     assert e.value.body["param"] == "max_tokens" and e.value.body["code"] == "invalid_type"
-    status, body = post(stack["base"] + "/v1/chat/completions", {"model": "llama3.2:1b", "messages": "hello"})
+    status, body = post_json(stack["base"] + "/v1/chat/completions", {"model": "llama3.2:1b", "messages": "hello"})
     assert status == 400 and body["error"]["param"] == "messages"
-    status, body = post(stack["base"] + "/v1/completions", {"model": "llama3.2:1b", "prompt": {"text": "x"}})
+    status, body = post_json(stack["base"] + "/v1/completions", {"model": "llama3.2:1b", "prompt": {"text": "x"}})
     assert status == 400 and body["error"]["param"] == "prompt"
     # A well-typed request still works, and the refusals are recorded as client errors.
     assert client.chat.completions.create(model="llama3.2:1b", messages=[{"role": "user", "content": "x"}], max_tokens=3).choices
@@ -45,5 +34,5 @@ def test_ollama_client_gets_go_style_errors(stack):
     with pytest.raises(ollama.ResponseError) as e:
         client.generate(model="llama3.2:1b", prompt="x", options={"num_predict": "many"})
     assert e.value.status_code == 400 and "cannot unmarshal string" in e.value.error and "num_predict" in e.value.error
-    status, body = post(stack["base"] + "/api/chat", {"model": "llama3.2:1b", "messages": "hi", "stream": False})
+    status, body = post_json(stack["base"] + "/api/chat", {"model": "llama3.2:1b", "messages": "hi", "stream": False})
     assert status == 400 and "messages" in body["error"]
