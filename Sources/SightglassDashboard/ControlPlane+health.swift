@@ -140,7 +140,7 @@ extension ControlPlane {
         for (name, m) in agg.byModel {
             models[name] = ["requests": m.requests, "avg_latency": m.averageLatency, "tokens_per_second": m.tokensPerSecond,
                             "error_rate": m.errorRate, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
-                            "cost_usd": m.cost, "last_request": ISO8601.string(epoch: m.lastRequest)]
+                            "cost_usd": m.cost, "estimated_cost_usd": m.estimatedCost, "last_request": ISO8601.string(epoch: m.lastRequest)]
         }
         let body: [String: Any] = [
             "timestamp": ISO8601.string(Date()),
@@ -153,6 +153,8 @@ extension ControlPlane {
                 "success_rate": total.requests > 0 ? 1 - total.errorRate : 0,
                 "error_rate": total.errorRate,
                 "total_cost_usd": total.cost,
+                // Of the cost, what was priced from estimated tokens (as `estimated_requests` marks tokens).
+                "estimated_cost_usd": total.estimatedCost,
             ],
             "system": system,
             "models": models,

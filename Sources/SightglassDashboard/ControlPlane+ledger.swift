@@ -68,7 +68,7 @@ extension ControlPlane {
             "stream": r.stream, "status": r.status, "error_type": r.errorType ?? NSNull(), "error_message": r.errorMessage ?? NSNull(),
             "tokens": ["input": r.tokensIn, "output": r.tokensOut, "cached": r.tokensCached, "total": r.tokensIn + r.tokensOut,
                        "estimated": r.tokensEstimated] as [String: Any],
-            "cost": r.cost, "latency_ms": ms(r.latency), "ttft_ms": ms(r.firstToken), "first_byte_ms": ms(r.firstByte),
+            "cost": r.cost, "cost_estimated": r.costEstimated, "latency_ms": ms(r.latency), "ttft_ms": ms(r.firstToken), "first_byte_ms": ms(r.firstByte),
             "tokens_per_second": r.tokensPerSecond ?? NSNull(), "request_bytes": r.bytesIn, "response_bytes": r.bytesOut,
             "client_ip": r.client ?? NSNull(), "user": r.user ?? NSNull(), "api_key_id": r.apiKeyId ?? NSNull(),
             "synthetic": r.synthetic,
@@ -118,7 +118,7 @@ extension ControlPlane {
         let total = q["limit"].flatMap(Int.init)  // an explicit limit caps the export; none exports everything
         filter.limit = RequestFilter.maxLimit
         let columns = ["id", "timestamp", "route", "method", "backend", "model", "stream", "status", "error_type", "error_message",
-                       "tokens_input", "tokens_output", "tokens_cached", "tokens_estimated", "cost", "latency_ms", "ttft_ms",
+                       "tokens_input", "tokens_output", "tokens_cached", "tokens_estimated", "cost", "cost_estimated", "latency_ms", "ttft_ms",
                        "first_byte_ms", "tokens_per_second", "request_bytes", "response_bytes", "client_ip", "user", "synthetic"]
         let startFilter = filter
         let body = ResponseBody { writer in
@@ -154,7 +154,7 @@ extension ControlPlane {
         let fields: [String] = [
             r.id, ISO8601.string(epoch: r.startTime), r.route, r.method, r.backend, r.model, String(r.stream), String(r.status),
             r.errorType ?? "", r.errorMessage ?? "", String(r.tokensIn), String(r.tokensOut), String(r.tokensCached),
-            String(r.tokensEstimated), String(r.cost), ms(r.latency), ms(r.firstToken), ms(r.firstByte),
+            String(r.tokensEstimated), String(r.cost), String(r.costEstimated), ms(r.latency), ms(r.firstToken), ms(r.firstByte),
             r.tokensPerSecond.map { String($0) } ?? "", String(r.bytesIn), String(r.bytesOut), r.client ?? "", r.user ?? "",
             String(r.synthetic),
         ]

@@ -38,6 +38,9 @@ public struct StoredRequest: Sendable {
     public var bodies: StoredBodies? = nil
 
     /// Output tokens per second over the generation (from the first token for streams).
+    /// A cost priced from estimated tokens is itself an estimate (a zero price is exact either way).
+    public var costEstimated: Bool { tokensEstimated && cost > 0 }
+
     public var tokensPerSecond: Double? {
         guard tokensOut > 0, errorType == nil else { return nil }
         let span = RequestEvent.generationSeconds(stream: stream, firstToken: firstToken, latency: latency)

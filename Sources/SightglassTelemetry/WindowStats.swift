@@ -76,6 +76,8 @@ public struct CumulativeStats: Sendable {
     public var cachedTokens = 0
     public var estimatedRequests = 0
     public var cost = 0.0
+    /// The part of `cost` priced from estimated tokens (the backend reported no usage).
+    public var estimatedCost = 0.0
     public var latencySum = 0.0
     /// Seconds spent generating output tokens, for a token-weighted tokens/s.
     public var generationSeconds = 0.0
@@ -94,6 +96,7 @@ public struct CumulativeStats: Sendable {
         cachedTokens += e.cachedTokens
         if e.tokensEstimated { estimatedRequests += 1 }
         cost += e.cost
+        if e.tokensEstimated { estimatedCost += e.cost }
         latencySum += e.latency
         if let tps = e.outputTokensPerSecond {
             generatedTokens += e.outputTokens
@@ -114,6 +117,7 @@ public struct CumulativeStats: Sendable {
         cachedTokens += o.cachedTokens
         estimatedRequests += o.estimatedRequests
         cost += o.cost
+        estimatedCost += o.estimatedCost
         latencySum += o.latencySum
         generationSeconds += o.generationSeconds
         generatedTokens += o.generatedTokens

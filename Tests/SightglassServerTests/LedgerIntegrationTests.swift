@@ -79,6 +79,34 @@ import Testing
         #expect(missing.status == 404)
     }
 
+    /// A backend that reports no usage gets estimated tokens; priced, they give an estimated cost,
+    /// and every place that shows the cost says so.
+    @Test func costFromEstimatedTokensIsMarkedEstimated() async throws {
+        let answer = #"{"id":"x","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"four score and seven years ago"},"finish_reason":"stop"}]}"#
+        let backend = try MisbehavingBackend { _ in
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(answer.utf8.count)\r\nConnection: close\r\n\r\n\(answer)"
+        }
+        defer { backend.stop() }
+        let stack = try await TestStack.start { config, _ in
+            config.backends = [.init(name: "nousage", url: "http://127.0.0.1:\(backend.port)", models: ["m"])]
+            config.pricing["m"] = ModelPrice(input: 1000, output: 2000)
+        }
+        defer { Task { await stack.stop() } }
+        let sent = try await stack.post("/v1/chat/completions", #"{"model":"m","messages":[{"role":"user","content":"hello there"}]}"#)
+        #expect(sent.status == 200)
+        let id = try #require(Self.header(sent.headers, "x-request-id"))
+        let record = try await stack.eventually("/api/requests/\(id)") { $0["id"] as? String == id }
+        #expect(record.path("tokens", "estimated") as? Bool == true)
+        let cost = try #require(record["cost"] as? Double)
+        #expect(cost > 0 && record["cost_estimated"] as? Bool == true)
+        let csv = try await stack.get("/api/requests/export?format=csv").body.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let column = try #require(csv.first?.firstIndex(of: "cost_estimated"))
+        #expect(csv.count == 2 && csv[1][column] == "true")
+        let summary = try await stack.json("/api/metrics/summary")
+        #expect(summary.path("summary", "estimated_cost_usd") as? Double == summary.path("summary", "total_cost_usd") as? Double)
+        #expect(summary.path("models", "m", "estimated_cost_usd") as? Double == cost)
+    }
+
     @Test func historySurvivesARestart() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }

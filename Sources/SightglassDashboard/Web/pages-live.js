@@ -203,7 +203,8 @@ export async function showRequest(api, id) {
     table([r], [
       { key: (x) => x.tokens.input, label: "tokens in", num: true }, { key: (x) => x.tokens.output, label: "tokens out", num: true },
       { key: (x) => x.tokens.cached, label: "cached", num: true }, { key: (x) => (x.tokens.estimated ? "yes" : "no"), label: "estimated" },
-      { key: "cost", label: "cost", num: true, fmt: f.usd }, { key: "tokens_per_second", label: "tokens/s", num: true, fmt: (v) => f.num(v) },
+      { key: (x) => x.cost, label: "cost", num: true, fmt: (v) => f.usd(v) + (r.cost_estimated ? " (estimated)" : "") },
+      { key: "tokens_per_second", label: "tokens/s", num: true, fmt: (v) => f.num(v) },
       { key: "user", label: "user" }, { key: "client_ip", label: "client" }]),
     r.error_message ? h("p", { class: "bad" }, r.error_type + ": " + r.error_message) : "",
     h("h2", {}, "Bodies"),
