@@ -39,8 +39,11 @@ public final class GatewayRuntime: Sendable {
 
     /// Starts a gateway on `config`. With `reloadSource`, `SIGHUP` (through `reload`) and
     /// `POST /admin/reload` load the configuration again from it (`sourceName` names the file).
+    /// `continueTotals` starts the live totals from the ledger's; the demo turns it off, since
+    /// its ledger holds synthetic history that must never count as traffic.
     public static func start(config: GatewayConfig, logger baseLogger: Logger,
-                             reloadSource: (@Sendable () throws -> GatewayConfig)? = nil, sourceName: String? = nil) async throws -> GatewayRuntime {
+                             reloadSource: (@Sendable () throws -> GatewayConfig)? = nil, sourceName: String? = nil,
+                             continueTotals: Bool = true) async throws -> GatewayRuntime {
         try config.validate()
         // Everything the gateway logs also lands in a bounded ring for /dashboard/logs and the live feed.
         let logs = LogRing(capacity: config.dashboard.logEntries)
@@ -58,7 +61,7 @@ public final class GatewayRuntime: Sendable {
             hub.subscribe { writer.enqueue($0) }
             writer.start()
             ledger = writer
-            Self.continueTotals(hub: hub, writer: writer, logger: logger)
+            if continueTotals { Self.continueTotals(hub: hub, writer: writer, logger: logger) }
         }
         let services: DashboardServices
         do {
@@ -183,8 +186,6 @@ public final class GatewayRuntime: Sendable {
                               ledger: ledger, logger: logger, controlPlane: controlPlane)
     }
 
-    /// Failed requests are logged (off the request path, from the drain), at most a few per
-    /// batch so an outage does not drown the log.
     /// Reads the store's all-time totals once it is open (PostgreSQL opens on the writer's
     /// thread) and starts the live totals from them. Skipped if this process has already
     /// written requests by then, which would be counted twice.
@@ -204,6 +205,8 @@ public final class GatewayRuntime: Sendable {
         }
     }
 
+    /// Failed requests are logged (off the request path, from the drain), at most a few per
+    /// batch so an outage does not drown the log.
     static func logFailures(_ events: [RequestEvent], logger: Logger) {
         var logged = 0
         for e in events where e.isError && e.errorType != .clientCancelled {

@@ -115,14 +115,14 @@ struct Demo: AsyncParsableCommand {
         do {
             gateway = try await GatewayRuntime.start(config: config, logger: logger, reloadSource: {
                 try Self.demoConfig(options.resolve(), simulatorPort: simulatorPort)
-            }, sourceName: options.config)
+            }, sourceName: options.config, continueTotals: false)
         } catch {
             await sim.stop()
             throw error
         }
         Console.printGateway(gateway)
         Console.say("  simulator backend:  http://127.0.0.1:\(sim.port)")
-        Console.say("  synthetic traffic:  \(rate) requests/s (Ctrl-C to stop)")
+        Console.say(rate > 0 ? "  synthetic traffic:  \(rate) requests/s (Ctrl-C to stop)" : "  synthetic traffic:  none (--rate 0)")
         if incidents > 0 {
             Console.say("  simulated incidents: every \(Int(incidents)) s, 60 s with 30 % of requests failing (see /dashboard/alerts)")
         }
@@ -130,7 +130,8 @@ struct Demo: AsyncParsableCommand {
         let generator = TrafficGenerator(baseURL: base, requestsPerSecond: rate,
                                          chatModels: ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini"], embeddingModels: ["nomic-embed-text"],
                                          incidents: incidents > 0 ? (every: incidents, length: 60, share: 0.3) : nil)
-        let traffic = Task { await generator.run(client: .shared) }
+        // `--rate 0` means no synthetic traffic at all, not one request a second.
+        let traffic = Task { if rate > 0 { await generator.run(client: .shared) } }
         await Signals.wait { _ = try? await gateway.reload(trigger: "SIGHUP") }
         traffic.cancel()
         await gateway.shutdown()
@@ -161,15 +162,19 @@ extension Demo {
         return config
     }
 
-    /// A week of synthetic history in an empty demo ledger, so the charts are not empty;
-    /// the rows are marked `synthetic: true` in every API.
+    /// A week of synthetic history in an empty demo ledger, so the history charts are not empty.
+    /// The rows are marked `synthetic: true` in every API, and they end 24 hours before the
+    /// demo starts: "today" (in any time zone) and the live totals hold real demo traffic only.
     static func seedHistory(location: String) throws {
         let ledger = try LedgerStores.open(location, logger: Console.logger())
         defer { ledger.close() }
         guard try LedgerStores.blocking({ try await ledger.requestCount() }) == 0 else { return }
         let rows = 150_000
-        try SyntheticHistory(rows: rows, days: 7, seed: UInt64(Date().timeIntervalSince1970)).write(to: ledger)
-        Console.say("  ledger: \(ledger.location) seeded with \(rows) synthetic requests over 7 days (marked \"synthetic\": true)")
+        let now = Date().timeIntervalSince1970
+        // Whole hours, so no hourly rollup that a "last 24 hours" query reads holds any of it.
+        let end = ((now - 86_400) / 3600).rounded(.down) * 3600
+        try SyntheticHistory(rows: rows, days: 7, end: end, seed: UInt64(now)).write(to: ledger)
+        Console.say("  ledger: \(ledger.location) seeded with \(rows) synthetic requests over the 7 days before the last 24 h (marked \"synthetic\": true; never counted in live totals)")
     }
 }
 
