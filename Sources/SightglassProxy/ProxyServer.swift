@@ -142,20 +142,16 @@ public final class ProxyServer: Sendable {
             return c
         }
         try? await ch?.close()
-        for c in orderedContexts {
-            try? await c.loop.submit {
-                c.draining = true
-                for client in c.clients.values { client.drain() }
-                c.closeIdle()
-            }.get()
+        // Every loop's last connection closing completes its future; the timeout fails the
+        // wait instead. No polling either way.
+        let loop = group.next()
+        let done = loop.makePromise(of: Void.self)
+        let timer = loop.scheduleTask(in: timeout) { done.succeed() }
+        EventLoopFuture.andAllComplete(orderedContexts.map { c in c.loop.flatSubmit { c.beginDraining() } }, on: loop).whenComplete { _ in
+            timer.cancel()
+            done.succeed()  // a no-op when the timeout came first
         }
-        let deadline = NIODeadline.now() + timeout
-        while NIODeadline.now() < deadline {
-            var open = 0
-            for c in orderedContexts { open += (try? await c.loop.submit { c.clients.count }.get()) ?? 0 }
-            if open == 0 { break }
-            try? await Task.sleep(nanoseconds: 50_000_000)
-        }
+        try? await done.futureResult.get()
         for c in orderedContexts {
             try? await c.loop.submit {
                 for client in c.clients.values { client.context?.close(promise: nil) }

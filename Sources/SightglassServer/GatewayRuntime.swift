@@ -6,14 +6,21 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
+import UnixSignals
 import SightglassConfig
 import SightglassDashboard
 import SightglassProxy
 import SightglassStore
 import SightglassTelemetry
 
-/// A running gateway: data plane, control plane, backend monitor and telemetry timers.
-/// `start` returns once it accepts connections; `shutdown` drains and stops everything.
+/// A running gateway: data plane, control plane, ledger, backend monitor and telemetry timers,
+/// each a swift-service-lifecycle `Service` in one `ServiceGroup`.
+///
+/// `start` returns once the gateway accepts connections. Shutdown (a signal from `signals`, or
+/// `shutdown()`) runs in the reverse of the start order: stop accepting and drain in-flight
+/// requests, stop the control plane and the timers, drain telemetry one last time, flush the
+/// ledger. `wait()` returns when that is done.
 public final class GatewayRuntime: Sendable {
     public static let version = "0.1.0"
 
@@ -27,23 +34,22 @@ public final class GatewayRuntime: Sendable {
     public let port: Int
     /// The control plane's own port when it does not share the proxy's.
     public let controlPort: Int?
-    let control: HummingbirdRunner
-    let httpClient: HTTPClient
-    let background: Task<Void, Never>
-    let socketPath: String?
+    let group: ServiceGroup
+    let task: Task<Void, Never>
     let logger: Logger
     /// The request ledger's writer, nil when disabled.
     public let ledger: LedgerWriter?
     /// The control plane's routes and dashboard services (logs, audit, alerts, live feed).
     public let controlPlane: ControlPlane
 
-    /// Starts a gateway on `config`. With `reloadSource`, `SIGHUP` (through `reload`) and
-    /// `POST /admin/reload` load the configuration again from it (`sourceName` names the file).
+    /// Starts a gateway on `config`. With `reloadSource`, `SIGHUP` (when `signals` holds it),
+    /// `reload` and `POST /admin/reload` load the configuration again from it (`sourceName`
+    /// names the file). `signals` among SIGINT and SIGTERM shut the gateway down gracefully.
     /// `continueTotals` starts the live totals from the ledger's; the demo turns it off, since
     /// its ledger holds synthetic history that must never count as traffic.
     public static func start(config: GatewayConfig, logger baseLogger: Logger,
                              reloadSource: (@Sendable () throws -> GatewayConfig)? = nil, sourceName: String? = nil,
-                             continueTotals: Bool = true) async throws -> GatewayRuntime {
+                             signals: [UnixSignal] = [], continueTotals: Bool = true) async throws -> GatewayRuntime {
         try config.validate()
         // Everything the gateway logs also lands in a bounded ring for /dashboard/logs and the live feed.
         let logs = LogRing(capacity: config.dashboard.logEntries)
@@ -83,7 +89,6 @@ public final class GatewayRuntime: Sendable {
 
         // The control plane listens privately on a Unix socket, reached through the data plane,
         // unless it is given its own port.
-        let separate = config.server.controlPort != nil
         var socketPath: String?
         let address: BindAddress
         if let cport = config.server.controlPort {
@@ -94,80 +99,32 @@ public final class GatewayRuntime: Sendable {
             socketPath = path
             address = .unixDomainSocket(path: path)
         }
-        var controlLogger = logger
-        controlLogger.logLevel = .warning
-        let control: HummingbirdRunner
-        do {
-            control = try await HummingbirdRunner.start(
-                router: controlPlane.router(),
-                server: .http1WebSocketUpgrade(webSocketRouter: controlPlane.webSocketRouter(),
-                                               configuration: .init(ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))),
-                address: address, name: "control plane", logger: controlLogger)
-        } catch {
-            ledger?.stop()
-            try? await httpClient.shutdown()
-            throw error
-        }
+        var quiet = logger
+        quiet.logLevel = .warning
+        let (controlPorts, controlBound) = AsyncStream<Int>.makeStream()
+        let control = Application(
+            router: controlPlane.router(),
+            server: .http1WebSocketUpgrade(webSocketRouter: controlPlane.webSocketRouter(),
+                                           configuration: .init(ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))),
+            configuration: .init(address: address, serverName: nil, backlog: 1024),
+            onServerRunning: { channel in
+                controlBound.yield(channel.localAddress?.port ?? 0)
+                controlBound.finish()
+            }, logger: quiet)
 
-        let monitor: BackendMonitor
         let proxy: ProxyServer
-        let port: Int
         do {
-            proxy = try ProxyServer(config: config, telemetry: hub,
-                                    controlPlane: socketPath.map { .unixSocket($0) } ?? .none,
+            proxy = try ProxyServer(config: config, telemetry: hub, controlPlane: socketPath.map { .unixSocket($0) } ?? .none,
                                     routing: RoutingTable(modelToBackends: [:]))
-            monitor = BackendMonitor(config: config, board: hub.board, client: httpClient, logger: logger) { table in
-                proxy.updateRouting(table)
-            }
-            proxy.updateRouting(monitor.routingTable())
-            await monitor.checkAll()
-            port = try await proxy.start(host: config.server.host, port: config.server.port)
         } catch {
             ledger?.stop()
-            await control.stop()
             try? await httpClient.shutdown()
-            if let socketPath { unlink(socketPath) }
             throw error
         }
-
-        let background = Task {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await monitor.run() }
-                group.addTask {
-                    // Telemetry leaves the data plane here, twenty times a second: small batches keep
-                    // the fold from taking the core in bursts when the gateway is pinned to one.
-                    while !Task.isCancelled {
-                        try? await Task.sleep(nanoseconds: 50_000_000)
-                        hub.drain()
-                    }
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(nanoseconds: 1_000_000_000)
-                        hub.system.sample()
-                    }
-                }
-                group.addTask {
-                    // GPUs: NVML is fast, nvidia-smi is a process start (waited for on a queue of
-                    // its own, not on the cooperative pool); every 5 s either way.
-                    let gpuQueue = DispatchQueue(label: "sightglass.gpu")
-                    while !Task.isCancelled {
-                        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                            gpuQueue.async { hub.system.sampleGPU(); done.resume() }
-                        }
-                        try? await Task.sleep(nanoseconds: 5_000_000_000)
-                    }
-                }
-                group.addTask {
-                    let interval = UInt64(config.dashboard.alerts.intervalSeconds * 1e9)
-                    while !Task.isCancelled {
-                        try? await Task.sleep(nanoseconds: interval)
-                        services.alerts.evaluate(.init(now: Date().timeIntervalSince1970, host: hub.system.host, backends: hub.board.all))
-                    }
-                }
-                group.addTask { await controlPlane.runLiveFeed() }
-            }
+        let monitor = BackendMonitor(config: config, board: hub.board, client: httpClient, logger: logger) { table in
+            proxy.updateRouting(table)
         }
+        proxy.updateRouting(monitor.routingTable())
         let running = NIOLockedValueBox(config)
         let reloader = reloadSource.map { source in
             ConfigReloader(source: source, sourceName: sourceName, running: config, proxy: proxy, hub: hub, monitor: monitor,
@@ -176,14 +133,74 @@ public final class GatewayRuntime: Sendable {
         if let reloader {
             controlPlane.setReloader { trigger, user in try await reloader.reload(trigger: trigger, user: user) }
         }
+
+        // Started in this order, shut down in the reverse one.
+        let audit = services.audit
+        let writer = ledger
+        var all: [any Service] = [
+            ShutdownService("ledger") {
+                // Runs last: everything drained has reached the writer; write it and stop.
+                _ = try? await BlockingWork.run {
+                    audit.flush()
+                    writer?.stop()
+                }
+            },
+            // Telemetry leaves the data plane here, twenty times a second: small batches keep the
+            // fold from taking the core in bursts when the gateway is pinned to one.
+            PeriodicService("telemetry drain", every: .milliseconds(50), tick: { hub.drain() }, last: { hub.drain() }),
+            PeriodicService("host sampler", every: .seconds(1)) { hub.system.sample() },
+            // GPUs: NVML is fast, nvidia-smi is a process start; every 5 s either way.
+            PeriodicService("GPU sampler", every: .seconds(5)) { _ = try? await BlockingWork.run { hub.system.sampleGPU() } },
+            LoopService("backend monitor") { await monitor.run() },
+            PeriodicService("alert evaluator", every: .milliseconds(Int64(config.dashboard.alerts.intervalSeconds * 1000))) {
+                services.alerts.evaluate(.init(now: Date().timeIntervalSince1970, host: hub.system.host, backends: hub.board.all))
+            },
+            LoopService("live feed") { await controlPlane.runLiveFeed() },
+            control,
+            ShutdownService("data plane") {
+                // Runs first: stop accepting, let in-flight requests and streams finish.
+                let drain = running.withLockedValue { $0.server.drainTimeoutSeconds }
+                logger.info("draining in-flight requests", metadata: ["timeout_seconds": "\(drain)"])
+                controlPlane.audit("gateway_stop", user: "system", resource: "gateway", details: ["uptime_seconds": Int(controlPlane.uptime)])
+                await proxy.shutdown(timeout: .nanoseconds(Int64(drain * 1e9)))
+            },
+        ]
+        if let reloader, signals.contains(.sigint) || signals.contains(.sigterm) {
+            all.append(LoopService("reload on SIGHUP") {
+                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    _ = try? await reloader.reload(trigger: "SIGHUP", user: nil)
+                }
+            })
+        }
+        let group = ServiceGroup(configuration: .init(services: all.map { .init(service: $0) }, gracefulShutdownSignals: signals,
+                                                      logger: quiet))
+        let task = Task {
+            do { try await group.run() } catch { logger.error("gateway stopped on an error", metadata: ["error": "\(error)"]) }
+            controlBound.finish()
+            try? await httpClient.shutdown()
+            if let socketPath { unlink(socketPath) }
+        }
+
+        let port: Int
+        var bound: Int?
+        do {
+            for await p in controlPorts { bound = p }
+            guard bound != nil else { throw RunnerError.failedToStart("control plane on \(address)") }
+            await monitor.checkAll()
+            port = try await proxy.start(host: config.server.host, port: config.server.port)
+        } catch {
+            await group.triggerGracefulShutdown()
+            await task.value
+            throw error
+        }
+        let controlPort = config.server.controlPort != nil ? bound : nil
         logger.info("gateway listening", metadata: ["address": "\(config.server.host):\(port)", "backends": "\(config.backends.count)",
                                                     "ledger": "\(ledger?.displayLocation ?? "disabled")", "auth": "\(services.auth.mode.rawValue)"])
         controlPlane.audit("gateway_start", user: "system", resource: "gateway",
                            details: ["version": version, "address": "\(config.server.host):\(port)", "backends": config.backends.map(\.name),
                                      "auth_mode": services.auth.mode.rawValue, "ledger": ledger?.displayLocation ?? "disabled"])
-        return GatewayRuntime(running: running, reloader: reloader, hub: hub, proxy: proxy, port: port, controlPort: separate ? control.port : nil,
-                              control: control, httpClient: httpClient, background: background, socketPath: socketPath,
-                              ledger: ledger, logger: logger, controlPlane: controlPlane)
+        return GatewayRuntime(running: running, reloader: reloader, hub: hub, proxy: proxy, port: port, controlPort: controlPort,
+                              group: group, task: task, ledger: ledger, logger: logger, controlPlane: controlPlane)
     }
 
     /// Reads the store's all-time totals once it is open (PostgreSQL opens on the writer's
@@ -220,22 +237,19 @@ public final class GatewayRuntime: Sendable {
         }
     }
 
-    init(running: NIOLockedValueBox<GatewayConfig>, reloader: ConfigReloader?, hub: TelemetryHub, proxy: ProxyServer, port: Int, controlPort: Int?, control: HummingbirdRunner,
-         httpClient: HTTPClient, background: Task<Void, Never>, socketPath: String?, ledger: LedgerWriter?, logger: Logger,
-         controlPlane: ControlPlane) {
-        self.ledger = ledger
-        self.controlPlane = controlPlane
+    init(running: NIOLockedValueBox<GatewayConfig>, reloader: ConfigReloader?, hub: TelemetryHub, proxy: ProxyServer, port: Int,
+         controlPort: Int?, group: ServiceGroup, task: Task<Void, Never>, ledger: LedgerWriter?, logger: Logger, controlPlane: ControlPlane) {
         self.running = running
         self.reloader = reloader
         self.hub = hub
         self.proxy = proxy
         self.port = port
         self.controlPort = controlPort
-        self.control = control
-        self.httpClient = httpClient
-        self.background = background
-        self.socketPath = socketPath
+        self.group = group
+        self.task = task
+        self.ledger = ledger
         self.logger = logger
+        self.controlPlane = controlPlane
     }
 
     /// Loads the configuration again and applies it (see `ConfigReloader`). Throws, changing
@@ -246,26 +260,14 @@ public final class GatewayRuntime: Sendable {
         return try await reloader.reload(trigger: trigger, user: user)
     }
 
-    /// Stops accepting, lets in-flight requests and streams finish for up to the drain timeout, then stops.
+    /// Shuts the gateway down as a signal would (see the type's description) and returns when it is done.
     public func shutdown() async {
-        controlPlane.audit("gateway_stop", user: "system", resource: "gateway", details: ["uptime_seconds": Int(controlPlane.uptime)])
-        await proxy.shutdown(timeout: .nanoseconds(Int64(config.server.drainTimeoutSeconds * 1e9)))
-        background.cancel()
-        await background.value
-        hub.drain()
-        // The writer's stop waits (on a thread of its own, not the cooperative pool) until
-        // everything buffered is written; the audit queue is flushed first.
-        let writer = ledger
-        let audit = controlPlane.services.audit
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                audit.flush()
-                writer?.stop()
-                done.resume()
-            }
-        }
-        await control.stop()
-        try? await httpClient.shutdown()
-        if let socketPath { unlink(socketPath) }
+        await group.triggerGracefulShutdown()
+        await task.value
+    }
+
+    /// Returns once the gateway has shut down (after a signal or `shutdown()`).
+    public func wait() async {
+        await task.value
     }
 }

@@ -17,6 +17,8 @@ public final class LedgerWriter: Sendable {
     let logger: Logger
     let state = NIOLockedValueBox(State())
     let wake = ConditionLock(value: false)
+    /// True once the writer thread has flushed and returned.
+    let finished = ConditionLock(value: false)
     let redactor: BodyRedactor
 
     struct State {
@@ -110,11 +112,12 @@ public final class LedgerWriter: Sendable {
     }
 
     /// Writes everything still buffered and stops the thread; for SIGTERM.
+    /// Asks the writer thread to write what waits and stop, and blocks until it has (or
+    /// `timeout` passes): the caller's thread sleeps on a condition, no polling.
     public func stop(timeout: Double = 10) {
         state.withLockedValue { $0.stopping = true }
         wake.lock(); wake.unlock(withValue: true)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline, !state.withLockedValue({ $0.stopped }) { usleep(5_000) }
+        if finished.lock(whenValue: true, timeoutSeconds: timeout) { finished.unlock() }
     }
 
     func run() {
@@ -131,6 +134,7 @@ public final class LedgerWriter: Sendable {
             }
             if stopping {
                 state.withLockedValue { $0.stopped = true }
+                finished.lock(); finished.unlock(withValue: true)
                 return
             }
         }

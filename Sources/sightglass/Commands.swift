@@ -56,11 +56,10 @@ struct Serve: AsyncParsableCommand {
             let c = try options.resolve()
             guard !c.backends.isEmpty else { throw ConfigError.invalid("no backends: a gateway needs at least one") }
             return c
-        }, sourceName: options.config)
+        }, sourceName: options.config, signals: [.sigint, .sigterm])
         Console.printGateway(gateway)
-        await Signals.wait { _ = try? await gateway.reload(trigger: "SIGHUP") }
-        Console.say("sightglass: draining (up to \(gateway.config.server.drainTimeoutSeconds) s)…")
-        await gateway.shutdown()
+        // SIGINT/SIGTERM drain and stop it; SIGHUP reloads the configuration.
+        await gateway.wait()
     }
 }
 
@@ -109,13 +108,13 @@ struct Demo: AsyncParsableCommand {
         let config = try Self.demoConfig(options.resolve(), simulatorPort: simulatorPort)
         if config.ledger.enabled {
             let location = config.ledger.effectivePath
-            try await Console.offPool { try Self.seedHistory(location: location) }
+            try await BlockingWork.run { try Self.seedHistory(location: location) }
         }
         let gateway: GatewayRuntime
         do {
             gateway = try await GatewayRuntime.start(config: config, logger: logger, reloadSource: {
                 try Self.demoConfig(options.resolve(), simulatorPort: simulatorPort)
-            }, sourceName: options.config, continueTotals: false)
+            }, sourceName: options.config, signals: [.sigint, .sigterm], continueTotals: false)
         } catch {
             await sim.stop()
             throw error
@@ -132,9 +131,8 @@ struct Demo: AsyncParsableCommand {
                                          incidents: incidents > 0 ? (every: incidents, length: 60, share: 0.3) : nil)
         // `--rate 0` means no synthetic traffic at all, not one request a second.
         let traffic = Task { if rate > 0 { await generator.run(client: .shared) } }
-        await Signals.wait { _ = try? await gateway.reload(trigger: "SIGHUP") }
+        await gateway.wait()
         traffic.cancel()
-        await gateway.shutdown()
         await sim.stop()
     }
 }
@@ -184,14 +182,6 @@ struct Version: ParsableCommand {
 }
 
 enum Console {
-    /// Runs blocking work (opening a PostgreSQL ledger, writing history) on a thread of its own,
-    /// so the cooperative pool stays free for the async work it waits on.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { done in
-            Thread { done.resume(with: Result { try body() }) }.start()
-        }
-    }
-
     /// A file-size limit (or a quota) must degrade the ledger, not kill the proxy: with SIGXFSZ
     /// ignored, a write past the limit fails with EFBIG, which SQLite reports as a full disk.
     static func survivesFileSizeLimits() {
@@ -242,17 +232,10 @@ enum Console {
     }
 }
 
-/// Waits for SIGINT or SIGTERM (swift-service-lifecycle's signal sequence); with `reload`,
-/// each SIGHUP runs it in between.
+/// Waits for SIGINT or SIGTERM (swift-service-lifecycle's signal sequence), for the simulator;
+/// the gateway's own service group handles its signals.
 enum Signals {
-    static func wait(reload: (@Sendable () async -> Void)? = nil) async {
-        let trapped: [UnixSignal] = reload == nil ? [.sigint, .sigterm] : [.sigint, .sigterm, .sighup]
-        for await signal in await UnixSignalsSequence(trapping: trapped) {
-            if signal == .sighup, let reload {
-                await reload()
-                continue
-            }
-            return
-        }
+    static func wait() async {
+        for await _ in await UnixSignalsSequence(trapping: [.sigint, .sigterm]) { return }
     }
 }

@@ -49,6 +49,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         ctx.clients[ObjectIdentifier(self)] = nil
         self.context = nil
+        ctx.clientClosed()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

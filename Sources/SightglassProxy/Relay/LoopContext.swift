@@ -66,6 +66,8 @@ public final class LoopContext: @unchecked Sendable {
     /// Client connections open on this loop, for graceful shutdown.
     var clients: [ObjectIdentifier: ClientConnectionHandler] = [:]
     var draining = false
+    /// Completed when draining and the last client connection has closed.
+    var drained: EventLoopPromise<Void>?
     /// Request ids are this prefix (random per loop and process start) and a counter: unique
     /// without a random draw per request.
     let idPrefix: String
@@ -195,6 +197,26 @@ public final class LoopContext: @unchecked Sendable {
         while idle.count < newBackends.count { idle.append([]) }
         backends = newBackends
         settings = newSettings
+    }
+
+    /// Stops taking new requests on this loop's connections (idle ones close now, busy ones after
+    /// their exchange) and returns a future that completes once every client connection is gone.
+    func beginDraining() -> EventLoopFuture<Void> {
+        draining = true
+        let promise = drained ?? loop.makePromise()
+        drained = promise
+        for client in clients.values { client.drain() }
+        closeIdle()
+        clientClosed()
+        return promise.futureResult
+    }
+
+    /// A client connection left: the drain is over when it was the last.
+    func clientClosed() {
+        if draining, clients.isEmpty, let promise = drained {
+            drained = nil
+            promise.succeed()
+        }
     }
 
     func closeIdle() {
