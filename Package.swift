@@ -2,14 +2,14 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "sightglass",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "sightglass", targets: ["sightglass"]),
+        .executable(name: "sightglass", targets: ["sightglass"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "SightglassSimulator",
             dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird")
             ],
             swiftSettings: swiftSettings
         ),
@@ -160,8 +160,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SightglassStoreTests",
-            dependencies: ["SightglassStore", "SightglassTelemetry", "SightglassConfig", .product(name: "PostgresNIO", package: "postgres-nio"),
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SightglassStore", "SightglassTelemetry", "SightglassConfig", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

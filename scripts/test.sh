@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== swift format lint"
+# The committed .swift-format is the style; `swift format format -i -r Sources Tests bench/Micro Package.swift` applies it.
+swift format lint --strict -r Sources Tests bench/Micro Package.swift
+
 echo "== swift build"
 swift build
 

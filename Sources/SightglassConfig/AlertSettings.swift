@@ -81,8 +81,10 @@ public struct AlertRule: Codable, Sendable, Equatable {
     public var severity: String = "warning"
     public var enabled = true
 
-    public init(name: String, metric: Metric, comparison: Comparison = .above, threshold: Double, windowSeconds: Double = 300,
-                severity: String = "warning", enabled: Bool = true) {
+    public init(
+        name: String, metric: Metric, comparison: Comparison = .above, threshold: Double, windowSeconds: Double = 300,
+        severity: String = "warning", enabled: Bool = true
+    ) {
         self.name = name
         self.metric = metric
         self.comparison = comparison

@@ -41,11 +41,13 @@ public enum ConfigLoader {
             let (path, message) = describe(error)
             throw ConfigError.file(source, [ConfigIssue(path: path, line: ConfigChecker.line(of: path, in: node), message: message)])
         } catch let error as ConfigError {
-            throw ConfigError.file(source, error.issues.map { issue in
-                var issue = issue
-                issue.line = issue.line ?? ConfigChecker.line(of: issue.path, in: node)
-                return issue
-            })
+            throw ConfigError.file(
+                source,
+                error.issues.map { issue in
+                    var issue = issue
+                    issue.line = issue.line ?? ConfigChecker.line(of: issue.path, in: node)
+                    return issue
+                })
         }
         return config
     }

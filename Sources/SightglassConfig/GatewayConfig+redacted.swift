@@ -50,7 +50,8 @@ extension LedgerSettings {
     /// A ledger location fit to show: a PostgreSQL URL's password replaced.
     public static func redacted(_ location: String) -> String {
         guard location.hasPrefix("postgres://") || location.hasPrefix("postgresql://"),
-              var parts = URLComponents(string: location), parts.password != nil else { return location }
+            var parts = URLComponents(string: location), parts.password != nil
+        else { return location }
         parts.password = "REDACTED"
         return parts.string ?? location
     }

@@ -187,8 +187,10 @@ public struct TimeoutSettings: Codable, Sendable, Equatable {
     }
 
     func validate() throws {
-        for (key, value) in [("connect_seconds", connectSeconds), ("first_byte_seconds", firstByteSeconds),
-                             ("idle_seconds", idleSeconds), ("total_seconds", totalSeconds)] where !(value > 0) {
+        for (key, value) in [
+            ("connect_seconds", connectSeconds), ("first_byte_seconds", firstByteSeconds),
+            ("idle_seconds", idleSeconds), ("total_seconds", totalSeconds),
+        ] where !(value > 0) {
             throw ConfigError.field("timeouts.\(key)", "must be positive")
         }
     }

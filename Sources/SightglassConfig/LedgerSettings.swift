@@ -69,7 +69,8 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
     /// `$XDG_DATA_HOME/sightglass/ledger.sqlite`, else `~/.local/share/sightglass/ledger.sqlite`.
     public static var defaultPath: String {
         let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((env["HOME"] ?? FileManager.default.currentDirectoryPath) + "/.local/share")
         return base + "/sightglass/ledger.sqlite"
     }
@@ -110,8 +111,10 @@ public struct LedgerSettings: Codable, Sendable, Equatable {
         for pattern in bodies.redactPatterns where (try? NSRegularExpression(pattern: pattern)) == nil {
             throw ConfigError.field("ledger.bodies.redact_patterns", "'\(pattern)' is not a regular expression")
         }
-        for (name, days) in [("raw_days", retention.rawDays), ("minute_days", retention.minuteDays),
-                             ("hour_days", retention.hourDays), ("day_days", retention.dayDays)] where days <= 0 {
+        for (name, days) in [
+            ("raw_days", retention.rawDays), ("minute_days", retention.minuteDays),
+            ("hour_days", retention.hourDays), ("day_days", retention.dayDays),
+        ] where days <= 0 {
             throw ConfigError.field("ledger.retention.\(name)", "must be positive")
         }
     }

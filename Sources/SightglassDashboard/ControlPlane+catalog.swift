@@ -9,9 +9,10 @@ extension ControlPlane {
     func catalogRoute(_ route: String, _ body: () async -> Response) async -> Response {
         let start = Date()
         let response = await body()
-        let event = RequestEvent(route: route, method: "GET", backend: "", model: "", status: Int(response.status.code),
-                                 errorType: response.status.code >= 400 ? .upstreamError : nil, stream: false,
-                                 startTime: start.timeIntervalSince1970, latency: Date().timeIntervalSince(start))
+        let event = RequestEvent(
+            route: route, method: "GET", backend: "", model: "", status: Int(response.status.code),
+            errorType: response.status.code >= 400 ? .upstreamError : nil, stream: false,
+            startTime: start.timeIntervalSince1970, latency: Date().timeIntervalSince(start))
         hub.controlRecorder.finished(event, backend: -1, stream: false)
         return response
     }
@@ -50,8 +51,9 @@ extension ControlPlane {
         var items: [String] = []
         for b in hub.board.all where b.kind == .ollama {
             guard let data = await fetch(b.url + "/api/ps"),
-                  let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let models = obj["models"] as? [Any] else { continue }
+                let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let models = obj["models"] as? [Any]
+            else { continue }
             for m in models {
                 if let d = try? JSONSerialization.data(withJSONObject: m, options: [.withoutEscapingSlashes]) {
                     items.append(String(decoding: d, as: UTF8.self))
@@ -65,7 +67,8 @@ extension ControlPlane {
     func ollamaVersion() async -> Response {
         for b in hub.board.all where b.kind == .ollama {
             if let data = await fetch(b.url + "/api/version"),
-               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], obj["version"] is String {
+                let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], obj["version"] is String
+            {
                 return raw(String(decoding: data, as: UTF8.self))
             }
         }

@@ -12,10 +12,26 @@ extension ControlPlane {
         let plane = self
         let guardMiddleware = DashboardGuard(auth: services.auth, limiter: services.limiter, audit: services.audit)
         let d = router.group("/dashboard").add(middleware: WebShellMiddleware()).add(middleware: guardMiddleware)
-        d.get("stats") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardStats()) } }
-        d.get("models") { req, _ in await plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(await plane.dashboardModels()) } }
-        d.get("health") { req, _ in await plane.answer { _ = try DashboardParameters(req, known: []); return await plane.dashboardHealth() } }
-        d.get("config") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardConfig()) } }
+        d.get("stats") { req, _ in
+            plane.answer {
+                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardStats())
+            }
+        }
+        d.get("models") { req, _ in
+            await plane.answer {
+                _ = try DashboardParameters(req, known: []); return JSONResponse.make(await plane.dashboardModels())
+            }
+        }
+        d.get("health") { req, _ in
+            await plane.answer {
+                _ = try DashboardParameters(req, known: []); return await plane.dashboardHealth()
+            }
+        }
+        d.get("config") { req, _ in
+            plane.answer {
+                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardConfig())
+            }
+        }
         d.get("logs") { req, _ in plane.answer { try plane.dashboardLogs(DashboardParameters(req, known: ["level", "since", "limit", "component"])) } }
         d.get("metrics") { req, _ in
             await plane.answer {
@@ -25,16 +41,40 @@ extension ControlPlane {
                 return JSONResponse.make(body)
             }
         }
-        d.get("cache") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(Self.dashboardCache()) } }
-        d.get("jobs") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(Self.dashboardJobs()) } }
+        d.get("cache") { req, _ in
+            plane.answer {
+                _ = try DashboardParameters(req, known: []); return JSONResponse.make(Self.dashboardCache())
+            }
+        }
+        d.get("jobs") { req, _ in
+            plane.answer {
+                _ = try DashboardParameters(req, known: []); return JSONResponse.make(Self.dashboardJobs())
+            }
+        }
         d.get("audit") { req, _ in
             await plane.answer { try await plane.dashboardAudit(DashboardParameters(req, known: ["user", "action", "resource", "since", "level", "limit"])) }
         }
-        d.get("workers") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardWorkers()) } }
-        d.get("resources") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardResources()) } }
+        d.get("workers") { req, _ in
+            plane.answer {
+                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardWorkers())
+            }
+        }
+        d.get("resources") { req, _ in
+            plane.answer {
+                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardResources())
+            }
+        }
         d.get("errors") { req, _ in await plane.answer { try await plane.dashboardErrors(DashboardParameters(req, known: ["since", "limit"])) } }
-        d.get("security") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardSecurity()) } }
-        d.get("alerts") { req, _ in plane.answer { _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardAlerts()) } }
+        d.get("security") { req, _ in
+            plane.answer {
+                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardSecurity())
+            }
+        }
+        d.get("alerts") { req, _ in
+            plane.answer {
+                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardAlerts())
+            }
+        }
         d.post("alerts/{id}/acknowledge") { req, ctx in plane.acknowledge(req, ctx) }
     }
 
@@ -78,8 +118,10 @@ extension ControlPlane {
         let gpu = hub.system.gpu
         guard gpu.available else { return ["available": false] }
         let devices: [[String: Any]] = gpu.devices.map { d in
-            var o: [String: Any] = ["id": d.index, "name": d.name, "memory_used_mb": Units.orNull(d.memoryUsedMB), "memory_total_mb": Units.orNull(d.memoryTotalMB),
-                                    "utilization_percent": Units.orNull(d.utilizationPercent), "temperature_celsius": Units.orNull(d.temperatureCelsius)]
+            var o: [String: Any] = [
+                "id": d.index, "name": d.name, "memory_used_mb": Units.orNull(d.memoryUsedMB), "memory_total_mb": Units.orNull(d.memoryTotalMB),
+                "utilization_percent": Units.orNull(d.utilizationPercent), "temperature_celsius": Units.orNull(d.temperatureCelsius),
+            ]
             if detailed {
                 o["memory_free_mb"] = Units.orNull(d.memoryFreeMB)
                 o["power_usage_watts"] = Units.orNull(d.powerWatts)
@@ -101,7 +143,8 @@ extension ControlPlane {
             // Ollama says what is loaded in memory right now.
             var loaded: [String: [String: Any]] = [:]
             if b.kind == .ollama, let data = await fetch(b.url + "/api/ps"),
-               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let list = obj["models"] as? [[String: Any]] {
+                let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let list = obj["models"] as? [[String: Any]]
+            {
                 for m in list { if let name = (m["name"] ?? m["model"]) as? String { loaded[name] = m } }
             }
             for model in b.models {
@@ -110,7 +153,13 @@ extension ControlPlane {
                 let size = (tag?["size"] as? NSNumber)?.doubleValue
                 let ps = loaded[model]
                 let status: String
-                if b.healthy == false { status = "unavailable" } else if ps != nil { status = "loaded" } else { status = b.kind == .ollama ? "available" : "served" }
+                if b.healthy == false {
+                    status = "unavailable"
+                } else if ps != nil {
+                    status = "loaded"
+                } else {
+                    status = b.kind == .ollama ? "available" : "served"
+                }
                 if let size { totalSize += size }
                 if ps != nil { loadedCount += 1 }
                 let psSize = (ps?["size"] as? NSNumber)?.doubleValue
@@ -126,19 +175,23 @@ extension ControlPlane {
                     "format": details?["format"] ?? NSNull(), "file_path": NSNull(), "size_bytes": size.map { Int64($0) } ?? NSNull(),
                     "loaded_at": NSNull(), "performance": performance,
                 ]
-                entry["metadata"] = [
-                    "architecture": details?["family"] ?? NSNull(), "parameters": details?["parameter_size"] ?? NSNull(),
-                    "quantization": details?["quantization_level"] ?? NSNull(), "context_length": ps?["context_length"] ?? NSNull(),
-                ] as [String: Any]
-                entry["resource_usage"] = [
-                    "memory_usage_mb": Units.mb(psSize), "gpu_memory_usage_mb": Units.mb((ps?["size_vram"] as? NSNumber)?.doubleValue),
-                    "expires_at": ps?["expires_at"] ?? NSNull(),
-                ] as [String: Any]
+                entry["metadata"] =
+                    [
+                        "architecture": details?["family"] ?? NSNull(), "parameters": details?["parameter_size"] ?? NSNull(),
+                        "quantization": details?["quantization_level"] ?? NSNull(), "context_length": ps?["context_length"] ?? NSNull(),
+                    ] as [String: Any]
+                entry["resource_usage"] =
+                    [
+                        "memory_usage_mb": Units.mb(psSize), "gpu_memory_usage_mb": Units.mb((ps?["size_vram"] as? NSNumber)?.doubleValue),
+                        "expires_at": ps?["expires_at"] ?? NSNull(),
+                    ] as [String: Any]
                 models.append(entry)
             }
         }
-        let summary: [String: Any] = ["total_models": models.count, "loaded_models": loadedCount, "total_size_gb": Units.gb(totalSize),
-                                      "memory_usage_gb": Units.gb(memory), "backends": hub.board.all.count]
+        let summary: [String: Any] = [
+            "total_models": models.count, "loaded_models": loadedCount, "total_size_gb": Units.gb(totalSize),
+            "memory_usage_gb": Units.gb(memory), "backends": hub.board.all.count,
+        ]
         return ["models": models, "summary": summary]
     }
 
@@ -155,22 +208,34 @@ extension ControlPlane {
         let backendsStatus = checked.isEmpty ? "unknown" : down.isEmpty ? "healthy" : down.count == checked.count ? "unhealthy" : "degraded"
         if backendsStatus == "unhealthy" { status = "unhealthy" } else if backendsStatus == "degraded" && status == "healthy" { status = "degraded" }
         var components: [String: Any] = [:]
-        components["api_server"] = ["status": "healthy", "uptime_seconds": Int(uptime), "active_requests": live.activeByBackend.values.reduce(0, +),
-                                    "requests_in_window": window.requests, "server_error_rate": window.failureRate, "last_check": now] as [String: Any]
+        components["api_server"] =
+            [
+                "status": "healthy", "uptime_seconds": Int(uptime), "active_requests": live.activeByBackend.values.reduce(0, +),
+                "requests_in_window": window.requests, "server_error_rate": window.failureRate, "last_check": now,
+            ] as [String: Any]
         var backends: [String: Any] = [:]
         for b in board {
-            backends[b.name] = ["status": b.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "unknown", "url": Self.redactURL(b.url),
-                                "response_time_ms": Units.orNull(b.responseTimeMs), "error": b.lastError ?? NSNull(),
-                                "models": b.models.count, "last_check": b.lastCheck.map { ISO8601.string(epoch: $0) } ?? NSNull()] as [String: Any]
+            backends[b.name] =
+                [
+                    "status": b.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "unknown", "url": Self.redactURL(b.url),
+                    "response_time_ms": Units.orNull(b.responseTimeMs), "error": b.lastError ?? NSNull(),
+                    "models": b.models.count, "last_check": b.lastCheck.map { ISO8601.string(epoch: $0) } ?? NSNull(),
+                ] as [String: Any]
         }
-        components["model_backends"] = ["status": backendsStatus, "loaded_models": Set(board.flatMap(\.models)).count,
-                                        "active_inference": live.activeByBackend.values.reduce(0, +), "backends": backends,
-                                        "last_check": board.compactMap(\.lastCheck).max().map { ISO8601.string(epoch: $0) } ?? NSNull()] as [String: Any]
+        components["model_backends"] =
+            [
+                "status": backendsStatus, "loaded_models": Set(board.flatMap(\.models)).count,
+                "active_inference": live.activeByBackend.values.reduce(0, +), "backends": backends,
+                "last_check": board.compactMap(\.lastCheck).max().map { ISO8601.string(epoch: $0) } ?? NSNull(),
+            ] as [String: Any]
         components["cache_system"] = ["status": "disabled", "enabled": false]
         components["database"] = await databaseHealth()
         let audit = services.audit
-        components["audit_system"] = ["status": audit.persistent ? "healthy" : (ledger == nil ? "memory_only" : "degraded"), "persistent": audit.persistent,
-                                      "pending_logs": audit.pendingCount] as [String: Any]
+        components["audit_system"] =
+            [
+                "status": audit.persistent ? "healthy" : (ledger == nil ? "memory_only" : "degraded"), "persistent": audit.persistent,
+                "pending_logs": audit.pendingCount,
+            ] as [String: Any]
         if case .some(let l) = ledger?.status, !l.healthy, status == "healthy" { status = "degraded" }
         let alerts: [[String: Any]] = services.alerts.active.map { a in
             ["id": a.id, "level": a.rule.severity, "component": a.rule.metric.category, "message": a.message, "timestamp": ISO8601.string(epoch: a.startedAt)]
@@ -183,10 +248,13 @@ extension ControlPlane {
     func databaseHealth() async -> [String: Any] {
         guard let writer = ledger else { return ["status": "disabled", "enabled": false] }
         let s = writer.status
-        var o: [String: Any] = ["status": s.healthy ? "healthy" : "degraded", "enabled": true, "backend": writer.ledger?.engine ?? (LedgerStores.isPostgres(writer.location) ? "postgresql" : "sqlite"),
-                                "path": writer.displayLocation,
-                                "records_written": s.written, "records_pending": s.pending, "records_dropped": s.dropped,
-                                "last_flush": s.lastFlushAt.map { ISO8601.string(epoch: $0) } ?? NSNull(), "last_check": ISO8601.string(Date())]
+        var o: [String: Any] = [
+            "status": s.healthy ? "healthy" : "degraded", "enabled": true,
+            "backend": writer.ledger?.engine ?? (LedgerStores.isPostgres(writer.location) ? "postgresql" : "sqlite"),
+            "path": writer.displayLocation,
+            "records_written": s.written, "records_pending": s.pending, "records_dropped": s.dropped,
+            "last_flush": s.lastFlushAt.map { ISO8601.string(epoch: $0) } ?? NSNull(), "last_check": ISO8601.string(Date()),
+        ]
         if let reason = s.degradedReason { o["error"] = reason }
         if let l = writer.ledger {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -219,11 +287,12 @@ extension ControlPlane {
         full["server"] = server
         full["cache"] = ["enabled": false]
         let auth = services.auth
-        full["security"] = [
-            "auth_enabled": auth.mode != .off, "auth_mode": auth.mode.rawValue, "rate_limiting": services.limiter != nil,
-            "max_requests_per_minute": config.dashboard.rateLimit.requestsPerMinute, "burst": config.dashboard.rateLimit.burst,
-            "audit_enabled": true,
-        ] as [String: Any]
+        full["security"] =
+            [
+                "auth_enabled": auth.mode != .off, "auth_mode": auth.mode.rawValue, "rate_limiting": services.limiter != nil,
+                "max_requests_per_minute": config.dashboard.rateLimit.requestsPerMinute, "burst": config.dashboard.rateLimit.burst,
+                "audit_enabled": true,
+            ] as [String: Any]
         full["models"] = ["backends": config.backends.count, "auto_discovery": config.backends.contains { $0.models.isEmpty }] as [String: Any]
         return full
     }
@@ -234,9 +303,13 @@ extension ControlPlane {
         if let d = value as? [String: Any] {
             var out: [String: Any] = [:]
             for (k, v) in d {
-                if secretKeys.contains(k), !(v is NSNull) { out[k] = "REDACTED" }
-                else if let s = v as? String, s.contains("://") { out[k] = redactURL(s) }
-                else { out[k] = redact(v) }
+                if secretKeys.contains(k), !(v is NSNull) {
+                    out[k] = "REDACTED"
+                } else if let s = v as? String, s.contains("://") {
+                    out[k] = redactURL(s)
+                } else {
+                    out[k] = redact(v)
+                }
             }
             return out
         }
@@ -255,38 +328,58 @@ extension ControlPlane {
         let span = window.span
         let lat = window.latency
         var metrics: [String: Any] = [:]
-        metrics["requests"] = ["total": agg.total.requests, "rate_per_second": Units.round2(Double(window.requests) / span),
-                               "rate_per_minute": Units.round2(Double(window.requests) / span * 60),
-                               "success_rate": window.requests > 0 ? Double(out.successes) / Double(window.requests) : NSNull()] as [String: Any]
-        metrics["latency"] = window.requests > 0
-            ? ["p50_ms": Units.ms(lat.quantile(0.5)), "p90_ms": Units.ms(lat.quantile(0.9)), "p95_ms": Units.ms(lat.quantile(0.95)),
-               "p99_ms": Units.ms(lat.quantile(0.99)), "average_ms": Units.ms(lat.average)]
+        metrics["requests"] =
+            [
+                "total": agg.total.requests, "rate_per_second": Units.round2(Double(window.requests) / span),
+                "rate_per_minute": Units.round2(Double(window.requests) / span * 60),
+                "success_rate": window.requests > 0 ? Double(out.successes) / Double(window.requests) : NSNull(),
+            ] as [String: Any]
+        metrics["latency"] =
+            window.requests > 0
+            ? [
+                "p50_ms": Units.ms(lat.quantile(0.5)), "p90_ms": Units.ms(lat.quantile(0.9)), "p95_ms": Units.ms(lat.quantile(0.95)),
+                "p99_ms": Units.ms(lat.quantile(0.99)), "average_ms": Units.ms(lat.average),
+            ]
             : ["p50_ms": NSNull(), "p90_ms": NSNull(), "p95_ms": NSNull(), "p99_ms": NSNull(), "average_ms": NSNull()]
-        metrics["throughput"] = ["tokens_per_second": Units.round2(Double(out.outputTokens) / span),
-                                 "input_tokens_per_second": Units.round2(Double(out.inputTokens) / span),
-                                 "requests_per_second": Units.round2(Double(window.requests) / span),
-                                 "bytes_per_second": Units.round2(Double(out.requestBytes + out.responseBytes) / span)] as [String: Any]
-        metrics["errors"] = ["total": agg.total.errors, "in_window": window.errors, "rate_per_hour": Units.round2(Double(window.errors) / span * 3600),
-                             "types": out.errorsByType] as [String: Any]
-        metrics["ttft"] = out.ttft.count > 0
+        metrics["throughput"] =
+            [
+                "tokens_per_second": Units.round2(Double(out.outputTokens) / span),
+                "input_tokens_per_second": Units.round2(Double(out.inputTokens) / span),
+                "requests_per_second": Units.round2(Double(window.requests) / span),
+                "bytes_per_second": Units.round2(Double(out.requestBytes + out.responseBytes) / span),
+            ] as [String: Any]
+        metrics["errors"] =
+            [
+                "total": agg.total.errors, "in_window": window.errors, "rate_per_hour": Units.round2(Double(window.errors) / span * 3600),
+                "types": out.errorsByType,
+            ] as [String: Any]
+        metrics["ttft"] =
+            out.ttft.count > 0
             ? ["p50_ms": Units.ms(out.ttft.quantile(0.5)), "p95_ms": Units.ms(out.ttft.quantile(0.95)), "count": out.ttft.count] as [String: Any]
             : ["p50_ms": NSNull(), "p95_ms": NSNull(), "count": 0] as [String: Any]
         let gpu = hub.system.gpu
         let gpuUse: Any = gpu.available ? Units.orNull(gpu.devices.compactMap(\.utilizationPercent).reduce(0, +) / Double(max(1, gpu.devices.count))) : NSNull()
-        metrics["resources"] = ["cpu_usage": Units.orNull(host.cpuPercent), "memory_usage": Units.orNull(host.memoryPercent), "gpu_usage": gpuUse,
-                                "disk_io_rate": host.diskIO.map { Units.round2($0.readBytesPerSecond + $0.writeBytesPerSecond) } ?? NSNull()] as [String: Any]
+        metrics["resources"] =
+            [
+                "cpu_usage": Units.orNull(host.cpuPercent), "memory_usage": Units.orNull(host.memoryPercent), "gpu_usage": gpuUse,
+                "disk_io_rate": host.diskIO.map { Units.round2($0.readBytesPerSecond + $0.writeBytesPerSecond) } ?? NSNull(),
+            ] as [String: Any]
         return ["timestamp": ISO8601.string(Date()), "window_seconds": span, "metrics": metrics]
     }
 
     /// The last hour per minute from the ledger's rollups; empty lists when there is no ledger.
     func recentSeries() async -> [String: Any] {
-        let names: [(String, AnalyticsMetric)] = [("requests_per_minute", .requests), ("errors_per_minute", .errors),
-                                                  ("latency_p95_ms", .latencyP95), ("tokens_out_per_minute", .tokensOut)]
+        let names: [(String, AnalyticsMetric)] = [
+            ("requests_per_minute", .requests), ("errors_per_minute", .errors),
+            ("latency_p95_ms", .latencyP95), ("tokens_out_per_minute", .tokensOut),
+        ]
         var out: [String: Any] = [:]
         let now = Date().timeIntervalSince1970
         for (name, metric) in names {
             var points: [[String: Any]] = []
-            if let l = ledger?.ledger, let series = try? await l.timeseries(metric: metric, interval: .oneMinute, group: nil, since: now - 3600, until: now).first {
+            if let l = ledger?.ledger,
+                let series = try? await l.timeseries(metric: metric, interval: .oneMinute, group: nil, since: now - 3600, until: now).first
+            {
                 points = series.points.map { ["timestamp": ISO8601.string(epoch: Double($0.time)), "value": $0.value ?? NSNull()] }
             }
             out[name] = points
@@ -307,20 +400,28 @@ extension ControlPlane {
         let workers: [[String: Any]] = board.map { b in
             let stats = byBackend[b.name]
             let status = b.healthy.map { $0 ? "active" : "down" } ?? "unknown"
-            let load: [String: Any] = ["active_requests": live.activeByBackend[b.name] ?? 0,
-                                       "average_latency_ms": Units.value(stats.flatMap { $0.requests > 0 ? Units.ms($0.averageLatency) : nil }),
-                                       "total_requests": stats?.requests ?? 0, "error_rate": Units.value(stats.flatMap { $0.requests > 0 ? $0.errorRate : nil })]
-            return ["id": b.name, "address": Self.redactURL(b.url), "status": status, "kind": b.kind.rawValue,
-                    "last_heartbeat": b.lastCheck.map { ISO8601.string(epoch: $0) } ?? NSNull(),
-                    "health_check_latency_ms": Units.orNull(b.responseTimeMs), "last_error": b.lastError ?? NSNull(),
-                    "capabilities": [b.kind.rawValue], "current_load": load, "models_loaded": b.models,
-                    "capacity": NSNull()]
+            let load: [String: Any] = [
+                "active_requests": live.activeByBackend[b.name] ?? 0,
+                "average_latency_ms": Units.value(stats.flatMap { $0.requests > 0 ? Units.ms($0.averageLatency) : nil }),
+                "total_requests": stats?.requests ?? 0, "error_rate": Units.value(stats.flatMap { $0.requests > 0 ? $0.errorRate : nil }),
+            ]
+            return [
+                "id": b.name, "address": Self.redactURL(b.url), "status": status, "kind": b.kind.rawValue,
+                "last_heartbeat": b.lastCheck.map { ISO8601.string(epoch: $0) } ?? NSNull(),
+                "health_check_latency_ms": Units.orNull(b.responseTimeMs), "last_error": b.lastError ?? NSNull(),
+                "capabilities": [b.kind.rawValue], "current_load": load, "models_loaded": b.models,
+                "capacity": NSNull(),
+            ]
         }
         let inFlight = live.activeByBackend.values.reduce(0, +)
-        let coordinator: [String: Any] = ["status": "active", "address": "\(config.server.host):\(config.server.port)", "uptime_seconds": Int(uptime),
-                                          "connected_workers": board.filter { $0.healthy == true }.count]
-        let cluster: [String: Any] = ["total_capacity": admission.maxConcurrent > 0 ? admission.maxConcurrent : NSNull(), "current_usage": inFlight,
-                                      "pending_requests": admission.queued, "max_queue": admission.maxQueue]
+        let coordinator: [String: Any] = [
+            "status": "active", "address": "\(config.server.host):\(config.server.port)", "uptime_seconds": Int(uptime),
+            "connected_workers": board.filter { $0.healthy == true }.count,
+        ]
+        let cluster: [String: Any] = [
+            "total_capacity": admission.maxConcurrent > 0 ? admission.maxConcurrent : NSNull(), "current_usage": inFlight,
+            "pending_requests": admission.queued, "max_queue": admission.maxQueue,
+        ]
         return ["coordinator": coordinator, "workers": workers, "cluster_stats": cluster]
     }
 }

@@ -60,8 +60,10 @@ extension ControlPlane {
         services["metrics"] = ["status": "healthy", "total_requests": agg.total.requests, "avg_response_time": agg.total.averageLatency]
         if let writer = ledger {
             let l = writer.status
-            var entry: [String: Any] = ["status": l.healthy ? "healthy" : "degraded", "path": writer.displayLocation, "records_written": l.written,
-                                        "records_pending": l.pending, "records_dropped": l.dropped, "records_pruned": l.pruned]
+            var entry: [String: Any] = [
+                "status": l.healthy ? "healthy" : "degraded", "path": writer.displayLocation, "records_written": l.written,
+                "records_pending": l.pending, "records_dropped": l.dropped, "records_pruned": l.pruned,
+            ]
             if let reason = l.degradedReason { entry["error"] = reason }
             if let last = l.lastFlushAt { entry["last_flush"] = ISO8601.string(epoch: last) }
             services["ledger"] = entry
@@ -91,9 +93,11 @@ extension ControlPlane {
         let (window, _) = windowTotals()
         var endpoints: [String: Any] = [:]
         for (route, w) in window.byRoute {
-            endpoints[route] = ["requests_per_second": Double(w.requests) / window.span,
-                                "latency_p50_ms": w.latency.quantile(0.5) * 1000,
-                                "latency_p99_ms": w.latency.quantile(0.99) * 1000]
+            endpoints[route] = [
+                "requests_per_second": Double(w.requests) / window.span,
+                "latency_p50_ms": w.latency.quantile(0.5) * 1000,
+                "latency_p99_ms": w.latency.quantile(0.99) * 1000,
+            ]
         }
         let body: [String: Any] = [
             "status": Self.status(errorRate: window.failureRate),
@@ -138,9 +142,11 @@ extension ControlPlane {
         if let v = sys.memoryUsedBytes { system["memory_used_gb"] = v / 1_073_741_824 }
         var models: [String: Any] = [:]
         for (name, m) in agg.byModel {
-            models[name] = ["requests": m.requests, "avg_latency": m.averageLatency, "tokens_per_second": m.tokensPerSecond,
-                            "error_rate": m.errorRate, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
-                            "cost_usd": m.cost, "estimated_cost_usd": m.estimatedCost, "last_request": ISO8601.string(epoch: m.lastRequest)]
+            models[name] = [
+                "requests": m.requests, "avg_latency": m.averageLatency, "tokens_per_second": m.tokensPerSecond,
+                "error_rate": m.errorRate, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
+                "cost_usd": m.cost, "estimated_cost_usd": m.estimatedCost, "last_request": ISO8601.string(epoch: m.lastRequest),
+            ]
         }
         let body: [String: Any] = [
             "timestamp": ISO8601.string(Date()),

@@ -32,8 +32,9 @@ extension ControlPlane {
             return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the request ledger is disabled (ledger.enabled: false)")
         }
         guard let l = writer.ledger else {
-            return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the request ledger is unavailable",
-                                      details: writer.status.degradedReason)
+            return JSONResponse.error(
+                .serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the request ledger is unavailable",
+                details: writer.status.degradedReason)
         }
         do {
             return try await body(l)
@@ -47,15 +48,19 @@ extension ControlPlane {
         }
     }
 
-    static let filterParameters: Set<String> = ["model", "backend", "route", "status", "status_class", "error_type", "user",
-                                                "since", "until", "min_latency_ms", "q", "id", "cursor", "limit"]
+    static let filterParameters: Set<String> = [
+        "model", "backend", "route", "status", "status_class", "error_type", "user",
+        "since", "until", "min_latency_ms", "q", "id", "cursor", "limit",
+    ]
 
     func listRequests(_ req: Request, _ ledger: any LedgerStore) async throws -> Response {
         let q = try DashboardParameters(req, known: Self.filterParameters).values
         let filter = try RequestFilter.parse(q)
         let page = try await ledger.requests(filter)
-        var body: [String: Any] = ["requests": page.requests.map { Self.json($0, detail: false) }, "count": page.requests.count,
-                                   "limit": filter.limit]
+        var body: [String: Any] = [
+            "requests": page.requests.map { Self.json($0, detail: false) }, "count": page.requests.count,
+            "limit": filter.limit,
+        ]
         body["next_cursor"] = page.nextCursor ?? NSNull()
         return JSONResponse.make(body)
     }
@@ -66,8 +71,10 @@ extension ControlPlane {
             "id": r.id, "timestamp": ISO8601.string(epoch: r.startTime), "route": r.route, "method": r.method,
             "backend": r.backend.isEmpty ? NSNull() : r.backend, "model": r.model.isEmpty ? NSNull() : r.model,
             "stream": r.stream, "status": r.status, "error_type": r.errorType ?? NSNull(), "error_message": r.errorMessage ?? NSNull(),
-            "tokens": ["input": r.tokensIn, "output": r.tokensOut, "cached": r.tokensCached, "total": r.tokensIn + r.tokensOut,
-                       "estimated": r.tokensEstimated] as [String: Any],
+            "tokens": [
+                "input": r.tokensIn, "output": r.tokensOut, "cached": r.tokensCached, "total": r.tokensIn + r.tokensOut,
+                "estimated": r.tokensEstimated,
+            ] as [String: Any],
             "cost": r.cost, "cost_estimated": r.costEstimated, "latency_ms": ms(r.latency), "ttft_ms": ms(r.firstToken), "first_byte_ms": ms(r.firstByte),
             "tokens_per_second": r.tokensPerSecond ?? NSNull(), "request_bytes": r.bytesIn, "response_bytes": r.bytesOut,
             "client_ip": r.client ?? NSNull(), "user": r.user ?? NSNull(), "api_key_id": r.apiKeyId ?? NSNull(),
@@ -81,8 +88,10 @@ extension ControlPlane {
             var last = 0.0
             func phase(_ name: String, _ end: Double?) {
                 guard let end else { return }
-                phases.append(["name": name, "start_ms": (last * 1e6).rounded() / 1000, "end_ms": (end * 1e6).rounded() / 1000,
-                               "duration_ms": (max(0, end - last) * 1e6).rounded() / 1000])
+                phases.append([
+                    "name": name, "start_ms": (last * 1e6).rounded() / 1000, "end_ms": (end * 1e6).rounded() / 1000,
+                    "duration_ms": (max(0, end - last) * 1e6).rounded() / 1000,
+                ])
                 last = end
             }
             // queue → connect → upstream wait → first token → generation: each measured mark, in order.
@@ -93,12 +102,13 @@ extension ControlPlane {
             phase("first_token", r.firstToken)
             phase(r.stream ? "generation" : "response", r.latency)
             o["phases"] = phases
-            o["times"] = [
-                "started_at": ISO8601.string(epoch: r.startTime),
-                "first_byte_at": r.firstByte.map { ISO8601.string(epoch: r.startTime + $0) } ?? NSNull(),
-                "first_token_at": r.firstToken.map { ISO8601.string(epoch: r.startTime + $0) } ?? NSNull(),
-                "ended_at": ISO8601.string(epoch: r.startTime + r.latency),
-            ] as [String: Any]
+            o["times"] =
+                [
+                    "started_at": ISO8601.string(epoch: r.startTime),
+                    "first_byte_at": r.firstByte.map { ISO8601.string(epoch: r.startTime + $0) } ?? NSNull(),
+                    "first_token_at": r.firstToken.map { ISO8601.string(epoch: r.startTime + $0) } ?? NSNull(),
+                    "ended_at": ISO8601.string(epoch: r.startTime + r.latency),
+                ] as [String: Any]
             o["request_body"] = r.bodies?.request ?? NSNull()
             o["response_body"] = r.bodies?.response ?? NSNull()
             o["bodies_recorded"] = r.bodies != nil
@@ -117,9 +127,11 @@ extension ControlPlane {
         var filter = try RequestFilter.parse(q)
         let total = q["limit"].flatMap(Int.init)  // an explicit limit caps the export; none exports everything
         filter.limit = RequestFilter.maxLimit
-        let columns = ["id", "timestamp", "route", "method", "backend", "model", "stream", "status", "error_type", "error_message",
-                       "tokens_input", "tokens_output", "tokens_cached", "tokens_estimated", "cost", "cost_estimated", "latency_ms", "ttft_ms",
-                       "first_byte_ms", "tokens_per_second", "request_bytes", "response_bytes", "client_ip", "user", "synthetic"]
+        let columns = [
+            "id", "timestamp", "route", "method", "backend", "model", "stream", "status", "error_type", "error_message",
+            "tokens_input", "tokens_output", "tokens_cached", "tokens_estimated", "cost", "cost_estimated", "latency_ms", "ttft_ms",
+            "first_byte_ms", "tokens_per_second", "request_bytes", "response_bytes", "client_ip", "user", "synthetic",
+        ]
         let startFilter = filter
         let body = ResponseBody { writer in
             var f = startFilter
@@ -176,7 +188,8 @@ extension ControlPlane {
             throw LedgerQueryError(field: "metric", message: "metric is required: one of \(AnalyticsMetric.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let metric = AnalyticsMetric(rawValue: m) else {
-            throw LedgerQueryError(field: "metric", message: "unknown metric '\(m)'; one of \(AnalyticsMetric.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw LedgerQueryError(
+                field: "metric", message: "unknown metric '\(m)'; one of \(AnalyticsMetric.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let iv = q["interval"] ?? "5m"
         guard let interval = AnalyticsInterval(rawValue: iv) else {
@@ -204,7 +217,10 @@ extension ControlPlane {
             "metric": metric.rawValue, "unit": unit, "interval": interval.rawValue, "group_by": group?.rawValue ?? NSNull(),
             "since": ISO8601.string(epoch: since), "until": ISO8601.string(epoch: until),
             "series": series.map { s in
-                ["group": s.group, "points": s.points.map { ["timestamp": ISO8601.string(epoch: Double($0.time)), "value": $0.value ?? NSNull()] as [String: Any] }] as [String: Any]
+                [
+                    "group": s.group,
+                    "points": s.points.map { ["timestamp": ISO8601.string(epoch: Double($0.time)), "value": $0.value ?? NSNull()] as [String: Any] },
+                ] as [String: Any]
             },
         ])
     }
@@ -219,7 +235,9 @@ extension ControlPlane {
         let (rows, total) = try await ledger.breakdown(by: by, since: since, until: until)
         return JSONResponse.make([
             "by": by.rawValue, "since": ISO8601.string(epoch: since), "until": ISO8601.string(epoch: until),
-            "groups": rows.map { r -> [String: Any] in var o = Self.json(r.cell); o["key"] = r.key; return o },
+            "groups": rows.map { r -> [String: Any] in
+                var o = Self.json(r.cell); o["key"] = r.key; return o
+            },
             "total": Self.json(total),
         ])
     }
@@ -230,8 +248,10 @@ extension ControlPlane {
             "requests": c.count, "errors": c.errors, "error_rate": c.count > 0 ? c.errorRate : 0,
             "tokens": ["input": c.tokensIn, "output": c.tokensOut, "cached": c.tokensCached] as [String: Any],
             "cost": c.cost, "tokens_per_second": c.genSeconds > 0 ? c.tokensPerSecond : NSNull(),
-            "latency_ms": ["p50": q(c.latency, 0.5), "p95": q(c.latency, 0.95), "p99": q(c.latency, 0.99),
-                           "avg": c.latency.count > 0 ? (c.latency.average * 1e6).rounded() / 1000 : NSNull()] as [String: Any],
+            "latency_ms": [
+                "p50": q(c.latency, 0.5), "p95": q(c.latency, 0.95), "p99": q(c.latency, 0.99),
+                "avg": c.latency.count > 0 ? (c.latency.average * 1e6).rounded() / 1000 : NSNull(),
+            ] as [String: Any],
             "ttft_ms": ["p50": q(c.ttft, 0.5), "p95": q(c.ttft, 0.95), "p99": q(c.ttft, 0.99)] as [String: Any],
         ]
     }
@@ -241,19 +261,19 @@ extension ControlPlane {
         guard let writer = ledger else { return "" }
         let s = writer.status
         return """
-        # HELP sightglass_ledger_up Whether the request ledger is writable (1) or degraded (0).
-        # TYPE sightglass_ledger_up gauge
-        sightglass_ledger_up \(s.healthy ? 1 : 0)
-        # HELP sightglass_ledger_records_written_total Requests written to the ledger.
-        # TYPE sightglass_ledger_records_written_total counter
-        sightglass_ledger_records_written_total \(s.written)
-        # HELP sightglass_ledger_records_dropped_total Requests lost because the ledger's buffer was full.
-        # TYPE sightglass_ledger_records_dropped_total counter
-        sightglass_ledger_records_dropped_total \(s.dropped)
-        # HELP sightglass_ledger_pending_records Requests waiting to be written.
-        # TYPE sightglass_ledger_pending_records gauge
-        sightglass_ledger_pending_records \(s.pending)
+            # HELP sightglass_ledger_up Whether the request ledger is writable (1) or degraded (0).
+            # TYPE sightglass_ledger_up gauge
+            sightglass_ledger_up \(s.healthy ? 1 : 0)
+            # HELP sightglass_ledger_records_written_total Requests written to the ledger.
+            # TYPE sightglass_ledger_records_written_total counter
+            sightglass_ledger_records_written_total \(s.written)
+            # HELP sightglass_ledger_records_dropped_total Requests lost because the ledger's buffer was full.
+            # TYPE sightglass_ledger_records_dropped_total counter
+            sightglass_ledger_records_dropped_total \(s.dropped)
+            # HELP sightglass_ledger_pending_records Requests waiting to be written.
+            # TYPE sightglass_ledger_pending_records gauge
+            sightglass_ledger_pending_records \(s.pending)
 
-        """
+            """
     }
 }

@@ -26,24 +26,28 @@ extension ControlPlane {
                 }
                 // One live connection per authenticated user (seed 000), configurable.
                 if plane.services.auth.mode != .off, let user = request.principal?.user, plane.services.feed.connections(of: user) >= perUser {
-                    let denial = AccessDenial(status: .tooManyRequests, code: "TOO_MANY_CONNECTIONS",
-                                              message: "user '\(user)' already holds \(perUser) live connection(s) (dashboard.auth.websockets_per_user)",
-                                              detailsJSON: JSONResponse.string(["limit": perUser]), headers: [:])
+                    let denial = AccessDenial(
+                        status: .tooManyRequests, code: "TOO_MANY_CONNECTIONS",
+                        message: "user '\(user)' already holds \(perUser) live connection(s) (dashboard.auth.websockets_per_user)",
+                        detailsJSON: JSONResponse.string(["limit": perUser]), headers: [:])
                     await Self.refuse(outbound, denial: denial, closeCode: 4429)
                     return
                 }
                 await plane.serveDashboardSocket(inbound: inbound, outbound: outbound, principal: request.principal, channel: request.channel)
             }
         router.ws("/metrics/stream") { inbound, outbound, ctx in
-            await plane.serve(inbound: inbound, outbound: outbound, channel: ctx.requestContext.channel, user: "metrics_stream", perUserLimit: nil,
-                              topics: [LiveFeed.metricsStreamTopic]) { _, _ in }
+            await plane.serve(
+                inbound: inbound, outbound: outbound, channel: ctx.requestContext.channel, user: "metrics_stream", perUserLimit: nil,
+                topics: [LiveFeed.metricsStreamTopic]
+            ) { _, _ in }
         }
         return router
     }
 
     func serveDashboardSocket(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, principal: Principal?, channel: any Channel) async {
         let limit = services.auth.mode == .off ? nil : config.dashboard.auth.websocketsPerUser
-        await serve(inbound: inbound, outbound: outbound, channel: channel, user: principal?.user ?? "anonymous", perUserLimit: limit, topics: []) { text, conn in
+        await serve(inbound: inbound, outbound: outbound, channel: channel, user: principal?.user ?? "anonymous", perUserLimit: limit, topics: []) {
+            text, conn in
             self.handleClientMessage(text, conn)
         }
     }
@@ -51,8 +55,10 @@ extension ControlPlane {
     /// Runs one connection: a writer draining its bounded queue, and the reader handing client
     /// messages to `onMessage`. Ends when either side closes; a client whose queue overflowed
     /// is closed with a reason.
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, user: String, perUserLimit: Int?, topics: Set<String>,
-               onMessage: @escaping @Sendable (String, LiveFeed.Connection) -> Void) async {
+    func serve(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, user: String, perUserLimit: Int?, topics: Set<String>,
+        onMessage: @escaping @Sendable (String, LiveFeed.Connection) -> Void
+    ) async {
         let feed = services.feed
         guard let conn = feed.register(user: user, perUserLimit: perUserLimit, topics: topics) else {
             try? await outbound.close(.policyViolation, reason: "too many live connections for this user")
@@ -66,8 +72,11 @@ extension ControlPlane {
             channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
         }
         if topics.isEmpty {
-            conn.send(JSONResponse.string(["type": "hello", "topics": LiveFeed.topics, "timestamp": ISO8601.string(Date()),
-                                           "intervals": ["stats": config.dashboard.live.statsIntervalSeconds, "metrics": config.dashboard.live.metricsIntervalSeconds]]))
+            conn.send(
+                JSONResponse.string([
+                    "type": "hello", "topics": LiveFeed.topics, "timestamp": ISO8601.string(Date()),
+                    "intervals": ["stats": config.dashboard.live.statsIntervalSeconds, "metrics": config.dashboard.live.metricsIntervalSeconds],
+                ]))
         } else {
             publishMetricsStream(to: conn)
         }
@@ -98,8 +107,15 @@ extension ControlPlane {
     /// Sends the denial as an error message, then closes with an application close code
     /// (4401, 4403, 4429: the HTTP status plus 4000) and the message as the reason.
     static func refuse(_ outbound: WebSocketOutboundWriter, denial: AccessDenial, closeCode: Int) async {
-        try? await outbound.write(.text(JSONResponse.string(["type": "error", "error": ["code": denial.code, "message": denial.message,
-                                                                                      "details": denial.details, "status": Int(denial.status.code)]])))
+        try? await outbound.write(
+            .text(
+                JSONResponse.string([
+                    "type": "error",
+                    "error": [
+                        "code": denial.code, "message": denial.message,
+                        "details": denial.details, "status": Int(denial.status.code),
+                    ],
+                ])))
         try? await outbound.close(.unknown(UInt16(closeCode)), reason: String(denial.message.prefix(120)))
     }
 
@@ -123,7 +139,9 @@ extension ControlPlane {
             }
             let unknown = topics.filter { !LiveFeed.topics.contains($0) }
             guard unknown.isEmpty else {
-                conn.send(Self.socketError("INVALID_TOPIC", "unknown topic(s): \(unknown.joined(separator: ", "))", ["topics": unknown, "available": LiveFeed.topics]))
+                conn.send(
+                    Self.socketError(
+                        "INVALID_TOPIC", "unknown topic(s): \(unknown.joined(separator: ", "))", ["topics": unknown, "available": LiveFeed.topics]))
                 return
             }
             if action == "subscribe" {
@@ -140,7 +158,8 @@ extension ControlPlane {
                 }
             } else {
                 conn.unsubscribe(topics)
-                conn.send(JSONResponse.string(["type": "unsubscribed", "topics": conn.topics.sorted(), "removed": topics, "timestamp": ISO8601.string(Date())]))
+                conn.send(
+                    JSONResponse.string(["type": "unsubscribed", "topics": conn.topics.sorted(), "removed": topics, "timestamp": ISO8601.string(Date())]))
             }
         default:
             conn.send(Self.socketError("INVALID_ACTION", "unknown action '\(action)'; use subscribe, unsubscribe or ping", ["field": "action"]))
@@ -200,8 +219,13 @@ extension ControlPlane {
         let shown = events.suffix(Self.requestEventsPerBatch)
         var messages = shown.map { LiveMessage.text(topic: "requests", event: "finished", data: Self.json(StoredRequest($0), detail: false)) }
         if events.count > shown.count {
-            messages.insert(LiveMessage.text(topic: "requests", event: "skipped", data: ["count": events.count - shown.count,
-                                                                                         "reason": "more than \(Self.requestEventsPerBatch) requests finished in one 50 ms batch"]), at: 0)
+            messages.insert(
+                LiveMessage.text(
+                    topic: "requests", event: "skipped",
+                    data: [
+                        "count": events.count - shown.count,
+                        "reason": "more than \(Self.requestEventsPerBatch) requests finished in one 50 ms batch",
+                    ]), at: 0)
         }
         for c in targets { for m in messages { c.send(m) } }
     }
@@ -211,20 +235,26 @@ extension ControlPlane {
         let feed = services.feed
         services.logs.onAppend { e in
             feed.publish("logs") {
-                LiveMessage.text(topic: "logs", event: "entry", data: ["timestamp": ISO8601.string(epoch: e.timestamp), "level": Self.levelNames[e.level] ?? "info",
-                                                                      "component": e.component, "message": e.message, "metadata": e.metadata])
+                LiveMessage.text(
+                    topic: "logs", event: "entry",
+                    data: [
+                        "timestamp": ISO8601.string(epoch: e.timestamp), "level": Self.levelNames[e.level] ?? "info",
+                        "component": e.component, "message": e.message, "metadata": e.metadata,
+                    ])
             }
         }
         let plane = self
         services.alerts.onChange { change in
-            let (event, alert): (String, Alert) = switch change {
-            case .fired(let a): ("fired", a)
-            case .resolved(let a): ("resolved", a)
-            }
+            let (event, alert): (String, Alert) =
+                switch change {
+                case .fired(let a): ("fired", a)
+                case .resolved(let a): ("resolved", a)
+                }
             feed.publish("alerts") { LiveMessage.text(topic: "alerts", event: event, data: Self.json(alert)) }
-            plane.audit("alert_\(event)", user: "system", resource: alert.rule.name,
-                        details: ["alert_id": alert.id, "value": alert.value, "threshold": alert.rule.threshold],
-                        level: event == "fired" ? (alert.rule.severity == "critical" ? "error" : "warning") : "info")
+            plane.audit(
+                "alert_\(event)", user: "system", resource: alert.rule.name,
+                details: ["alert_id": alert.id, "value": alert.value, "threshold": alert.rule.threshold],
+                level: event == "fired" ? (alert.rule.severity == "critical" ? "error" : "warning") : "info")
             webhook?.deliver(event: event, alert: Self.json(alert))
         }
     }

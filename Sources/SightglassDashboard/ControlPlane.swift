@@ -24,8 +24,10 @@ public struct ControlPlane: Sendable {
     public let ledger: LedgerWriter?
     public let services: DashboardServices
 
-    public init(hub: TelemetryHub, config: GatewayConfig, httpClient: HTTPClient, ledger: LedgerWriter? = nil, services: DashboardServices,
-                startedAt: Date = Date()) {
+    public init(
+        hub: TelemetryHub, config: GatewayConfig, httpClient: HTTPClient, ledger: LedgerWriter? = nil, services: DashboardServices,
+        startedAt: Date = Date()
+    ) {
         self.ledger = ledger
         self.services = services
         self.hub = hub
@@ -44,8 +46,9 @@ public struct ControlPlane: Sendable {
         router.get("/metrics/prometheus") { _, _ in plane.prometheus() }
         router.get("/metrics/json") { _, _ in JSONResponse.encode(MetricsReport.build(plane.hub)) }
         router.get("/metrics/csv") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"sightglass-metrics.csv\""],
-                     body: .init(byteBuffer: ByteBuffer(string: MetricsReport.build(plane.hub).csv())))
+            Response(
+                status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"sightglass-metrics.csv\""],
+                body: .init(byteBuffer: ByteBuffer(string: MetricsReport.build(plane.hub).csv())))
         }
         router.get("/health") { _, _ in plane.health() }
         router.get("/health/detailed") { _, _ in plane.detailedHealth() }
@@ -63,7 +66,9 @@ public struct ControlPlane: Sendable {
     }
 
     func prometheus() -> Response {
-        Response(status: .ok, headers: [.contentType: PrometheusText.contentType], body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub) + ledgerPrometheus())))
+        Response(
+            status: .ok, headers: [.contentType: PrometheusText.contentType],
+            body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub) + ledgerPrometheus())))
     }
 
     /// Takes a reloaded configuration: what the routes show, and the alert rules.

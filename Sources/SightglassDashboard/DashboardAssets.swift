@@ -19,7 +19,8 @@ struct DashboardAssets: Sendable {
 
     static let shared = DashboardAssets()
 
-    static let policy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    static let policy =
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         + "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
     init() {
@@ -40,8 +41,9 @@ struct DashboardAssets: Sendable {
             var input = body
             let gz = try? input.compress(with: .gzip())
             let digest = SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
-            files[name] = Asset(body: body, gzipped: gz.flatMap { $0.readableBytes < body.readableBytes ? $0 : nil },
-                                contentType: type, etag: "\"\(digest)\"")
+            files[name] = Asset(
+                body: body, gzipped: gz.flatMap { $0.readableBytes < body.readableBytes ? $0 : nil },
+                contentType: type, etag: "\"\(digest)\"")
         }
         self.files = files
     }
@@ -53,9 +55,11 @@ struct DashboardAssets: Sendable {
         guard let asset = files[name] else {
             return JSONResponse.error(.notFound, code: "NOT_FOUND", message: "no dashboard asset '\(name)'", details: ["field": "path"])
         }
-        var headers: HTTPFields = [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache",
-                                   .init("Content-Security-Policy")!: Self.policy, .init("X-Content-Type-Options")!: "nosniff",
-                                   .init("Referrer-Policy")!: "no-referrer", .vary: "Accept-Encoding"]
+        var headers: HTTPFields = [
+            .contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache",
+            .init("Content-Security-Policy")!: Self.policy, .init("X-Content-Type-Options")!: "nosniff",
+            .init("Referrer-Policy")!: "no-referrer", .vary: "Accept-Encoding",
+        ]
         if request.headers[.ifNoneMatch]?.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == asset.etag }) == true {
             return Response(status: .notModified, headers: headers)
         }
@@ -81,8 +85,10 @@ extension ControlPlane {
     }
 
     static let webPages = ["overview", "requests", "models", "backends", "chat", "embeddings", "costs", "resources", "logs", "audit", "alerts", "config"]
-    static let apiEndpoints: Set<String> = ["stats", "models", "health", "config", "logs", "metrics", "cache", "jobs", "audit", "workers",
-                                            "resources", "errors", "security", "alerts"]
+    static let apiEndpoints: Set<String> = [
+        "stats", "models", "health", "config", "logs", "metrics", "cache", "jobs", "audit", "workers",
+        "resources", "errors", "security", "alerts",
+    ]
 }
 
 /// Some pages share their path with a seed-000 endpoint (`/dashboard/models` is both the Models
@@ -94,8 +100,9 @@ struct WebShellMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: ControlContext, next: (Request, ControlContext) async throws -> Response) async throws -> Response {
         if request.method == .get, let accept = request.headers[.accept], accept.contains("text/html"),
-           let page = request.uri.path.split(separator: "/").last, ControlPlane.webPages.contains(String(page)),
-           request.uri.path == "/dashboard/\(page)" {
+            let page = request.uri.path.split(separator: "/").last, ControlPlane.webPages.contains(String(page)),
+            request.uri.path == "/dashboard/\(page)"
+        {
             return DashboardAssets.shared.response("index.html", request: request)
         }
         return try await next(request, context)

@@ -30,7 +30,8 @@ public final class ProxyServer: Sendable {
     /// (its affinity mask, so `taskset -c 0 sightglass serve` gets one loop), not all CPUs.
     public static func defaultLoopCount() -> Int {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) {
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
+        {
             let list = line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
             let n = cpuListCount(list)
             if n > 0 { return n }
@@ -60,8 +61,9 @@ public final class ProxyServer: Sendable {
         var map: [ObjectIdentifier: LoopContext] = [:]
         var ordered: [LoopContext] = []
         for (i, loop) in group.makeIterator().enumerated() {
-            let c = LoopContext(loop: loop, index: i, backends: backends, recorder: telemetry.recorder(i), admission: admission,
-                                settings: settings, controlPlane: controlPlane, routing: routing)
+            let c = LoopContext(
+                loop: loop, index: i, backends: backends, recorder: telemetry.recorder(i), admission: admission,
+                settings: settings, controlPlane: controlPlane, routing: routing)
             map[ObjectIdentifier(loop)] = c
             ordered.append(c)
         }

@@ -18,8 +18,10 @@ public final class BackendMonitor: Sendable {
     let logger: Logger
     let publish: @Sendable (RoutingTable) -> Void
 
-    public init(config: GatewayConfig, board: BackendStatusBoard, client: HTTPClient, logger: Logger,
-                publish: @escaping @Sendable (RoutingTable) -> Void) {
+    public init(
+        config: GatewayConfig, board: BackendStatusBoard, client: HTTPClient, logger: Logger,
+        publish: @escaping @Sendable (RoutingTable) -> Void
+    ) {
         watched = NIOLockedValueBox(config.backends.enumerated().map { ($0.offset, $0.element) })
         self.board = board
         self.client = client
@@ -81,16 +83,22 @@ public final class BackendMonitor: Sendable {
         var openAIEntries: [String: String] = [:]
         var ollamaEntries: [String: String] = [:]
         if case .success(let data) = o, let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let list = obj["data"] as? [[String: Any]] {
+            let list = obj["data"] as? [[String: Any]]
+        {
             for item in list { if let id = item["id"] as? String { openAIEntries[id] = Self.text(item) } }
         }
         var isOllama = false
         if case .success(let data) = l, let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let list = obj["models"] as? [[String: Any]] {
+            let list = obj["models"] as? [[String: Any]]
+        {
             isOllama = true
             for item in list { if let name = (item["name"] as? String) ?? (item["model"] as? String) { ollamaEntries[name] = Self.text(item) } }
         }
-        let reachable = !openAIEntries.isEmpty || isOllama || { if case .success = o { return true }; return false }()
+        let reachable =
+            !openAIEntries.isEmpty || isOllama
+            || {
+                if case .success = o { return true }; return false
+            }()
         var errorText: String?
         if !reachable {
             if case .failure(let e) = o { errorText = e } else if case .failure(let e) = l { errorText = e }

@@ -25,9 +25,11 @@ actor ConfigReloader {
     /// Called with each configuration applied, so the runtime's view stays current.
     let applied: @Sendable (GatewayConfig) -> Void
 
-    init(source: @escaping @Sendable () throws -> GatewayConfig, sourceName: String?, running: GatewayConfig, proxy: ProxyServer,
-         hub: TelemetryHub, monitor: BackendMonitor, controlPlane: ControlPlane, logger: Logger,
-         applied: @escaping @Sendable (GatewayConfig) -> Void) {
+    init(
+        source: @escaping @Sendable () throws -> GatewayConfig, sourceName: String?, running: GatewayConfig, proxy: ProxyServer,
+        hub: TelemetryHub, monitor: BackendMonitor, controlPlane: ControlPlane, logger: Logger,
+        applied: @escaping @Sendable (GatewayConfig) -> Void
+    ) {
         self.source = source
         self.sourceName = sourceName
         self.running = running
@@ -49,11 +51,14 @@ actor ConfigReloader {
             next = loaded.reloadable(over: running)
             slots = try proxy.apply(next)
         } catch {
-            logger.error("configuration reload refused; the running configuration stays", metadata: [
-                "trigger": "\(trigger)", "source": "\(sourceName ?? "flags and environment")", "error": "\(error)",
-            ])
-            controlPlane.audit("config_reload", user: user ?? "system", resource: sourceName ?? "configuration",
-                               details: ["trigger": trigger, "error": "\(error)"], level: "error", result: "failure")
+            logger.error(
+                "configuration reload refused; the running configuration stays",
+                metadata: [
+                    "trigger": "\(trigger)", "source": "\(sourceName ?? "flags and environment")", "error": "\(error)",
+                ])
+            controlPlane.audit(
+                "config_reload", user: user ?? "system", resource: sourceName ?? "configuration",
+                details: ["trigger": trigger, "error": "\(error)"], level: "error", result: "failure")
             throw error
         }
         let changed = next.changes(from: running)
@@ -67,17 +72,21 @@ actor ConfigReloader {
             // New backends' models are routable (and listed) as soon as the answer is given.
             await monitor.checkAll()
         }
-        let report = ReloadReport(changed: changed, restartRequired: restartRequired, backends: next.backends.map(\.name),
-                                  source: sourceName, trigger: trigger)
-        logger.info("configuration reloaded", metadata: [
-            "trigger": "\(trigger)", "changed": "\(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))",
-            "backends": "\(report.backends.joined(separator: ", "))",
-        ])
+        let report = ReloadReport(
+            changed: changed, restartRequired: restartRequired, backends: next.backends.map(\.name),
+            source: sourceName, trigger: trigger)
+        logger.info(
+            "configuration reloaded",
+            metadata: [
+                "trigger": "\(trigger)", "changed": "\(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))",
+                "backends": "\(report.backends.joined(separator: ", "))",
+            ])
         if !restartRequired.isEmpty {
             logger.warning("some changed settings take effect only after a restart", metadata: ["settings": "\(restartRequired.joined(separator: ", "))"])
         }
-        controlPlane.audit("config_reload", user: user ?? "system", resource: sourceName ?? "configuration",
-                           details: ["trigger": trigger, "changed": changed, "restart_required": restartRequired, "backends": report.backends])
+        controlPlane.audit(
+            "config_reload", user: user ?? "system", resource: sourceName ?? "configuration",
+            details: ["trigger": trigger, "changed": changed, "restart_required": restartRequired, "backends": report.backends])
         return report
     }
 }

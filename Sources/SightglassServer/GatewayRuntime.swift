@@ -7,12 +7,12 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import UnixSignals
 import SightglassConfig
 import SightglassDashboard
 import SightglassProxy
 import SightglassStore
 import SightglassTelemetry
+import UnixSignals
 
 /// A running gateway: data plane, control plane, ledger, backend monitor and telemetry timers,
 /// each a swift-service-lifecycle `Service` in one `ServiceGroup`.
@@ -47,9 +47,11 @@ public final class GatewayRuntime: Sendable {
     /// names the file). `signals` among SIGINT and SIGTERM shut the gateway down gracefully.
     /// `continueTotals` starts the live totals from the ledger's; the demo turns it off, since
     /// its ledger holds synthetic history that must never count as traffic.
-    public static func start(config: GatewayConfig, logger baseLogger: Logger,
-                             reloadSource: (@Sendable () throws -> GatewayConfig)? = nil, sourceName: String? = nil,
-                             signals: [UnixSignal] = [], continueTotals: Bool = true) async throws -> GatewayRuntime {
+    public static func start(
+        config: GatewayConfig, logger baseLogger: Logger,
+        reloadSource: (@Sendable () throws -> GatewayConfig)? = nil, sourceName: String? = nil,
+        signals: [UnixSignal] = [], continueTotals: Bool = true
+    ) async throws -> GatewayRuntime {
         try config.validate()
         // Everything the gateway logs also lands in a bounded ring for /dashboard/logs and the live feed.
         let logs = LogRing(capacity: config.dashboard.logEntries)
@@ -104,8 +106,9 @@ public final class GatewayRuntime: Sendable {
         let (controlPorts, controlBound) = AsyncStream<Int>.makeStream()
         let control = Application(
             router: controlPlane.router(),
-            server: .http1WebSocketUpgrade(webSocketRouter: controlPlane.webSocketRouter(),
-                                           configuration: .init(ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: controlPlane.webSocketRouter(),
+                configuration: .init(ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30))))),
             configuration: .init(address: address, serverName: nil, backlog: 1024),
             onServerRunning: { channel in
                 controlBound.yield(channel.localAddress?.port ?? 0)
@@ -114,8 +117,9 @@ public final class GatewayRuntime: Sendable {
 
         let proxy: ProxyServer
         do {
-            proxy = try ProxyServer(config: config, telemetry: hub, controlPlane: socketPath.map { .unixSocket($0) } ?? .none,
-                                    routing: RoutingTable(modelToBackends: [:]))
+            proxy = try ProxyServer(
+                config: config, telemetry: hub, controlPlane: socketPath.map { .unixSocket($0) } ?? .none,
+                routing: RoutingTable(modelToBackends: [:]))
         } catch {
             ledger?.stop()
             try? await httpClient.shutdown()
@@ -127,8 +131,10 @@ public final class GatewayRuntime: Sendable {
         proxy.updateRouting(monitor.routingTable())
         let running = NIOLockedValueBox(config)
         let reloader = reloadSource.map { source in
-            ConfigReloader(source: source, sourceName: sourceName, running: config, proxy: proxy, hub: hub, monitor: monitor,
-                           controlPlane: controlPlane, logger: logger) { next in running.withLockedValue { $0 = next } }
+            ConfigReloader(
+                source: source, sourceName: sourceName, running: config, proxy: proxy, hub: hub, monitor: monitor,
+                controlPlane: controlPlane, logger: logger
+            ) { next in running.withLockedValue { $0 = next } }
         }
         if let reloader {
             controlPlane.setReloader { trigger, user in try await reloader.reload(trigger: trigger, user: user) }
@@ -166,14 +172,17 @@ public final class GatewayRuntime: Sendable {
             },
         ]
         if let reloader, signals.contains(.sigint) || signals.contains(.sigterm) {
-            all.append(LoopService("reload on SIGHUP") {
-                for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                    _ = try? await reloader.reload(trigger: "SIGHUP", user: nil)
-                }
-            })
+            all.append(
+                LoopService("reload on SIGHUP") {
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                        _ = try? await reloader.reload(trigger: "SIGHUP", user: nil)
+                    }
+                })
         }
-        let group = ServiceGroup(configuration: .init(services: all.map { .init(service: $0) }, gracefulShutdownSignals: signals,
-                                                      logger: quiet))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: all.map { .init(service: $0) }, gracefulShutdownSignals: signals,
+                logger: quiet))
         let task = Task {
             do { try await group.run() } catch { logger.error("gateway stopped on an error", metadata: ["error": "\(error)"]) }
             controlBound.finish()
@@ -194,13 +203,21 @@ public final class GatewayRuntime: Sendable {
             throw error
         }
         let controlPort = config.server.controlPort != nil ? bound : nil
-        logger.info("gateway listening", metadata: ["address": "\(config.server.host):\(port)", "backends": "\(config.backends.count)",
-                                                    "ledger": "\(ledger?.displayLocation ?? "disabled")", "auth": "\(services.auth.mode.rawValue)"])
-        controlPlane.audit("gateway_start", user: "system", resource: "gateway",
-                           details: ["version": version, "address": "\(config.server.host):\(port)", "backends": config.backends.map(\.name),
-                                     "auth_mode": services.auth.mode.rawValue, "ledger": ledger?.displayLocation ?? "disabled"])
-        return GatewayRuntime(running: running, reloader: reloader, hub: hub, proxy: proxy, port: port, controlPort: controlPort,
-                              group: group, task: task, ledger: ledger, logger: logger, controlPlane: controlPlane)
+        logger.info(
+            "gateway listening",
+            metadata: [
+                "address": "\(config.server.host):\(port)", "backends": "\(config.backends.count)",
+                "ledger": "\(ledger?.displayLocation ?? "disabled")", "auth": "\(services.auth.mode.rawValue)",
+            ])
+        controlPlane.audit(
+            "gateway_start", user: "system", resource: "gateway",
+            details: [
+                "version": version, "address": "\(config.server.host):\(port)", "backends": config.backends.map(\.name),
+                "auth_mode": services.auth.mode.rawValue, "ledger": ledger?.displayLocation ?? "disabled",
+            ])
+        return GatewayRuntime(
+            running: running, reloader: reloader, hub: hub, proxy: proxy, port: port, controlPort: controlPort,
+            group: group, task: task, ledger: ledger, logger: logger, controlPlane: controlPlane)
     }
 
     /// Reads the store's all-time totals once it is open (PostgreSQL opens on the writer's
@@ -230,15 +247,19 @@ public final class GatewayRuntime: Sendable {
             guard logged < 20 else { break }
             logged += 1
             let level: Logger.Level = e.isServerFailure ? .error : .warning
-            logger.log(level: level, "request failed: \(e.errorMessage ?? "HTTP \(e.status)")", metadata: [
-                "request_id": "\(e.id)", "status": "\(e.status)", "error_type": "\(e.errorType?.rawValue ?? "http")",
-                "backend": "\(e.backend)", "model": "\(e.model)", "route": "\(e.route)", "latency_ms": "\(Int(e.latency * 1000))",
-            ])
+            logger.log(
+                level: level, "request failed: \(e.errorMessage ?? "HTTP \(e.status)")",
+                metadata: [
+                    "request_id": "\(e.id)", "status": "\(e.status)", "error_type": "\(e.errorType?.rawValue ?? "http")",
+                    "backend": "\(e.backend)", "model": "\(e.model)", "route": "\(e.route)", "latency_ms": "\(Int(e.latency * 1000))",
+                ])
         }
     }
 
-    init(running: NIOLockedValueBox<GatewayConfig>, reloader: ConfigReloader?, hub: TelemetryHub, proxy: ProxyServer, port: Int,
-         controlPort: Int?, group: ServiceGroup, task: Task<Void, Never>, ledger: LedgerWriter?, logger: Logger, controlPlane: ControlPlane) {
+    init(
+        running: NIOLockedValueBox<GatewayConfig>, reloader: ConfigReloader?, hub: TelemetryHub, proxy: ProxyServer, port: Int,
+        controlPort: Int?, group: ServiceGroup, task: Task<Void, Never>, ledger: LedgerWriter?, logger: Logger, controlPlane: ControlPlane
+    ) {
         self.running = running
         self.reloader = reloader
         self.hub = hub

@@ -12,14 +12,17 @@ public final class HummingbirdRunner: Sendable {
     /// The bound TCP port (0 for a Unix socket).
     public let port: Int
 
-    public static func start<Context: RequestContext>(router: Router<Context>, server: HTTPServerBuilder = .http1(), address: BindAddress, name: String,
-                                                      logger: Logger) async throws -> HummingbirdRunner where Context.Source == ApplicationRequestContextSource {
+    public static func start<Context: RequestContext>(
+        router: Router<Context>, server: HTTPServerBuilder = .http1(), address: BindAddress, name: String,
+        logger: Logger
+    ) async throws -> HummingbirdRunner where Context.Source == ApplicationRequestContextSource {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, server: server, configuration: .init(address: address, serverName: nil, backlog: 1024),
-                              onServerRunning: { channel in
-                                  continuation.yield(channel.localAddress?.port ?? 0)
-                                  continuation.finish()
-                              }, logger: logger)
+        let app = Application(
+            router: router, server: server, configuration: .init(address: address, serverName: nil, backlog: 1024),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            }, logger: logger)
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
         let task = Task { try await group.run() }
         var port: Int?

@@ -10,8 +10,9 @@ public final class SimulatorRuntime: Sendable {
     public static func start(options: SimulatorOptions, host: String, port: Int, logger: Logger) async throws -> SimulatorRuntime {
         var quiet = logger
         quiet.logLevel = .warning
-        let runner = try await HummingbirdRunner.start(router: Simulator.router(options: options), address: .hostname(host, port: port),
-                                                       name: "simulator", logger: quiet)
+        let runner = try await HummingbirdRunner.start(
+            router: Simulator.router(options: options), address: .hostname(host, port: port),
+            name: "simulator", logger: quiet)
         return SimulatorRuntime(runner: runner)
     }
 

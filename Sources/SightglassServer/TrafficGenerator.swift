@@ -15,8 +15,10 @@ public struct TrafficGenerator: Sendable {
     /// `length` seconds, `share` of requests ask the simulator to fail (`x-sim-error`).
     public var incidents: (every: Double, length: Double, share: Double)?
 
-    public init(baseURL: String, requestsPerSecond: Double, chatModels: [String], embeddingModels: [String], seed: UInt64 = 7,
-                incidents: (every: Double, length: Double, share: Double)? = nil) {
+    public init(
+        baseURL: String, requestsPerSecond: Double, chatModels: [String], embeddingModels: [String], seed: UInt64 = 7,
+        incidents: (every: Double, length: Double, share: Double)? = nil
+    ) {
         self.incidents = incidents
         self.baseURL = baseURL
         self.requestsPerSecond = requestsPerSecond

@@ -79,20 +79,23 @@ struct RequestTypeCheck: Sendable {
         Field(name: "stream", expected: "a boolean", goType: "bool", accepts: isBool),
     ]
 
-    static let openAIChat = RequestTypeCheck(fields: [
-        model,
-        Field(name: "messages", expected: "an array of objects", goType: "[]api.Message", accepts: isArray(of: isObject)),
-    ] + sampling, goStruct: "ChatRequest")
+    static let openAIChat = RequestTypeCheck(
+        fields: [
+            model,
+            Field(name: "messages", expected: "an array of objects", goType: "[]api.Message", accepts: isArray(of: isObject)),
+        ] + sampling, goStruct: "ChatRequest")
 
-    static let openAICompletion = RequestTypeCheck(fields: [
-        model,
-        Field(name: "prompt", expected: "a string or an array of strings", goType: "string", accepts: textOrList),
-    ] + sampling, goStruct: "GenerateRequest")
+    static let openAICompletion = RequestTypeCheck(
+        fields: [
+            model,
+            Field(name: "prompt", expected: "a string or an array of strings", goType: "string", accepts: textOrList),
+        ] + sampling, goStruct: "GenerateRequest")
 
-    static let openAIEmbedding = RequestTypeCheck(fields: [
-        model,
-        Field(name: "input", expected: "a string or an array of strings", goType: "[]string", accepts: textOrList),
-    ], goStruct: "EmbedRequest")
+    static let openAIEmbedding = RequestTypeCheck(
+        fields: [
+            model,
+            Field(name: "input", expected: "a string or an array of strings", goType: "[]string", accepts: textOrList),
+        ], goStruct: "EmbedRequest")
 
     static let ollamaOptions: [Field] = [
         Field(name: "stream", expected: "a boolean", goType: "bool", accepts: isBool),
@@ -101,13 +104,15 @@ struct RequestTypeCheck: Sendable {
         Field(name: "options.temperature", expected: "a decimal", goType: "float32", accepts: isNumber),
     ]
 
-    static let ollamaChat = RequestTypeCheck(fields: [
-        model,
-        Field(name: "messages", expected: "an array of objects", goType: "[]api.Message", accepts: isArray(of: isObject)),
-    ] + ollamaOptions, goStruct: "ChatRequest")
+    static let ollamaChat = RequestTypeCheck(
+        fields: [
+            model,
+            Field(name: "messages", expected: "an array of objects", goType: "[]api.Message", accepts: isArray(of: isObject)),
+        ] + ollamaOptions, goStruct: "ChatRequest")
 
-    static let ollamaGenerate = RequestTypeCheck(fields: [
-        model,
-        Field(name: "prompt", expected: "a string", goType: "string", accepts: isString),
-    ] + ollamaOptions, goStruct: "GenerateRequest")
+    static let ollamaGenerate = RequestTypeCheck(
+        fields: [
+            model,
+            Field(name: "prompt", expected: "a string", goType: "string", accepts: isString),
+        ] + ollamaOptions, goStruct: "GenerateRequest")
 }

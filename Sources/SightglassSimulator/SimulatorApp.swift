@@ -89,7 +89,10 @@ struct Handlers: Sendable {
             return .failure(error(dialect, 400, "model is required"))
         }
         guard let resolved = resolve(model) else {
-            return .failure(error(dialect, 404, dialect == .ollama ? "model \"\(model)\" not found, try pulling it first" : "The model `\(model)` does not exist", code: "model_not_found"))
+            return .failure(
+                error(
+                    dialect, 404, dialect == .ollama ? "model \"\(model)\" not found, try pulling it first" : "The model `\(model)` does not exist",
+                    code: "model_not_found"))
         }
         return .success(Parsed(body: body, model: resolved))
     }
@@ -106,8 +109,13 @@ struct Handlers: Sendable {
         switch dialect {
         case .ollama: return Simulator.json(["error": message], status: s)
         case .openAI:
-            return Simulator.json(["error": ["message": message, "type": status >= 500 ? "server_error" : "invalid_request_error",
-                                             "param": param.map { $0 as Any } ?? NSNull(), "code": code.map { $0 as Any } ?? NSNull()]], status: s)
+            return Simulator.json(
+                [
+                    "error": [
+                        "message": message, "type": status >= 500 ? "server_error" : "invalid_request_error",
+                        "param": param.map { $0 as Any } ?? NSNull(), "code": code.map { $0 as Any } ?? NSNull(),
+                    ]
+                ], status: s)
         }
     }
 
@@ -141,14 +149,17 @@ struct Handlers: Sendable {
 
     func openAIModels() -> Response {
         let created = Int(started.timeIntervalSince1970)
-        return Simulator.json(["object": "list", "data": options.models.map { ["id": $0, "object": "model", "created": created, "owned_by": "sightglass-simulator"] }])
+        return Simulator.json([
+            "object": "list", "data": options.models.map { ["id": $0, "object": "model", "created": created, "owned_by": "sightglass-simulator"] },
+        ])
     }
 
     func openAI(_ request: Request, chat: Bool) async throws -> Response {
         let parsed = try await parse(request, dialect: .openAI, check: chat ? .openAIChat : .openAICompletion)
         let body = parsed.body
         let maxTokens = (body["max_completion_tokens"] as? Int) ?? (body["max_tokens"] as? Int)
-        let gen = SimulatedGeneration(model: parsed.model, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
+        let gen = SimulatedGeneration(
+            model: parsed.model, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
         if gen.fail { return error(.openAI, 500, "simulated backend failure") }
         let id = (chat ? "chatcmpl-" : "cmpl-") + String(gen.promptTokens * 7919 + gen.pieces.count, radix: 36)
         let created = Int(Date().timeIntervalSince1970)
@@ -160,56 +171,61 @@ struct Handlers: Sendable {
         let stream = body["stream"] as? Bool ?? false
         if !stream {
             try await Task.sleep(nanoseconds: UInt64((gen.ttft + gen.interval * Double(gen.pieces.count)) * 1e9))
-            let choice: [String: Any] = chat
+            let choice: [String: Any] =
+                chat
                 ? ["index": 0, "message": ["role": "assistant", "content": gen.text], "finish_reason": "stop", "logprobs": NSNull()]
                 : ["index": 0, "text": gen.text, "finish_reason": "stop", "logprobs": NSNull()]
             return Simulator.json(["id": id, "object": object, "created": created, "model": parsed.model, "choices": [choice], "usage": usage()])
         }
         let includeUsage = ((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool) ?? false
         let model = parsed.model
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
-            func event(_ object: [String: Any]) async throws {
-                var o = object
-                if includeUsage { o["usage"] = NSNull() }
-                let data = try JSONSerialization.data(withJSONObject: o, options: [.withoutEscapingSlashes])
-                var buf = ByteBuffer(string: "data: ")
-                buf.writeBytes(data)
-                buf.writeString("\n\n")
-                try await writer.write(buf)
-            }
-            let chunkObject = chat ? "chat.completion.chunk" : "text_completion"
-            func chunk(_ text: String?, finish: String?) -> [String: Any] {
-                var choice: [String: Any] = ["index": 0, "finish_reason": finish ?? NSNull(), "logprobs": NSNull()]
-                if chat {
-                    var delta: [String: Any] = [:]
-                    if let text { delta["content"] = text }
-                    choice["delta"] = delta
-                } else {
-                    choice["text"] = text ?? ""
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                func event(_ object: [String: Any]) async throws {
+                    var o = object
+                    if includeUsage { o["usage"] = NSNull() }
+                    let data = try JSONSerialization.data(withJSONObject: o, options: [.withoutEscapingSlashes])
+                    var buf = ByteBuffer(string: "data: ")
+                    buf.writeBytes(data)
+                    buf.writeString("\n\n")
+                    try await writer.write(buf)
                 }
-                return ["id": id, "object": chunkObject, "created": created, "model": model, "choices": [choice]]
-            }
-            if chat {
-                var first = chunk("", finish: nil)
-                first["choices"] = [["index": 0, "delta": ["role": "assistant", "content": ""], "finish_reason": NSNull(), "logprobs": NSNull()]]
-                try await event(first)
-            }
-            try await Task.sleep(nanoseconds: UInt64(gen.ttft * 1e9))
-            for (i, piece) in gen.pieces.enumerated() {
-                if i > 0 && gen.interval > 0 { try await Task.sleep(nanoseconds: UInt64(gen.interval * 1e9)) }
-                try await event(chunk(piece, finish: nil))
-            }
-            try await event(chunk(chat ? nil : "", finish: "stop"))
-            if includeUsage {
-                let data = try JSONSerialization.data(withJSONObject: ["id": id, "object": chunkObject, "created": created, "model": model, "choices": [Any](), "usage": usage()], options: [.withoutEscapingSlashes])
-                var buf = ByteBuffer(string: "data: ")
-                buf.writeBytes(data)
-                buf.writeString("\n\n")
-                try await writer.write(buf)
-            }
-            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-            try await writer.finish(nil)
-        })
+                let chunkObject = chat ? "chat.completion.chunk" : "text_completion"
+                func chunk(_ text: String?, finish: String?) -> [String: Any] {
+                    var choice: [String: Any] = ["index": 0, "finish_reason": finish ?? NSNull(), "logprobs": NSNull()]
+                    if chat {
+                        var delta: [String: Any] = [:]
+                        if let text { delta["content"] = text }
+                        choice["delta"] = delta
+                    } else {
+                        choice["text"] = text ?? ""
+                    }
+                    return ["id": id, "object": chunkObject, "created": created, "model": model, "choices": [choice]]
+                }
+                if chat {
+                    var first = chunk("", finish: nil)
+                    first["choices"] = [["index": 0, "delta": ["role": "assistant", "content": ""], "finish_reason": NSNull(), "logprobs": NSNull()]]
+                    try await event(first)
+                }
+                try await Task.sleep(nanoseconds: UInt64(gen.ttft * 1e9))
+                for (i, piece) in gen.pieces.enumerated() {
+                    if i > 0 && gen.interval > 0 { try await Task.sleep(nanoseconds: UInt64(gen.interval * 1e9)) }
+                    try await event(chunk(piece, finish: nil))
+                }
+                try await event(chunk(chat ? nil : "", finish: "stop"))
+                if includeUsage {
+                    let data = try JSONSerialization.data(
+                        withJSONObject: ["id": id, "object": chunkObject, "created": created, "model": model, "choices": [Any](), "usage": usage()],
+                        options: [.withoutEscapingSlashes])
+                    var buf = ByteBuffer(string: "data: ")
+                    buf.writeBytes(data)
+                    buf.writeString("\n\n")
+                    try await writer.write(buf)
+                }
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.finish(nil)
+            })
     }
 
     func openAIEmbeddings(_ request: Request) async throws -> Response {
@@ -229,24 +245,28 @@ struct Handlers: Sendable {
     // MARK: - Ollama
 
     static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
+        Date().formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
     }
 
     func ollama(_ request: Request, chat: Bool) async throws -> Response {
         let parsed = try await parse(request, dialect: .ollama, check: chat ? .ollamaChat : .ollamaGenerate)
         let body = parsed.body
         let maxTokens = (body["options"] as? [String: Any])?["num_predict"] as? Int
-        let gen = SimulatedGeneration(model: parsed.model, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
+        let gen = SimulatedGeneration(
+            model: parsed.model, prompt: Self.promptText(body), requestedMax: maxTokens, options: options, headers: headerLookup(request))
         if gen.fail { return error(.ollama, 500, "simulated backend failure") }
         let model = parsed.model
         let stream = body["stream"] as? Bool ?? true
         let start = Date()
         @Sendable func final(_ text: String) -> [String: Any] {
             let total = Date().timeIntervalSince(start)
-            var o: [String: Any] = ["model": model, "created_at": Self.timestamp(), "done": true, "done_reason": "stop",
-                                    "total_duration": Int(total * 1e9), "load_duration": 0,
-                                    "prompt_eval_count": gen.promptTokens, "prompt_eval_duration": Int(gen.ttft * 1e9),
-                                    "eval_count": gen.pieces.count, "eval_duration": Int(max(0, total - gen.ttft) * 1e9)]
+            var o: [String: Any] = [
+                "model": model, "created_at": Self.timestamp(), "done": true, "done_reason": "stop",
+                "total_duration": Int(total * 1e9), "load_duration": 0,
+                "prompt_eval_count": gen.promptTokens, "prompt_eval_duration": Int(gen.ttft * 1e9),
+                "eval_count": gen.pieces.count, "eval_duration": Int(max(0, total - gen.ttft) * 1e9),
+            ]
             if chat { o["message"] = ["role": "assistant", "content": text] } else { o["response"] = text }
             return o
         }
@@ -254,22 +274,24 @@ struct Handlers: Sendable {
             try await Task.sleep(nanoseconds: UInt64((gen.ttft + gen.interval * Double(gen.pieces.count)) * 1e9))
             return Simulator.json(final(gen.text))
         }
-        return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: ResponseBody { writer in
-            func line(_ o: [String: Any]) async throws {
-                var buf = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: o, options: [.withoutEscapingSlashes]))
-                buf.writeString("\n")
-                try await writer.write(buf)
-            }
-            try await Task.sleep(nanoseconds: UInt64(gen.ttft * 1e9))
-            for (i, piece) in gen.pieces.enumerated() {
-                if i > 0 && gen.interval > 0 { try await Task.sleep(nanoseconds: UInt64(gen.interval * 1e9)) }
-                var o: [String: Any] = ["model": model, "created_at": Self.timestamp(), "done": false]
-                if chat { o["message"] = ["role": "assistant", "content": piece] } else { o["response"] = piece }
-                try await line(o)
-            }
-            try await line(final(""))
-            try await writer.finish(nil)
-        })
+        return Response(
+            status: .ok, headers: [.contentType: "application/x-ndjson"],
+            body: ResponseBody { writer in
+                func line(_ o: [String: Any]) async throws {
+                    var buf = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: o, options: [.withoutEscapingSlashes]))
+                    buf.writeString("\n")
+                    try await writer.write(buf)
+                }
+                try await Task.sleep(nanoseconds: UInt64(gen.ttft * 1e9))
+                for (i, piece) in gen.pieces.enumerated() {
+                    if i > 0 && gen.interval > 0 { try await Task.sleep(nanoseconds: UInt64(gen.interval * 1e9)) }
+                    var o: [String: Any] = ["model": model, "created_at": Self.timestamp(), "done": false]
+                    if chat { o["message"] = ["role": "assistant", "content": piece] } else { o["response"] = piece }
+                    try await line(o)
+                }
+                try await line(final(""))
+                try await writer.finish(nil)
+            })
     }
 
     func ollamaEmbed(_ request: Request, legacy: Bool) async throws -> Response {
@@ -282,8 +304,10 @@ struct Handlers: Sendable {
         let vectors = inputs.map { SimulatedGeneration.embedding($0, dimension: dim, seed: options.seed) }
         if legacy { return Simulator.json(["embedding": vectors[0]]) }
         let tokens = inputs.reduce(0) { $0 + max(1, SimulatedGeneration.countTokens($1)) }
-        return Simulator.json(["model": parsed.model, "embeddings": vectors, "total_duration": Int(options.ttftMs / 4 * 1e6),
-                               "load_duration": 0, "prompt_eval_count": tokens])
+        return Simulator.json([
+            "model": parsed.model, "embeddings": vectors, "total_duration": Int(options.ttftMs / 4 * 1e6),
+            "load_duration": 0, "prompt_eval_count": tokens,
+        ])
     }
 
     func ollamaShow(_ request: Request) async throws -> Response {
@@ -308,17 +332,25 @@ struct Handlers: Sendable {
     }
 
     func ollamaTags() -> Response {
-        Simulator.json(["models": options.models.map { m -> [String: Any] in
-            ["name": m, "model": m, "modified_at": Self.timestamp(), "size": 0, "digest": digest(m),
-             "details": details(String(m.split(separator: ":").first ?? "sim"))]
-        }])
+        Simulator.json([
+            "models": options.models.map { m -> [String: Any] in
+                [
+                    "name": m, "model": m, "modified_at": Self.timestamp(), "size": 0, "digest": digest(m),
+                    "details": details(String(m.split(separator: ":").first ?? "sim")),
+                ]
+            }
+        ])
     }
 
     func ollamaPs() -> Response {
         let expires = Date().addingTimeInterval(300).formatted(.iso8601)
-        return Simulator.json(["models": options.models.map { m -> [String: Any] in
-            ["name": m, "model": m, "size": 0, "digest": digest(m), "details": details(String(m.split(separator: ":").first ?? "sim")),
-             "expires_at": expires, "size_vram": 0]
-        }])
+        return Simulator.json([
+            "models": options.models.map { m -> [String: Any] in
+                [
+                    "name": m, "model": m, "size": 0, "digest": digest(m), "details": details(String(m.split(separator: ":").first ?? "sim")),
+                    "expires_at": expires, "size_vram": 0,
+                ]
+            }
+        ])
     }
 }

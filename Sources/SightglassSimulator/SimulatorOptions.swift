@@ -17,9 +17,11 @@ public struct SimulatorOptions: Sendable {
 
     public static let defaultModels = ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini", "nomic-embed-text"]
 
-    public init(models: [String] = SimulatorOptions.defaultModels, ttftMs: Double = 120, tokensPerSecond: Double = 60,
-                errorRate: Double = 0, slowdownRate: Double = 0, slowdownFactor: Double = 4, seed: UInt64 = 42,
-                minTokens: Int = 12, maxTokens: Int = 48) {
+    public init(
+        models: [String] = SimulatorOptions.defaultModels, ttftMs: Double = 120, tokensPerSecond: Double = 60,
+        errorRate: Double = 0, slowdownRate: Double = 0, slowdownFactor: Double = 4, seed: UInt64 = 42,
+        minTokens: Int = 12, maxTokens: Int = 48
+    ) {
         self.models = models
         self.ttftMs = ttftMs
         self.tokensPerSecond = tokensPerSecond

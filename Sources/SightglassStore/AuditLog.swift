@@ -17,8 +17,10 @@ public struct AuditEntry: Sendable, Equatable {
     /// `success` or `failure`.
     public var result: String
 
-    public init(id: String = AuditLog.newID(), timestamp: Double = Date().timeIntervalSince1970, user: String?, action: String, resource: String?,
-                level: String = "info", sourceIP: String? = nil, userAgent: String? = nil, detailsJSON: String = "{}", result: String = "success") {
+    public init(
+        id: String = AuditLog.newID(), timestamp: Double = Date().timeIntervalSince1970, user: String?, action: String, resource: String?,
+        level: String = "info", sourceIP: String? = nil, userAgent: String? = nil, detailsJSON: String = "{}", result: String = "success"
+    ) {
         self.id = id
         self.timestamp = timestamp
         self.user = user
@@ -73,7 +75,9 @@ public final class AuditLog: Sendable {
     private static let counter = NIOLockedValueBox(0)
 
     public static func newID() -> String {
-        let n = counter.withLockedValue { c -> Int in c += 1; return c }
+        let n = counter.withLockedValue { c -> Int in
+            c += 1; return c
+        }
         return "audit_" + String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36) + String(format: "%04x", n & 0xffff)
     }
 

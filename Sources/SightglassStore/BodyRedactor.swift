@@ -13,7 +13,9 @@ public final class BodyRedactor: @unchecked Sendable {  // immutable; NSRegularE
 
     public init(_ settings: LedgerSettings.Bodies) {
         let keys = settings.redactKeys.filter { !$0.isEmpty }.map(NSRegularExpression.escapedPattern(for:))
-        keyValue = keys.isEmpty ? nil
+        keyValue =
+            keys.isEmpty
+            ? nil
             : try? NSRegularExpression(pattern: #"("(?:"# + keys.joined(separator: "|") + #")"\s*:\s*)"(?:[^"\\]|\\.)*"?"#, options: [.caseInsensitive])
         patterns = settings.redactPatterns.compactMap { try? NSRegularExpression(pattern: $0) }
     }
@@ -24,8 +26,9 @@ public final class BodyRedactor: @unchecked Sendable {  // immutable; NSRegularE
             out = keyValue.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out), withTemplate: "$1\"\(Self.mark)\"")
         }
         for p in patterns {
-            out = p.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out),
-                                            withTemplate: NSRegularExpression.escapedTemplate(for: Self.mark))
+            out = p.stringByReplacingMatches(
+                in: out, range: NSRange(out.startIndex..., in: out),
+                withTemplate: NSRegularExpression.escapedTemplate(for: Self.mark))
         }
         return out
     }
@@ -34,8 +37,9 @@ public final class BodyRedactor: @unchecked Sendable {  // immutable; NSRegularE
     func redacted(_ e: RequestEvent) -> RequestEvent {
         guard let b = e.bodies else { return e }
         var copy = e
-        copy.bodies = CapturedBodies(request: Array(redact(String(decoding: b.request, as: UTF8.self)).utf8), requestTruncated: b.requestTruncated,
-                                     response: Array(redact(String(decoding: b.response, as: UTF8.self)).utf8), responseTruncated: b.responseTruncated)
+        copy.bodies = CapturedBodies(
+            request: Array(redact(String(decoding: b.request, as: UTF8.self)).utf8), requestTruncated: b.requestTruncated,
+            response: Array(redact(String(decoding: b.response, as: UTF8.self)).utf8), responseTruncated: b.responseTruncated)
         return copy
     }
 }

@@ -92,8 +92,10 @@ public let maxSeriesPoints = 5_000
 extension LedgerStore {
 
     /// One series per group (or one, "all"), every bucket of [since, until) at `interval`.
-    public func timeseries(metric: AnalyticsMetric, interval: AnalyticsInterval, group: AnalyticsGroup?,
-                           since: Double, until: Double) async throws(LedgerQueryError) -> [TimeSeries] {
+    public func timeseries(
+        metric: AnalyticsMetric, interval: AnalyticsInterval, group: AnalyticsGroup?,
+        since: Double, until: Double
+    ) async throws(LedgerQueryError) -> [TimeSeries] {
         if group == .user {
             throw LedgerQueryError(field: "group_by", message: "group_by=user is not available for time series; use /api/analytics/breakdown?by=user")
         }
@@ -101,11 +103,14 @@ extension LedgerStore {
         let first = Int64(since.rounded(.down)) / step * step
         let count = (Int64(until.rounded(.up)) - first + step - 1) / step
         guard count <= maxSeriesPoints else {
-            throw LedgerQueryError(field: "interval", message: "\(count) points at \(interval.rawValue) over this range; use a larger interval or a shorter range (at most \(maxSeriesPoints))")
+            throw LedgerQueryError(
+                field: "interval",
+                message: "\(count) points at \(interval.rawValue) over this range; use a larger interval or a shorter range (at most \(maxSeriesPoints))")
         }
         let merged: [SeriesSlot: RollupCell]
         do {
-            merged = try await rollups(level: interval.level, since: Double(first), until: until, group: group, histograms: metric.needsHistograms) { bucket, g in
+            merged = try await rollups(level: interval.level, since: Double(first), until: until, group: group, histograms: metric.needsHistograms) {
+                bucket, g in
                 let slot = (bucket - first) / step
                 return slot >= 0 && slot < count ? SeriesSlot(group: g, index: slot) : nil
             }
@@ -149,7 +154,9 @@ extension LedgerStore {
         }
         var total = RollupCell()
         for c in groups.values { total.merge(c) }
-        let rows = groups.map { BreakdownRow(key: $0.key, cell: $0.value) }.sorted { $0.cell.count != $1.cell.count ? $0.cell.count > $1.cell.count : $0.key < $1.key }
+        let rows = groups.map { BreakdownRow(key: $0.key, cell: $0.value) }.sorted {
+            $0.cell.count != $1.cell.count ? $0.cell.count > $1.cell.count : $0.key < $1.key
+        }
         return (rows, total)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import SightglassConfig
 import Logging
+import SightglassConfig
 import SightglassTelemetry
 
 /// Where requests are kept: a SQLite file (one gateway) or a PostgreSQL database (several
@@ -28,8 +28,10 @@ public protocol LedgerStore: AnyObject, Sendable {
     func request(id: String) async throws -> StoredRequest?
     /// Merges the rollup rows of `level` in [since, until) into cells by `key(bucket, group name)`
     /// (nil skips the row). Histograms are decoded only when `histograms` is true.
-    func rollups<Key: Hashable>(level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
-                                key: (Int64, String) -> Key?) async throws -> [Key: RollupCell]
+    func rollups<Key: Hashable>(
+        level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
+        key: (Int64, String) -> Key?
+    ) async throws -> [Key: RollupCell]
     /// Per-user aggregates from the hourly user rollups (hours that start in [since, until)).
     func userCells(since: Double, until: Double) async throws -> [String: RollupCell]
     /// Error groups since `since`, most frequent first, with the newest `examples` ids of each.

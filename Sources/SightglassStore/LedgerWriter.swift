@@ -106,8 +106,9 @@ public final class LedgerWriter: Sendable {
 
     public var status: Status {
         state.withLockedValue { s in
-            Status(written: s.written, dropped: s.dropped, pending: s.buffer.count, degradedReason: s.lastError,
-                   lastFlushAt: s.lastFlushAt, pruned: s.pruned)
+            Status(
+                written: s.written, dropped: s.dropped, pending: s.buffer.count, degradedReason: s.lastError,
+                lastFlushAt: s.lastFlushAt, pruned: s.pruned)
         }
     }
 
@@ -181,8 +182,9 @@ public final class LedgerWriter: Sendable {
         do {
             var total = 0
             for _ in 0..<20 {  // bounded: at most 20 small steps per pass
-                let n = try ledger.prune(rawBefore: now - r.rawDays * day, minuteBefore: now - r.minuteDays * day,
-                                         hourBefore: now - r.hourDays * day, dayBefore: now - r.dayDays * day)
+                let n = try ledger.prune(
+                    rawBefore: now - r.rawDays * day, minuteBefore: now - r.minuteDays * day,
+                    hourBefore: now - r.hourDays * day, dayBefore: now - r.dayDays * day)
                 total += n
                 if n == 0 { break }
             }

@@ -24,8 +24,10 @@ extension PostgresLedger {
     }
 
     /// Rollup rows of `q` merged into cells by `key(row)` as they arrive; the cell columns start at `offset`.
-    func cells<Key: Hashable & Sendable>(_ q: PostgresQuery, offset: Int, histograms: Bool,
-                                         key: @escaping @Sendable (PostgresRandomAccessRow) throws -> Key) async throws -> [Key: RollupCell] {
+    func cells<Key: Hashable & Sendable>(
+        _ q: PostgresQuery, offset: Int, histograms: Bool,
+        key: @escaping @Sendable (PostgresRandomAccessRow) throws -> Key
+    ) async throws -> [Key: RollupCell] {
         try await run {
             var out: [Key: RollupCell] = [:]
             for try await row in try await self.client.query(q, logger: self.logger) {
@@ -44,9 +46,10 @@ extension PostgresLedger {
     /// (another gateway, or an earlier run, may have named it).
     func loadNames(_ ids: some Sequence<Int64?>) async throws {
         guard ids.contains(where: { $0 != nil && dims.cachedName($0!) == nil }) else { return }
-        dims.rememberAll(try await rows(query("SELECT id, kind, name FROM dims")) {
-            (try $0[0].decode(Int64.self), try $0[1].decode(Int.self), try $0[2].decode(String.self))
-        })
+        dims.rememberAll(
+            try await rows(query("SELECT id, kind, name FROM dims")) {
+                (try $0[0].decode(Int64.self), try $0[1].decode(Int.self), try $0[2].decode(String.self))
+            })
     }
 
     func name(_ id: Int64?) -> String? { id.flatMap { dims.cachedName($0) } }
@@ -64,14 +67,18 @@ extension PostgresLedger {
         guard let c = try SQLCondition.requests(filter, dimension: { known[.init(kind: $0.rawValue, name: $1)] }) else {
             return RequestPage(requests: [], nextCursor: nil)
         }
-        let raw = try await rows(query("SELECT \(SQLCondition.requestColumns) FROM requests\(c.whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(filter.limit + 1)",
-                                       c.values), RawRequest.init)
+        let raw = try await rows(
+            query(
+                "SELECT \(SQLCondition.requestColumns) FROM requests\(c.whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(filter.limit + 1)",
+                c.values), RawRequest.init)
         return RequestPage(newestFirst: try await stored(raw), limit: filter.limit)
     }
 
     public func request(id: String) async throws -> StoredRequest? {
-        let raw = try await rows(query("SELECT \(SQLCondition.requestColumns) FROM requests WHERE id_hash = ? AND id = ? ORDER BY ts DESC LIMIT 1",
-                                       [.int(LedgerRow.idHash(id)), .text(id)]), RawRequest.init)
+        let raw = try await rows(
+            query(
+                "SELECT \(SQLCondition.requestColumns) FROM requests WHERE id_hash = ? AND id = ? ORDER BY ts DESC LIMIT 1",
+                [.int(LedgerRow.idHash(id)), .text(id)]), RawRequest.init)
         guard var r = try await stored(raw).first else { return nil }
         let marks = try await rows(query("SELECT queue_us, connect_us FROM request_timing WHERE seq = ?", [.int(r.seq)])) {
             (try $0[0].decode(Int64?.self), try $0[1].decode(Int64?.self))
@@ -81,8 +88,9 @@ extension PostgresLedger {
             r.connect = c.map(LedgerRow.seconds)
         }
         r.bodies = try await rows(query("SELECT request, request_truncated, response, response_truncated FROM request_bodies WHERE seq = ?", [.int(r.seq)])) {
-            StoredBodies(request: try $0[0].decode(String.self), requestTruncated: try $0[1].decode(Bool.self),
-                         response: try $0[2].decode(String.self), responseTruncated: try $0[3].decode(Bool.self))
+            StoredBodies(
+                request: try $0[0].decode(String.self), requestTruncated: try $0[1].decode(Bool.self),
+                response: try $0[2].decode(String.self), responseTruncated: try $0[3].decode(Bool.self))
         }.first
         return r
     }
@@ -111,31 +119,37 @@ extension PostgresLedger {
     func stored(_ raw: [RawRequest]) async throws -> [StoredRequest] {
         try await loadNames(raw.flatMap { [$0.route, $0.backend, $0.model, $0.errorType, $0.client, $0.user] })
         return raw.map { r in
-            StoredRequest(seq: r.seq, id: r.id, startTime: LedgerRow.seconds(r.ts), route: name(r.route) ?? "", backend: name(r.backend) ?? "",
-                          model: name(r.model) ?? "", method: r.method, stream: r.stream, status: r.status, errorType: name(r.errorType),
-                          errorMessage: r.errorMessage, tokensIn: r.tokensIn, tokensOut: r.tokensOut, tokensCached: r.tokensCached,
-                          tokensEstimated: r.estimated, cost: r.cost, latency: LedgerRow.seconds(r.latency),
-                          firstByte: r.firstByte.map(LedgerRow.seconds), firstToken: r.firstToken.map(LedgerRow.seconds),
-                          bytesIn: r.bytesIn, bytesOut: r.bytesOut, client: name(r.client), user: name(r.user), apiKeyId: r.apiKey,
-                          synthetic: r.synthetic)
+            StoredRequest(
+                seq: r.seq, id: r.id, startTime: LedgerRow.seconds(r.ts), route: name(r.route) ?? "", backend: name(r.backend) ?? "",
+                model: name(r.model) ?? "", method: r.method, stream: r.stream, status: r.status, errorType: name(r.errorType),
+                errorMessage: r.errorMessage, tokensIn: r.tokensIn, tokensOut: r.tokensOut, tokensCached: r.tokensCached,
+                tokensEstimated: r.estimated, cost: r.cost, latency: LedgerRow.seconds(r.latency),
+                firstByte: r.firstByte.map(LedgerRow.seconds), firstToken: r.firstToken.map(LedgerRow.seconds),
+                bytesIn: r.bytesIn, bytesOut: r.bytesOut, client: name(r.client), user: name(r.user), apiKeyId: r.apiKey,
+                synthetic: r.synthetic)
         }
     }
 
     // MARK: - Rollup reads
 
-    public func rollups<Key: Hashable>(level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
-                                       key: (Int64, String) -> Key?) async throws -> [Key: RollupCell] {
+    public func rollups<Key: Hashable>(
+        level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
+        key: (Int64, String) -> Key?
+    ) async throws -> [Key: RollupCell] {
         let groupColumn = group == nil || group == .user ? "0::bigint" : SQLCondition.groupColumn(group)
         // Without histograms the server adds the cells up: one row per bucket and group reaches
         // us instead of one per route, backend, model and status class.
-        let q = query(histograms ? """
-            SELECT bucket, \(groupColumn), \(SQLCondition.cellColumns)
-            FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
-            """ : """
-            SELECT bucket, \(groupColumn), SUM(count)::bigint, SUM(errors)::bigint, SUM(tokens_in)::bigint, SUM(tokens_out)::bigint,
-                SUM(tokens_cached)::bigint, SUM(cost), SUM(gen_tokens)::bigint, SUM(gen_seconds), NULL::bytea, NULL::bytea
-            FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ? GROUP BY 1, 2
-            """, [.int(Int64(level.rawValue)), .int(level.bucket(since)), .int(Int64(until.rounded(.up)))])
+        let q = query(
+            histograms
+                ? """
+                SELECT bucket, \(groupColumn), \(SQLCondition.cellColumns)
+                FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
+                """
+                : """
+                SELECT bucket, \(groupColumn), SUM(count)::bigint, SUM(errors)::bigint, SUM(tokens_in)::bigint, SUM(tokens_out)::bigint,
+                    SUM(tokens_cached)::bigint, SUM(cost), SUM(gen_tokens)::bigint, SUM(gen_seconds), NULL::bytea, NULL::bytea
+                FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ? GROUP BY 1, 2
+                """, [.int(Int64(level.rawValue)), .int(level.bucket(since)), .int(Int64(until.rounded(.up)))])
         // Merged by (bucket, group id) as rows arrive; named afterwards.
         let bySlot = try await cells(q, offset: 2, histograms: histograms) {
             RollupSlot(bucket: try $0[0].decode(Int64.self), group: try $0[1].decode(Int64.self))
@@ -144,11 +158,12 @@ extension PostgresLedger {
         if named { try await loadNames(bySlot.keys.map { Optional($0.group) }) }
         var out: [Key: RollupCell] = [:]
         for (slot, cell) in bySlot {
-            let g: String = switch group {
-            case .status: "\(slot.group)xx"
-            case nil, .user: "all"
-            default: name(slot.group) ?? ""
-            }
+            let g: String =
+                switch group {
+                case .status: "\(slot.group)xx"
+                case nil, .user: "all"
+                default: name(slot.group) ?? ""
+                }
             guard let k = key(slot.bucket, g) else { continue }
             out[k, default: RollupCell()].merge(cell)
         }
@@ -156,8 +171,9 @@ extension PostgresLedger {
     }
 
     public func userCells(since: Double, until: Double) async throws -> [String: RollupCell] {
-        let q = query("SELECT \"user\", \(SQLCondition.cellColumns) FROM user_rollups WHERE bucket >= ? AND bucket < ?",
-                      [.int(RollupLevel.hour.bucket(since)), .int(Int64(until.rounded(.up)))])
+        let q = query(
+            "SELECT \"user\", \(SQLCondition.cellColumns) FROM user_rollups WHERE bucket >= ? AND bucket < ?",
+            [.int(RollupLevel.hour.bucket(since)), .int(Int64(until.rounded(.up)))])
         let byId = try await cells(q, offset: 1, histograms: true) { try $0[0].decode(Int64.self) }
         try await loadNames(byId.keys.map { Optional($0) })
         var out: [String: RollupCell] = [:]
@@ -172,19 +188,27 @@ extension PostgresLedger {
 
     public func errorGroups(since: Double, examples: Int) async throws -> [ErrorGroup] {
         let from = LedgerRow.micros(since)
-        let groups = try await rows(query("""
-            SELECT error_type, COUNT(*), MIN(ts), MAX(ts) FROM requests
-            WHERE error_type IS NOT NULL AND ts >= ? GROUP BY error_type ORDER BY COUNT(*) DESC
-            """, [.int(from)])) { (try $0[0].decode(Int64.self), try $0[1].decode(Int.self), try $0[2].decode(Int64.self), try $0[3].decode(Int64.self)) }
+        let groups = try await rows(
+            query(
+                """
+                SELECT error_type, COUNT(*), MIN(ts), MAX(ts) FROM requests
+                WHERE error_type IS NOT NULL AND ts >= ? GROUP BY error_type ORDER BY COUNT(*) DESC
+                """, [.int(from)])
+        ) { (try $0[0].decode(Int64.self), try $0[1].decode(Int.self), try $0[2].decode(Int64.self), try $0[3].decode(Int64.self)) }
         try await loadNames(groups.map { Optional($0.0) })
         var out: [ErrorGroup] = []
         for (type, count, first, last) in groups {
-            let recent = try await rows(query("SELECT id, error_message, status FROM requests WHERE error_type = ? AND ts >= ? ORDER BY ts DESC LIMIT \(examples)",
-                                              [.int(type), .int(from)])) {
+            let recent = try await rows(
+                query(
+                    "SELECT id, error_message, status FROM requests WHERE error_type = ? AND ts >= ? ORDER BY ts DESC LIMIT \(examples)",
+                    [.int(type), .int(from)])
+            ) {
                 (try $0[0].decode(String.self), try $0[1].decode(String?.self), try $0[2].decode(Int.self))
             }
-            out.append(ErrorGroup(type: name(type) ?? "unknown", count: count, firstSeen: LedgerRow.seconds(first), lastSeen: LedgerRow.seconds(last),
-                                  exampleIds: recent.map(\.0), lastMessage: recent.first?.1, lastStatus: recent.first?.2 ?? 0))
+            out.append(
+                ErrorGroup(
+                    type: name(type) ?? "unknown", count: count, firstSeen: LedgerRow.seconds(first), lastSeen: LedgerRow.seconds(last),
+                    exampleIds: recent.map(\.0), lastMessage: recent.first?.1, lastStatus: recent.first?.2 ?? 0))
         }
         return out
     }
@@ -194,19 +218,23 @@ extension PostgresLedger {
     public func requestCount() async throws -> Int { Int(try await scalar("SELECT COUNT(*) FROM requests")) }
 
     public func sizeBytes() async throws -> Int64 {
-        try await scalar("SELECT " + ["dims", "requests", "rollups", "user_rollups", "audit", "request_timing"]
-            .map { "pg_total_relation_size('\($0)')" }.joined(separator: " + "))
+        try await scalar(
+            "SELECT "
+                + ["dims", "requests", "rollups", "user_rollups", "audit", "request_timing"]
+                .map { "pg_total_relation_size('\($0)')" }.joined(separator: " + "))
     }
 
     public func audit(_ q: AuditQuery) async throws -> (entries: [AuditEntry], total: Int, filtered: Int) {
         let c = SQLCondition.audit(q)
         let total = try await scalar("SELECT COUNT(*) FROM audit")
         let filtered = try await rows(query("SELECT COUNT(*) FROM audit" + c.whereSQL, c.values)) { try $0[0].decode(Int.self) }.first ?? 0
-        let entries = try await rows(query("SELECT \(SQLCondition.auditColumns) FROM audit\(c.whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(q.limit)", c.values)) { r in
-            AuditEntry(id: try r[0].decode(String.self), timestamp: LedgerRow.seconds(try r[1].decode(Int64.self)), user: try r[2].decode(String?.self),
-                       action: try r[3].decode(String.self), resource: try r[4].decode(String?.self), level: try r[5].decode(String.self),
-                       sourceIP: try r[6].decode(String?.self), userAgent: try r[7].decode(String?.self), detailsJSON: try r[8].decode(String.self),
-                       result: try r[9].decode(String.self))
+        let entries = try await rows(query("SELECT \(SQLCondition.auditColumns) FROM audit\(c.whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(q.limit)", c.values))
+        { r in
+            AuditEntry(
+                id: try r[0].decode(String.self), timestamp: LedgerRow.seconds(try r[1].decode(Int64.self)), user: try r[2].decode(String?.self),
+                action: try r[3].decode(String.self), resource: try r[4].decode(String?.self), level: try r[5].decode(String.self),
+                sourceIP: try r[6].decode(String?.self), userAgent: try r[7].decode(String?.self), detailsJSON: try r[8].decode(String.self),
+                result: try r[9].decode(String.self))
         }
         return (entries, Int(total), filtered)
     }

@@ -27,7 +27,9 @@ public final class PostgresLedger: LedgerStore {
         location = LedgerStores.redacted(url)
         self.logger = logger
         self.timeout = timeout
-        let quiet = { var l = logger; l.logLevel = .critical; return l }()  // retries are reported once, by the writer
+        let quiet = {
+            var l = logger; l.logLevel = .critical; return l
+        }()  // retries are reported once, by the writer
         let client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: quiet)
         self.client = client
         runner = Task { await client.run() }
@@ -56,8 +58,9 @@ public final class PostgresLedger: LedgerStore {
         case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
         default: throw PostgresLedgerError("sslmode must be disable, prefer or require, not \(sslmode)")
         }
-        var c = PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: user, password: parts.password,
-                                             database: database, tls: tls)
+        var c = PostgresClient.Configuration(
+            host: host, port: parts.port ?? 5432, username: user, password: parts.password,
+            database: database, tls: tls)
         c.options.connectTimeout = .seconds(5)
         c.options.maximumConnections = 8
         return c
@@ -127,7 +130,8 @@ public final class PostgresLedger: LedgerStore {
             if !e.clientAddress.isEmpty { names.insert(.init(kind: DimensionKind.client.rawValue, name: e.clientAddress)) }
         }
         for key in names where dims.cachedId(DimensionKind(rawValue: key.kind)!, key.name) == nil {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 WITH ins AS (INSERT INTO dims (kind, name) VALUES (\(Int64(key.kind)), \(key.name)) ON CONFLICT (kind, name) DO NOTHING RETURNING id)
                 SELECT id FROM ins UNION ALL SELECT id FROM dims WHERE kind = \(Int64(key.kind)) AND name = \(key.name) LIMIT 1
                 """, logger: logger)
@@ -140,8 +144,11 @@ public final class PostgresLedger: LedgerStore {
         for e in events {
             let model = id(.model, e.backend.isEmpty ? "" : e.model)
             for level in RollupLevel.allCases {
-                cells[RollupKey(level: level, bucket: level.bucket(e.startTime), route: id(.route, e.route), backend: id(.backend, e.backend),
-                                model: model, statusClass: e.status / 100), default: RollupCell()].add(e)
+                cells[
+                    RollupKey(
+                        level: level, bucket: level.bucket(e.startTime), route: id(.route, e.route), backend: id(.backend, e.backend),
+                        model: model, statusClass: e.status / 100), default: RollupCell()
+                ].add(e)
             }
             if let u = e.user { users[UserRollupKey(bucket: RollupLevel.hour.bucket(e.startTime), user: id(.user, u)), default: RollupCell()].add(e) }
         }
@@ -149,9 +156,16 @@ public final class PostgresLedger: LedgerStore {
         try await client.withTransaction(logger: logger) { conn in
             try await self.insert(events, synthetic: synthetic, ids: id, conn)
             try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.rollupLock))", logger: self.logger)
-            try await self.merge(cells.map { ([Int64($0.key.level.rawValue), $0.key.bucket, $0.key.route, $0.key.backend, $0.key.model,
-                                               Int64($0.key.statusClass)], $0.value) },
-                                 table: "rollups", keyColumns: ["level", "bucket", "route", "backend", "model", "status_class"], conn)
+            try await self.merge(
+                cells.map {
+                    (
+                        [
+                            Int64($0.key.level.rawValue), $0.key.bucket, $0.key.route, $0.key.backend, $0.key.model,
+                            Int64($0.key.statusClass),
+                        ], $0.value
+                    )
+                },
+                table: "rollups", keyColumns: ["level", "bucket", "route", "backend", "model", "status_class"], conn)
             try await self.merge(users.map { ([$0.key.bucket, $0.key.user], $0.value) }, table: "user_rollups", keyColumns: ["bucket", "\"user\""], conn)
         }
     }
@@ -172,7 +186,9 @@ public final class PostgresLedger: LedgerStore {
         if !rest.isEmpty { try await insertReturningSeq(rest, synthetic: synthetic, ids: ids, conn) }
     }
 
-    static let copyColumns = insertColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\"", with: "") }
+    static let copyColumns = insertColumns.split(separator: ",").map {
+        $0.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\"", with: "")
+    }
 
     /// One row's values in `insertColumns` order, for `COPY` and for inserts alike.
     static func row(_ e: RequestEvent, synthetic: Bool, ids: (DimensionKind, String) -> Int64, into r: inout some PostgresRowValues) {
@@ -230,12 +246,16 @@ public final class PostgresLedger: LedgerStore {
                 }
             }
             if bodyCount > 0 {
-                try await conn.query(PostgresQuery(unsafeSQL: "INSERT INTO request_bodies (seq, request, request_truncated, response, response_truncated) VALUES "
-                    + Self.placeholders(rows: bodyCount, columns: 5) + " ON CONFLICT (seq) DO NOTHING", binds: bodies), logger: logger)
+                try await conn.query(
+                    PostgresQuery(
+                        unsafeSQL: "INSERT INTO request_bodies (seq, request, request_truncated, response, response_truncated) VALUES "
+                            + Self.placeholders(rows: bodyCount, columns: 5) + " ON CONFLICT (seq) DO NOTHING", binds: bodies), logger: logger)
             }
             if count > 0 {
-                try await conn.query(PostgresQuery(unsafeSQL: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES "
-                    + Self.placeholders(rows: count, columns: 3) + " ON CONFLICT (seq) DO NOTHING", binds: marks), logger: logger)
+                try await conn.query(
+                    PostgresQuery(
+                        unsafeSQL: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES "
+                            + Self.placeholders(rows: count, columns: 3) + " ON CONFLICT (seq) DO NOTHING", binds: marks), logger: logger)
             }
         }
     }
@@ -268,10 +288,12 @@ public final class PostgresLedger: LedgerStore {
             for (key, cell) in chunk { merged[key] = cell }
             var keys = PostgresBindings(capacity: chunk.count * width)
             for (key, _) in chunk { for v in key { keys.append(v) } }
-            let existing = try await conn.query(PostgresQuery(unsafeSQL: """
-                SELECT \(keyList), \(SQLCondition.cellColumns) FROM \(table)
-                WHERE (\(keyList)) IN (VALUES \(Self.placeholders(rows: chunk.count, columns: width)))
-                """, binds: keys), logger: logger)
+            let existing = try await conn.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT \(keyList), \(SQLCondition.cellColumns) FROM \(table)
+                        WHERE (\(keyList)) IN (VALUES \(Self.placeholders(rows: chunk.count, columns: width)))
+                        """, binds: keys), logger: logger)
             for try await row in existing {
                 let r = row.makeRandomAccess()
                 let key = try (0..<width).map { try r[$0].decode(Int64.self) }
@@ -288,10 +310,12 @@ public final class PostgresLedger: LedgerStore {
                 let name = c.trimmingCharacters(in: .whitespaces)
                 return name + " = EXCLUDED." + name
             }.joined(separator: ", ")
-            try await conn.query(PostgresQuery(unsafeSQL: """
-                INSERT INTO \(table) (\(keyList), \(SQLCondition.cellColumns)) VALUES \(Self.placeholders(rows: merged.count, columns: width + 10))
-                ON CONFLICT (\(keyList)) DO UPDATE SET \(updates)
-                """, binds: b), logger: logger)
+            try await conn.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO \(table) (\(keyList), \(SQLCondition.cellColumns)) VALUES \(Self.placeholders(rows: merged.count, columns: width + 10))
+                        ON CONFLICT (\(keyList)) DO UPDATE SET \(updates)
+                        """, binds: b), logger: logger)
         }
     }
 
@@ -318,8 +342,10 @@ public final class PostgresLedger: LedgerStore {
                 b.append(e.id); b.append(LedgerRow.micros(e.timestamp)); b.append(e.user); b.append(e.action); b.append(e.resource)
                 b.append(e.level); b.append(e.sourceIP); b.append(e.userAgent); b.append(e.detailsJSON); b.append(e.result)
             }
-            try await self.client.query(PostgresQuery(unsafeSQL: "INSERT INTO audit (\(SQLCondition.auditColumns)) VALUES "
-                + Self.placeholders(rows: entries.count, columns: 10) + " ON CONFLICT (id) DO NOTHING", binds: b), logger: self.logger)
+            try await self.client.query(
+                PostgresQuery(
+                    unsafeSQL: "INSERT INTO audit (\(SQLCondition.auditColumns)) VALUES "
+                        + Self.placeholders(rows: entries.count, columns: 10) + " ON CONFLICT (id) DO NOTHING", binds: b), logger: self.logger)
         }
     }
 
@@ -334,7 +360,8 @@ public final class PostgresLedger: LedgerStore {
                 return count
             }
             let raw = LedgerRow.micros(rawBefore), lim = Int64(limit)
-            n += try await deleted("""
+            n += try await deleted(
+                """
                 WITH d AS (DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < \(raw) ORDER BY ts LIMIT \(lim)) RETURNING 1)
                 SELECT count(*) FROM d
                 """)
@@ -342,14 +369,16 @@ public final class PostgresLedger: LedgerStore {
             try await self.client.query("DELETE FROM request_bodies WHERE seq < (SELECT COALESCE(MIN(seq), 0) FROM requests)", logger: self.logger)
             for (level, before) in [(RollupLevel.minute, minuteBefore), (.hour, hourBefore), (.day, dayBefore)] {
                 let l = Int64(level.rawValue), b = Int64(before)
-                n += try await deleted("""
+                n += try await deleted(
+                    """
                     WITH d AS (DELETE FROM rollups WHERE level = \(l) AND bucket < \(b) AND bucket IN
                         (SELECT bucket FROM rollups WHERE level = \(l) AND bucket < \(b) ORDER BY bucket LIMIT \(lim)) RETURNING 1)
                     SELECT count(*) FROM d
                     """)
             }
             let h = Int64(hourBefore)
-            n += try await deleted("""
+            n += try await deleted(
+                """
                 WITH d AS (DELETE FROM user_rollups WHERE bucket < \(h) AND bucket IN
                     (SELECT bucket FROM user_rollups WHERE bucket < \(h) ORDER BY bucket LIMIT \(lim)) RETURNING 1)
                 SELECT count(*) FROM d

@@ -95,14 +95,15 @@ public enum TimeParameter {
     public static func parse(_ value: String, field: String, now: Double) throws(LedgerQueryError) -> Double {
         let v = value.trimmingCharacters(in: .whitespaces)
         if let last = v.last, let n = Double(v.dropLast()), n >= 0, n.isFinite {
-            let unit: Double? = switch last {
-            case "s": 1
-            case "m": 60
-            case "h": 3600
-            case "d": 86400
-            case "w": 604800
-            default: nil
-            }
+            let unit: Double? =
+                switch last {
+                case "s": 1
+                case "m": 60
+                case "h": 3600
+                case "d": 86400
+                case "w": 604800
+                default: nil
+                }
             if let unit { return now - n * unit }
         }
         if let epoch = Double(v), epoch.isFinite, epoch > 0 { return epoch }

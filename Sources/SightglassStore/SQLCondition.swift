@@ -31,8 +31,10 @@ struct SQLCondition {
     /// The conditions of `GET /api/requests`. Names are looked up as dimension ids; nil when a
     /// name was never seen, which matches nothing.
     /// `idText` is the id as text in SQL (SQLite keeps the gateway's ids as bytes).
-    static func requests(_ filter: RequestFilter, idText: String = "id",
-                         dimension: (DimensionKind, String) throws -> Int64?) throws -> SQLCondition? {
+    static func requests(
+        _ filter: RequestFilter, idText: String = "id",
+        dimension: (DimensionKind, String) throws -> Int64?
+    ) throws -> SQLCondition? {
         var c = SQLCondition()
         for (kind, column, name) in dimensionFilters(filter) {
             guard let name else { continue }
@@ -55,8 +57,10 @@ struct SQLCondition {
 
     /// The name filters of a request filter, with the dimension and column each reads.
     static func dimensionFilters(_ filter: RequestFilter) -> [(DimensionKind, String, String?)] {
-        [(.model, "model", filter.model), (.backend, "backend", filter.backend), (.route, "route", filter.route),
-         (.errorType, "error_type", filter.errorType), (.user, "\"user\"", filter.user)]
+        [
+            (.model, "model", filter.model), (.backend, "backend", filter.backend), (.route, "route", filter.route),
+            (.errorType, "error_type", filter.errorType), (.user, "\"user\"", filter.user),
+        ]
     }
 
     /// The conditions of `/dashboard/audit`.

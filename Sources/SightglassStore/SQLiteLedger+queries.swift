@@ -16,8 +16,11 @@ extension SQLiteLedger {
 
     public func requests(_ filter: RequestFilter) throws -> RequestPage {
         try pool.read { db in
-            guard let c = try SQLCondition.requests(filter, idText: SQLiteRequestId.searchExpression,
-                                                   dimension: { try dims.existing($0, $1, db) }) else {
+            guard
+                let c = try SQLCondition.requests(
+                    filter, idText: SQLiteRequestId.searchExpression,
+                    dimension: { try dims.existing($0, $1, db) })
+            else {
                 return RequestPage(requests: [], nextCursor: nil)
             }
             let sql = "SELECT \(Self.requestColumns) FROM requests\(c.whereSQL) ORDER BY ts DESC, seq DESC LIMIT \(filter.limit + 1)"
@@ -30,12 +33,13 @@ extension SQLiteLedger {
     static let requestColumns = SQLCondition.requestColumns(cost: "cost_nano_usd")
 
     static func arguments(_ values: [SQLValue]) -> StatementArguments {
-        StatementArguments(values.map { v -> any DatabaseValueConvertible in
-            switch v {
-            case .int(let n): n
-            case .text(let t): t
-            }
-        })
+        StatementArguments(
+            values.map { v -> any DatabaseValueConvertible in
+                switch v {
+                case .int(let n): n
+                case .text(let t): t
+                }
+            })
     }
 
     public func audit(_ q: AuditQuery) throws -> (entries: [AuditEntry], total: Int, filtered: Int) {
@@ -43,11 +47,13 @@ extension SQLiteLedger {
             let c = SQLCondition.audit(q)
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0
             let filtered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit" + c.whereSQL, arguments: Self.arguments(c.values)) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT \(SQLCondition.auditColumns) FROM audit" + c.whereSQL + " ORDER BY ts DESC, seq DESC LIMIT \(q.limit)",
-                                        arguments: Self.arguments(c.values))
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT \(SQLCondition.auditColumns) FROM audit" + c.whereSQL + " ORDER BY ts DESC, seq DESC LIMIT \(q.limit)",
+                arguments: Self.arguments(c.values))
             let entries = rows.map { r in
-                AuditEntry(id: r[0], timestamp: LedgerRow.seconds(r[1]), user: r[2], action: r[3], resource: r[4], level: r[5], sourceIP: r[6],
-                           userAgent: r[7], detailsJSON: r[8], result: r[9])
+                AuditEntry(
+                    id: r[0], timestamp: LedgerRow.seconds(r[1]), user: r[2], action: r[3], resource: r[4], level: r[5], sourceIP: r[6],
+                    userAgent: r[7], detailsJSON: r[8], result: r[9])
             }
             return (entries, total, filtered)
         }
@@ -56,14 +62,20 @@ extension SQLiteLedger {
     /// The newest request with this id, with its queue and connect times where it had them.
     public func request(id: String) throws -> StoredRequest? {
         try pool.read { db in
-            guard var r = try Row.fetchOne(db, sql: "SELECT \(Self.requestColumns) FROM requests WHERE id = ? ORDER BY ts DESC LIMIT 1",
-                                           arguments: [SQLiteRequestId.stored(id)]).map({ try stored($0, db) }) else { return nil }
+            guard
+                var r = try Row.fetchOne(
+                    db, sql: "SELECT \(Self.requestColumns) FROM requests WHERE id = ? ORDER BY ts DESC LIMIT 1",
+                    arguments: [SQLiteRequestId.stored(id)]
+                ).map({ try stored($0, db) })
+            else { return nil }
             if let t = try Row.fetchOne(db, sql: "SELECT queue_us, connect_us FROM request_timing WHERE seq = ?", arguments: [r.seq]) {
                 r.queued = (t[0] as Int64?).map { Double($0) / 1e6 }
                 r.connect = (t[1] as Int64?).map { Double($0) / 1e6 }
             }
-            if let b = try Row.fetchOne(db, sql: "SELECT request, request_truncated, response, response_truncated FROM request_bodies WHERE seq = ?",
-                                        arguments: [r.seq]) {
+            if let b = try Row.fetchOne(
+                db, sql: "SELECT request, request_truncated, response, response_truncated FROM request_bodies WHERE seq = ?",
+                arguments: [r.seq])
+            {
                 r.bodies = StoredBodies(request: b[0], requestTruncated: b[1], response: b[2], responseTruncated: b[3])
             }
             return r
@@ -72,15 +84,19 @@ extension SQLiteLedger {
 
     // MARK: - Rollup reads
 
-    public func rollups<Key: Hashable>(level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
-                                key: (Int64, String) -> Key?) throws -> [Key: RollupCell] {
+    public func rollups<Key: Hashable>(
+        level: RollupLevel, since: Double, until: Double, group: AnalyticsGroup?, histograms: Bool,
+        key: (Int64, String) -> Key?
+    ) throws -> [Key: RollupCell] {
         try pool.read { db in
             let groupColumn = SQLCondition.groupColumn(group)
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT bucket, \(groupColumn), count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds,
-                    \(histograms ? "latency, ttft" : "NULL, NULL")
-                FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
-                """, arguments: [level.rawValue, level.bucket(since), Int64(until.rounded(.up))])
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT bucket, \(groupColumn), count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds,
+                        \(histograms ? "latency, ttft" : "NULL, NULL")
+                    FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
+                    """, arguments: [level.rawValue, level.bucket(since), Int64(until.rounded(.up))])
             var out: [Key: RollupCell] = [:]
             var names: [Int64: String] = [:]
             while let row = try cursor.next() {
@@ -105,10 +121,12 @@ extension SQLiteLedger {
 
     public func totals() throws -> RollupCell {
         try pool.read { db in
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
-                FROM rollups WHERE level = ?
-                """, arguments: [RollupLevel.day.rawValue])
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+                    FROM rollups WHERE level = ?
+                    """, arguments: [RollupLevel.day.rawValue])
             var total = RollupCell()
             while let row = try cursor.next() { Self.add(row, offset: 0, histograms: true, to: &total) }
             return total
@@ -125,10 +143,12 @@ extension SQLiteLedger {
 
     public func userCells(since: Double, until: Double) throws -> [String: RollupCell] {
         try pool.read { db in
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT user, count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
-                FROM user_rollups WHERE bucket >= ? AND bucket < ?
-                """, arguments: [RollupLevel.hour.bucket(since), Int64(until.rounded(.up))])
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT user, count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+                    FROM user_rollups WHERE bucket >= ? AND bucket < ?
+                    """, arguments: [RollupLevel.hour.bucket(since), Int64(until.rounded(.up))])
             var byId: [Int64: RollupCell] = [:]
             while let row = try cursor.next() { Self.add(row, offset: 1, histograms: true, to: &byId[row[0], default: RollupCell()]) }
             var out: [String: RollupCell] = [:]
@@ -154,18 +174,23 @@ extension SQLiteLedger {
     /// Uses the partial error-type index, so it reads only failed requests however many succeeded.
     public func errorGroups(since: Double, examples: Int) throws -> [ErrorGroup] {
         try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT error_type, COUNT(*), MIN(ts), MAX(ts) FROM requests
-                WHERE error_type IS NOT NULL AND ts >= ? GROUP BY error_type ORDER BY COUNT(*) DESC
-                """, arguments: [Int64(since * 1e6)])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT error_type, COUNT(*), MIN(ts), MAX(ts) FROM requests
+                    WHERE error_type IS NOT NULL AND ts >= ? GROUP BY error_type ORDER BY COUNT(*) DESC
+                    """, arguments: [Int64(since * 1e6)])
             return try rows.map { r in
                 let typeId: Int64 = r[0]
-                let recent = try Row.fetchAll(db, sql: """
-                    SELECT id, error_message, status FROM requests WHERE error_type = ? AND ts >= ? ORDER BY ts DESC LIMIT ?
-                    """, arguments: [typeId, Int64(since * 1e6), examples])
-                return ErrorGroup(type: try dims.name(typeId, db) ?? "unknown", count: r[1], firstSeen: Double(r[2] as Int64) / 1e6,
-                                  lastSeen: Double(r[3] as Int64) / 1e6, exampleIds: recent.map { SQLiteRequestId.text($0[0]) }, lastMessage: recent.first?[1],
-                                  lastStatus: recent.first?[2] ?? 0)
+                let recent = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, error_message, status FROM requests WHERE error_type = ? AND ts >= ? ORDER BY ts DESC LIMIT ?
+                        """, arguments: [typeId, Int64(since * 1e6), examples])
+                return ErrorGroup(
+                    type: try dims.name(typeId, db) ?? "unknown", count: r[1], firstSeen: Double(r[2] as Int64) / 1e6,
+                    lastSeen: Double(r[3] as Int64) / 1e6, exampleIds: recent.map { SQLiteRequestId.text($0[0]) }, lastMessage: recent.first?[1],
+                    lastStatus: recent.first?[2] ?? 0)
             }
         }
     }

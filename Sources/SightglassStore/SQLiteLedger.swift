@@ -57,8 +57,9 @@ public final class SQLiteLedger: LedgerStore {
                 // names in rejected requests are whatever clients typed (the raw row keeps them).
                 let rollupModel = e.backend.isEmpty ? try dims.id(.model, "", db) : model
                 for level in RollupLevel.allCases {
-                    let key = RollupKey(level: level, bucket: level.bucket(e.startTime), route: route, backend: backend, model: rollupModel,
-                                        statusClass: e.status / 100)
+                    let key = RollupKey(
+                        level: level, bucket: level.bucket(e.startTime), route: route, backend: backend, model: rollupModel,
+                        statusClass: e.status / 100)
                     cells[key, default: RollupCell()].add(e)
                 }
                 if let user {
@@ -74,8 +75,10 @@ public final class SQLiteLedger: LedgerStore {
         try pool.write { db in
             let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO audit (\(SQLCondition.auditColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             for e in entries {
-                try stmt.execute(arguments: [e.id, Int64(e.timestamp * 1e6), e.user, e.action, e.resource, e.level, e.sourceIP, e.userAgent,
-                                             e.detailsJSON, e.result])
+                try stmt.execute(arguments: [
+                    e.id, Int64(e.timestamp * 1e6), e.user, e.action, e.resource, e.level, e.sourceIP, e.userAgent,
+                    e.detailsJSON, e.result,
+                ])
             }
         }
     }
@@ -91,8 +94,10 @@ public final class SQLiteLedger: LedgerStore {
 
     /// Inserts one request row (values bound directly: this runs once per proxied request),
     /// and its side rows when it has timing marks or bodies.
-    func insertRow(_ e: RequestEvent, route: Int64, backend: Int64, model: Int64, user: Int64?, synthetic: Bool,
-                   statement: Statement, db: Database) throws {
+    func insertRow(
+        _ e: RequestEvent, route: Int64, backend: Int64, model: Int64, user: Int64?, synthetic: Bool,
+        statement: Statement, db: Database
+    ) throws {
         let errorType: Int64? = try e.errorType.map { try dims.id(.errorType, $0.rawValue, db) }
         let client: Int64? = e.clientAddress.isEmpty ? nil : try dims.id(.client, e.clientAddress, db)
         let method = try dims.id(.method, e.method, db)
@@ -123,21 +128,26 @@ public final class SQLiteLedger: LedgerStore {
             row.bind(synthetic)
         }
         if let b = e.bodies {
-            try db.execute(sql: "INSERT INTO request_bodies (seq, request, request_truncated, response, response_truncated) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [db.lastInsertedRowID, String(decoding: b.request, as: UTF8.self), b.requestTruncated,
-                                       String(decoding: b.response, as: UTF8.self), b.responseTruncated])
+            try db.execute(
+                sql: "INSERT INTO request_bodies (seq, request, request_truncated, response, response_truncated) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    db.lastInsertedRowID, String(decoding: b.request, as: UTF8.self), b.requestTruncated,
+                    String(decoding: b.response, as: UTF8.self), b.responseTruncated,
+                ])
         }
         if e.queued != nil || e.connect != nil {
-            try db.execute(sql: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES (?, ?, ?)",
-                           arguments: [db.lastInsertedRowID, e.queued.map(LedgerRow.micros), e.connect.map(LedgerRow.micros)])
+            try db.execute(
+                sql: "INSERT INTO request_timing (seq, queue_us, connect_us) VALUES (?, ?, ?)",
+                arguments: [db.lastInsertedRowID, e.queued.map(LedgerRow.micros), e.connect.map(LedgerRow.micros)])
         }
     }
 
     /// Adds cells to the stored rollups (read, merge, write back), so several writers, or a
     /// restarted one, extend the same buckets instead of overwriting them.
     func merge(_ cells: [RollupKey: RollupCell], db: Database) throws {
-        try merge(cells.map { ([$0.key.level.rawValue, $0.key.bucket, $0.key.route, $0.key.backend, $0.key.model, $0.key.statusClass], $0.value) },
-                  table: "rollups", keyColumns: ["level", "bucket", "route", "backend", "model", "status_class"], db: db)
+        try merge(
+            cells.map { ([$0.key.level.rawValue, $0.key.bucket, $0.key.route, $0.key.backend, $0.key.model, $0.key.statusClass], $0.value) },
+            table: "rollups", keyColumns: ["level", "bucket", "route", "backend", "model", "status_class"], db: db)
     }
 
     func mergeUsers(_ cells: [UserRollupKey: RollupCell], db: Database) throws {
@@ -146,17 +156,20 @@ public final class SQLiteLedger: LedgerStore {
 
     func merge(_ cells: [(key: StatementArguments, cell: RollupCell)], table: String, keyColumns: [String], db: Database) throws {
         guard !cells.isEmpty else { return }
-        let select = try db.cachedStatement(sql: "SELECT \(SQLCondition.cellColumns) FROM \(table) WHERE "
-            + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "))
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(table) (\(keyColumns.joined(separator: ", ")), \(SQLCondition.cellColumns)) VALUES ("
-            + Array(repeating: "?", count: keyColumns.count + 10).joined(separator: ", ") + ")")
+        let select = try db.cachedStatement(
+            sql: "SELECT \(SQLCondition.cellColumns) FROM \(table) WHERE "
+                + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "))
+        let upsert = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO \(table) (\(keyColumns.joined(separator: ", ")), \(SQLCondition.cellColumns)) VALUES ("
+                + Array(repeating: "?", count: keyColumns.count + 10).joined(separator: ", ") + ")")
         for (key, cell) in cells {
             var merged = cell
             if let row = try Row.fetchOne(select, arguments: key) { Self.add(row, offset: 0, histograms: true, to: &merged) }
-            try upsert.execute(arguments: key + [
-                merged.count, merged.errors, merged.tokensIn, merged.tokensOut, merged.tokensCached, merged.cost,
-                merged.genTokens, merged.genSeconds, Data(merged.latency.encoded()), Data(merged.ttft.encoded()),
-            ])
+            try upsert.execute(
+                arguments: key + [
+                    merged.count, merged.errors, merged.tokensIn, merged.tokensOut, merged.tokensCached, merged.cost,
+                    merged.genTokens, merged.genSeconds, Data(merged.latency.encoded()), Data(merged.ttft.encoded()),
+                ])
         }
     }
 
@@ -182,23 +195,26 @@ public final class SQLiteLedger: LedgerStore {
     /// repeatedly in small steps by the writer so pruning never holds the database for long.
     public func prune(rawBefore: Double, minuteBefore: Double, hourBefore: Double, dayBefore: Double, limit: Int) throws -> Int {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)",
-                           arguments: [Int64(rawBefore * 1e6), limit])
+            try db.execute(
+                sql: "DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)",
+                arguments: [Int64(rawBefore * 1e6), limit])
             var n = db.changesCount
             // Timing marks of rows that are gone (seq grows with time, so older marks sort first).
             try db.execute(sql: "DELETE FROM request_timing WHERE seq < (SELECT COALESCE(MIN(seq), 0) FROM requests)")
             try db.execute(sql: "DELETE FROM request_bodies WHERE seq < (SELECT COALESCE(MIN(seq), 0) FROM requests)")
             for (level, before) in [(RollupLevel.minute, minuteBefore), (.hour, hourBefore), (.day, dayBefore)] {
-                try db.execute(sql: """
-                    DELETE FROM rollups WHERE level = ? AND bucket < ? AND bucket IN
-                        (SELECT bucket FROM rollups WHERE level = ? AND bucket < ? ORDER BY bucket LIMIT ?)
-                    """, arguments: [level.rawValue, Int64(before), level.rawValue, Int64(before), limit])
+                try db.execute(
+                    sql: """
+                        DELETE FROM rollups WHERE level = ? AND bucket < ? AND bucket IN
+                            (SELECT bucket FROM rollups WHERE level = ? AND bucket < ? ORDER BY bucket LIMIT ?)
+                        """, arguments: [level.rawValue, Int64(before), level.rawValue, Int64(before), limit])
                 n += db.changesCount
             }
-            try db.execute(sql: """
-                DELETE FROM user_rollups WHERE bucket < ? AND bucket IN
-                    (SELECT bucket FROM user_rollups WHERE bucket < ? ORDER BY bucket LIMIT ?)
-                """, arguments: [Int64(hourBefore), Int64(hourBefore), limit])
+            try db.execute(
+                sql: """
+                    DELETE FROM user_rollups WHERE bucket < ? AND bucket IN
+                        (SELECT bucket FROM user_rollups WHERE bucket < ? ORDER BY bucket LIMIT ?)
+                    """, arguments: [Int64(hourBefore), Int64(hourBefore), limit])
             n += db.changesCount
             return n
         }
@@ -213,7 +229,6 @@ public final class SQLiteLedger: LedgerStore {
         return total
     }
 }
-
 
 extension DimensionCache {
     /// The id of `name`, inserting it if new. Must run inside a write.

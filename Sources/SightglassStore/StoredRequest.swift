@@ -71,11 +71,12 @@ extension StoredRequest {
     /// The record a finished request will become, before it reaches the store (the live feed
     /// shows it in the same shape as `/api/requests`).
     public init(_ e: RequestEvent) {
-        self.init(seq: 0, id: e.id, startTime: e.startTime, route: e.route, backend: e.backend, model: e.model, method: e.method,
-                  stream: e.stream, status: e.status, errorType: e.errorType?.rawValue, errorMessage: e.errorMessage,
-                  tokensIn: e.inputTokens, tokensOut: e.outputTokens, tokensCached: e.cachedTokens, tokensEstimated: e.tokensEstimated,
-                  cost: e.cost, latency: e.latency, firstByte: e.firstByte, firstToken: e.firstToken, bytesIn: e.requestBytes,
-                  bytesOut: e.responseBytes, client: e.clientAddress.isEmpty ? nil : e.clientAddress, user: e.user, apiKeyId: e.apiKeyId,
-                  synthetic: false, queued: e.queued, connect: e.connect)
+        self.init(
+            seq: 0, id: e.id, startTime: e.startTime, route: e.route, backend: e.backend, model: e.model, method: e.method,
+            stream: e.stream, status: e.status, errorType: e.errorType?.rawValue, errorMessage: e.errorMessage,
+            tokensIn: e.inputTokens, tokensOut: e.outputTokens, tokensCached: e.cachedTokens, tokensEstimated: e.tokensEstimated,
+            cost: e.cost, latency: e.latency, firstByte: e.firstByte, firstToken: e.firstToken, bytesIn: e.requestBytes,
+            bytesOut: e.responseBytes, client: e.clientAddress.isEmpty ? nil : e.clientAddress, user: e.user, apiKeyId: e.apiKeyId,
+            synthetic: false, queued: e.queued, connect: e.connect)
     }
 }

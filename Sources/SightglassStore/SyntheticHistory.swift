@@ -18,16 +18,21 @@ public struct SyntheticHistory {
     }
 
     static let profiles: [ModelProfile] = [
-        ModelProfile(name: "llama3.2:1b", backends: ["ollama-a", "ollama-b"], routes: ["/api/chat", "/v1/chat/completions", "/api/generate"],
-                     ttft: 0.12, tokensPerSecond: 85, price: nil, weight: 0.38, embeddings: false),
-        ModelProfile(name: "qwen2.5:7b", backends: ["vllm-1"], routes: ["/v1/chat/completions", "/v1/completions"],
-                     ttft: 0.25, tokensPerSecond: 42, price: nil, weight: 0.22, embeddings: false),
-        ModelProfile(name: "gpt-4o-mini", backends: ["openai"], routes: ["/v1/chat/completions"],
-                     ttft: 0.45, tokensPerSecond: 70, price: ModelPrice(input: 0.15, cachedInput: 0.075, output: 0.6), weight: 0.18, embeddings: false),
-        ModelProfile(name: "llama3.1:70b", backends: ["vllm-2"], routes: ["/v1/chat/completions"],
-                     ttft: 0.9, tokensPerSecond: 18, price: nil, weight: 0.07, embeddings: false),
-        ModelProfile(name: "nomic-embed-text", backends: ["ollama-a"], routes: ["/api/embed", "/v1/embeddings"],
-                     ttft: 0, tokensPerSecond: 0, price: nil, weight: 0.15, embeddings: true),
+        ModelProfile(
+            name: "llama3.2:1b", backends: ["ollama-a", "ollama-b"], routes: ["/api/chat", "/v1/chat/completions", "/api/generate"],
+            ttft: 0.12, tokensPerSecond: 85, price: nil, weight: 0.38, embeddings: false),
+        ModelProfile(
+            name: "qwen2.5:7b", backends: ["vllm-1"], routes: ["/v1/chat/completions", "/v1/completions"],
+            ttft: 0.25, tokensPerSecond: 42, price: nil, weight: 0.22, embeddings: false),
+        ModelProfile(
+            name: "gpt-4o-mini", backends: ["openai"], routes: ["/v1/chat/completions"],
+            ttft: 0.45, tokensPerSecond: 70, price: ModelPrice(input: 0.15, cachedInput: 0.075, output: 0.6), weight: 0.18, embeddings: false),
+        ModelProfile(
+            name: "llama3.1:70b", backends: ["vllm-2"], routes: ["/v1/chat/completions"],
+            ttft: 0.9, tokensPerSecond: 18, price: nil, weight: 0.07, embeddings: false),
+        ModelProfile(
+            name: "nomic-embed-text", backends: ["ollama-a"], routes: ["/api/embed", "/v1/embeddings"],
+            ttft: 0, tokensPerSecond: 0, price: nil, weight: 0.15, embeddings: true),
     ]
 
     public var rows: Int

@@ -40,7 +40,8 @@ public final class GPUProbe: Sendable {
     public func sample() -> GPUSnapshot {
         if let nvml {
             switch nvml.devices() {
-            case .success(let devices): return GPUSnapshot(available: !devices.isEmpty, source: "nvml", devices: devices, reason: devices.isEmpty ? "NVML reports no devices" : nil)
+            case .success(let devices):
+                return GPUSnapshot(available: !devices.isEmpty, source: "nvml", devices: devices, reason: devices.isEmpty ? "NVML reports no devices" : nil)
             case .failure(let error) where smiPath == nil: return GPUSnapshot(available: false, source: nil, devices: [], reason: error.message)
             case .failure: break
             }
@@ -50,8 +51,10 @@ public final class GPUProbe: Sendable {
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: smiPath)
-        p.arguments = ["--query-gpu=index,name,utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw,fan.speed",
-                       "--format=csv,noheader,nounits"]
+        p.arguments = [
+            "--query-gpu=index,name,utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw,fan.speed",
+            "--format=csv,noheader,nounits",
+        ]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -73,8 +76,9 @@ public final class GPUProbe: Sendable {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard f.count >= 8, let index = Int(f[0]) else { return nil }
             func num(_ s: String) -> Double? { Double(s) }
-            return .init(index: index, name: f[1], utilizationPercent: num(f[2]), memoryUsedMB: num(f[3]), memoryTotalMB: num(f[4]),
-                         temperatureCelsius: num(f[5]), powerWatts: num(f[6]), fanPercent: num(f[7]))
+            return .init(
+                index: index, name: f[1], utilizationPercent: num(f[2]), memoryUsedMB: num(f[3]), memoryTotalMB: num(f[4]),
+                temperatureCelsius: num(f[5]), powerWatts: num(f[6]), fanPercent: num(f[7]))
         }
     }
 }
@@ -106,10 +110,10 @@ final class NVML: Sendable {
         guard let lib = dlopen(path, RTLD_NOW | RTLD_LOCAL) else { return nil }
         func sym<T>(_ n: String, _: T.Type) -> T? { dlsym(lib, n).map { unsafeBitCast($0, to: T.self) } }
         guard let initFn = sym("nvmlInit_v2", Fn0.self), initFn() == 0,
-              let count = sym("nvmlDeviceGetCount_v2", FnCount.self), let handle = sym("nvmlDeviceGetHandleByIndex_v2", FnHandle.self),
-              let name = sym("nvmlDeviceGetName", FnName.self), let util = sym("nvmlDeviceGetUtilizationRates", FnUtil.self),
-              let memory = sym("nvmlDeviceGetMemoryInfo", FnMem.self), let temp = sym("nvmlDeviceGetTemperature", FnTemp.self),
-              let power = sym("nvmlDeviceGetPowerUsage", FnU32.self), let fan = sym("nvmlDeviceGetFanSpeed", FnU32.self)
+            let count = sym("nvmlDeviceGetCount_v2", FnCount.self), let handle = sym("nvmlDeviceGetHandleByIndex_v2", FnHandle.self),
+            let name = sym("nvmlDeviceGetName", FnName.self), let util = sym("nvmlDeviceGetUtilizationRates", FnUtil.self),
+            let memory = sym("nvmlDeviceGetMemoryInfo", FnMem.self), let temp = sym("nvmlDeviceGetTemperature", FnTemp.self),
+            let power = sym("nvmlDeviceGetPowerUsage", FnU32.self), let fan = sym("nvmlDeviceGetFanSpeed", FnU32.self)
         else { return nil }
         self.count = count; self.handle = handle; self.name = name; self.utilization = util
         self.memory = memory; self.temperature = temp; self.power = power; self.fan = fan

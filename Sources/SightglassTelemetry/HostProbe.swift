@@ -97,8 +97,11 @@ public struct HostProbe: Sendable {
         let cpu = read("/proc/stat").map(Self.parseCPU) ?? []
         if let mem = read("/proc/meminfo") { s.memory = Self.parseMeminfo(mem) }
         if let load = read("/proc/loadavg") { s.loadAverage = load.split(separator: " ").prefix(3).compactMap { Double($0) } }
-        s.frequencyMHz = read("/proc/cpuinfo").flatMap(Self.parseFrequency)
-            ?? read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq").flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)).map { $0 / 1000 } }
+        s.frequencyMHz =
+            read("/proc/cpuinfo").flatMap(Self.parseFrequency)
+            ?? read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq").flatMap {
+                Double($0.trimmingCharacters(in: .whitespacesAndNewlines)).map { $0 / 1000 }
+            }
         if let mounts = read("/proc/self/mounts") { s.filesystems = Self.filesystems(Self.parseMounts(mounts)) }
         let disk = read("/proc/diskstats").map(Self.parseDiskstats)
         let net = read("/proc/net/dev").map(Self.parseNetDev) ?? []
@@ -121,9 +124,10 @@ public struct HostProbe: Sendable {
                 s.perCorePercent = zip(cpu.dropFirst(), prev.cpu.dropFirst()).map { share($0, $1) ?? 0 }
             }
             if let d = disk, let p = prev.disk {
-                s.diskIO = .init(readsPerSecond: Double(d.reads &- p.reads) / dt, writesPerSecond: Double(d.writes &- p.writes) / dt,
-                                 readBytesPerSecond: Double(d.readSectors &- p.readSectors) * 512 / dt,
-                                 writeBytesPerSecond: Double(d.writeSectors &- p.writeSectors) * 512 / dt)
+                s.diskIO = .init(
+                    readsPerSecond: Double(d.reads &- p.reads) / dt, writesPerSecond: Double(d.writes &- p.writes) / dt,
+                    readBytesPerSecond: Double(d.readSectors &- p.readSectors) * 512 / dt,
+                    writeBytesPerSecond: Double(d.writeSectors &- p.writeSectors) * 512 / dt)
             }
             for i in s.interfaces.indices {
                 if let p = prev.net[s.interfaces[i].name] {
@@ -132,8 +136,9 @@ public struct HostProbe: Sendable {
                 }
             }
         }
-        previous = Counters(time: now, cpu: cpu, disk: disk,
-                            net: Dictionary(net.map { ($0.name, (rx: $0.bytesReceived, tx: $0.bytesSent)) }, uniquingKeysWith: { a, _ in a }))
+        previous = Counters(
+            time: now, cpu: cpu, disk: disk,
+            net: Dictionary(net.map { ($0.name, (rx: $0.bytesReceived, tx: $0.bytesSent)) }, uniquingKeysWith: { a, _ in a }))
         return s
     }
 
@@ -146,7 +151,7 @@ public struct HostProbe: Sendable {
             let f = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
             guard f.count >= 4 else { continue }
             let idle = f[3] + (f.count > 4 ? f[4] : 0)  // idle + iowait
-            let total = f.prefix(8).reduce(0, +)      // guest time is already inside user
+            let total = f.prefix(8).reduce(0, +)  // guest time is already inside user
             out.append(CPUTicks(busy: total - min(total, idle), total: total))
         }
         return out
@@ -172,8 +177,10 @@ public struct HostProbe: Sendable {
 
     /// Filesystems that hold data: block devices and the usual network/overlay kinds, not
     /// /proc, /sys, cgroups, tmpfs or other pseudo filesystems. Bind mounts of one device appear once.
-    static let realTypes: Set<String> = ["ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "vfat", "exfat", "ntfs", "ntfs3",
-                                         "overlay", "nfs", "nfs4", "cifs", "smb3", "fuseblk", "9p", "virtiofs", "reiserfs", "jfs", "hfsplus", "apfs"]
+    static let realTypes: Set<String> = [
+        "ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "vfat", "exfat", "ntfs", "ntfs3",
+        "overlay", "nfs", "nfs4", "cifs", "smb3", "fuseblk", "9p", "virtiofs", "reiserfs", "jfs", "hfsplus", "apfs",
+    ]
 
     public static func parseMounts(_ text: String) -> [(device: String, mount: String, type: String)] {
         var seen = Set<String>()
@@ -197,8 +204,9 @@ public struct HostProbe: Sendable {
             let frsize = Double(st.f_frsize)
             let total = Double(st.f_blocks) * frsize
             let free = Double(st.f_bfree) * frsize
-            return .init(mount: m.mount, device: m.device, type: m.type, totalBytes: total, usedBytes: total - free,
-                         availableBytes: Double(st.f_bavail) * frsize)
+            return .init(
+                mount: m.mount, device: m.device, type: m.type, totalBytes: total, usedBytes: total - free,
+                availableBytes: Double(st.f_bavail) * frsize)
         }
     }
 
@@ -238,13 +246,16 @@ public struct HostProbe: Sendable {
             guard parts.count == 2 else { return nil }
             let f = parts[1].split(separator: " ").compactMap { UInt64($0) }
             guard f.count >= 16 else { return nil }
-            return .init(name: parts[0].trimmingCharacters(in: .whitespaces), bytesReceived: f[0], packetsReceived: f[1], errorsReceived: f[2],
-                         dropsReceived: f[3], bytesSent: f[8], packetsSent: f[9], errorsSent: f[10], dropsSent: f[11])
+            return .init(
+                name: parts[0].trimmingCharacters(in: .whitespaces), bytesReceived: f[0], packetsReceived: f[1], errorsReceived: f[2],
+                dropsReceived: f[3], bytesSent: f[8], packetsSent: f[9], errorsSent: f[10], dropsSent: f[11])
         }
     }
 
-    static let tcpStateNames = ["01": "established", "02": "syn_sent", "03": "syn_recv", "04": "fin_wait1", "05": "fin_wait2",
-                                "06": "time_wait", "07": "close", "08": "close_wait", "09": "last_ack", "0A": "listen", "0B": "closing"]
+    static let tcpStateNames = [
+        "01": "established", "02": "syn_sent", "03": "syn_recv", "04": "fin_wait1", "05": "fin_wait2",
+        "06": "time_wait", "07": "close", "08": "close_wait", "09": "last_ack", "0A": "listen", "0B": "closing",
+    ]
 
     public static func countTCPStates(_ text: String, into counts: inout [String: Int]) {
         for line in text.split(separator: "\n").dropFirst() {

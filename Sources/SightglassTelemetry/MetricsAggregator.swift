@@ -14,25 +14,53 @@ public struct MetricsAggregator: Sendable {
     public private(set) var startTime: Double
 
     // Seed-004 gateway families.
-    var gwRequests = CounterFamily("inference_gateway_requests_total", help: "Total requests by route, backend and HTTP status.", labels: ["route", "backend", "status"])
-    var gwDuration = HistogramFamily("inference_gateway_request_duration_seconds", help: "Request duration in seconds, from request received to last byte sent.", labels: ["route", "backend"], buckets: gatewayDurationBuckets)
-    var gwErrors = CounterFamily("inference_gateway_request_errors_total", help: "Failed requests by route, backend and error type.", labels: ["route", "backend", "error_type"])
+    var gwRequests = CounterFamily(
+        "inference_gateway_requests_total", help: "Total requests by route, backend and HTTP status.", labels: ["route", "backend", "status"])
+    var gwDuration = HistogramFamily(
+        "inference_gateway_request_duration_seconds", help: "Request duration in seconds, from request received to last byte sent.",
+        labels: ["route", "backend"], buckets: gatewayDurationBuckets)
+    var gwErrors = CounterFamily(
+        "inference_gateway_request_errors_total", help: "Failed requests by route, backend and error type.", labels: ["route", "backend", "error_type"])
     var gwCost = CounterFamily("inference_gateway_cost_total", help: "Cumulative cost in USD from configured per-model prices.", labels: ["route", "backend"])
-    var gwTokens = CounterFamily("inference_gateway_tokens_total", help: "Tokens processed by route, backend and type (input or output).", labels: ["route", "backend", "type"])
+    var gwTokens = CounterFamily(
+        "inference_gateway_tokens_total", help: "Tokens processed by route, backend and type (input or output).", labels: ["route", "backend", "type"])
     // OpenTelemetry GenAI semantic-convention histograms.
-    var otelDuration = HistogramFamily("gen_ai_client_operation_duration_seconds", help: "GenAI operation duration (gen_ai.client.operation.duration).", labels: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "server_address", "server_port", "error_type"], buckets: genAIDurationBuckets)
-    var otelTokens = HistogramFamily("gen_ai_client_token_usage", help: "Tokens used per GenAI operation (gen_ai.client.token.usage).", labels: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "server_address", "server_port", "gen_ai_token_type"], buckets: genAITokenBuckets)
-    var otelTTFT = HistogramFamily("gen_ai_server_time_to_first_token_seconds", help: "Time to first output token of streamed responses (gen_ai.server.time_to_first_token).", labels: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "server_address", "server_port"], buckets: genAITTFTBuckets)
-    var otelTPOT = HistogramFamily("gen_ai_server_time_per_output_token_seconds", help: "Time per output token after the first (gen_ai.server.time_per_output_token).", labels: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "server_address", "server_port"], buckets: genAITPOTBuckets)
+    var otelDuration = HistogramFamily(
+        "gen_ai_client_operation_duration_seconds", help: "GenAI operation duration (gen_ai.client.operation.duration).",
+        labels: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "server_address", "server_port", "error_type"],
+        buckets: genAIDurationBuckets)
+    var otelTokens = HistogramFamily(
+        "gen_ai_client_token_usage", help: "Tokens used per GenAI operation (gen_ai.client.token.usage).",
+        labels: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "server_address", "server_port", "gen_ai_token_type"],
+        buckets: genAITokenBuckets)
+    var otelTTFT = HistogramFamily(
+        "gen_ai_server_time_to_first_token_seconds", help: "Time to first output token of streamed responses (gen_ai.server.time_to_first_token).",
+        labels: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "server_address", "server_port"], buckets: genAITTFTBuckets)
+    var otelTPOT = HistogramFamily(
+        "gen_ai_server_time_per_output_token_seconds", help: "Time per output token after the first (gen_ai.server.time_per_output_token).",
+        labels: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "server_address", "server_port"], buckets: genAITPOTBuckets)
     // Seed-002 families for Ollama routes.
-    var olRequests = CounterFamily("ollama_proxy_requests_total", help: "Total number of requests processed on Ollama routes.", labels: ["method", "endpoint", "model", "status"])
-    var olDuration = HistogramFamily("ollama_proxy_request_duration_seconds", help: "Request duration in seconds on Ollama routes.", labels: ["method", "endpoint", "model"], buckets: ollamaDurationBuckets)
+    var olRequests = CounterFamily(
+        "ollama_proxy_requests_total", help: "Total number of requests processed on Ollama routes.", labels: ["method", "endpoint", "model", "status"])
+    var olDuration = HistogramFamily(
+        "ollama_proxy_request_duration_seconds", help: "Request duration in seconds on Ollama routes.", labels: ["method", "endpoint", "model"],
+        buckets: ollamaDurationBuckets)
     // Sightglass's own per-model families.
-    var sgRequests = CounterFamily("sightglass_requests_total", help: "Requests by route, backend, model, status and streaming.", labels: ["route", "backend", "model", "status", "stream"])
-    var sgTokens = CounterFamily("sightglass_tokens_total", help: "Tokens by route, backend, model and type (input, output, cached); estimated=true where the backend reported no usage.", labels: ["route", "backend", "model", "type", "estimated"])
-    var sgTTFT = HistogramFamily("sightglass_time_to_first_token_seconds", help: "Time from request received to first content token, streamed requests.", labels: ["route", "backend", "model"], buckets: genAITTFTBuckets)
-    var sgTPS = HistogramFamily("sightglass_output_tokens_per_second", help: "Output tokens per second of each request's generation.", labels: ["route", "backend", "model"], buckets: tokensPerSecondBuckets)
-    var sgBytes = CounterFamily("sightglass_bytes_total", help: "Request and response body bytes by route and backend.", labels: ["route", "backend", "direction"])
+    var sgRequests = CounterFamily(
+        "sightglass_requests_total", help: "Requests by route, backend, model, status and streaming.",
+        labels: ["route", "backend", "model", "status", "stream"])
+    var sgTokens = CounterFamily(
+        "sightglass_tokens_total",
+        help: "Tokens by route, backend, model and type (input, output, cached); estimated=true where the backend reported no usage.",
+        labels: ["route", "backend", "model", "type", "estimated"])
+    var sgTTFT = HistogramFamily(
+        "sightglass_time_to_first_token_seconds", help: "Time from request received to first content token, streamed requests.",
+        labels: ["route", "backend", "model"], buckets: genAITTFTBuckets)
+    var sgTPS = HistogramFamily(
+        "sightglass_output_tokens_per_second", help: "Output tokens per second of each request's generation.", labels: ["route", "backend", "model"],
+        buckets: tokensPerSecondBuckets)
+    var sgBytes = CounterFamily(
+        "sightglass_bytes_total", help: "Request and response body bytes by route and backend.", labels: ["route", "backend", "direction"])
     var sgStreams = CounterFamily("sightglass_streams_total", help: "Finished streamed requests by outcome.", labels: ["route", "backend", "outcome"])
 
     /// Totals per route, model and backend, stored by slot like the families.

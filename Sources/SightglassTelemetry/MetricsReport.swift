@@ -93,17 +93,20 @@ public struct MetricsReport: Codable, Sendable {
                 requests[route] = StatBlock(rate: Double(w.requests) / span, w.latency)
                 responses[route] = StatBlock(rate: Double(w.successes) / span, w.successLatency)
                 let tb = StatBlock(rate: Double(w.inputTokens + w.outputTokens) / span, w.tokensPerRequest)
-                tokens[route] = Tokens(rate: tb.rate, avg: tb.avg, min: tb.min, max: tb.max, p50: tb.p50, p90: tb.p90, p99: tb.p99,
-                                       inputTotal: c.inputTokens, outputTotal: c.outputTokens, cachedTotal: c.cachedTokens,
-                                       estimatedRequests: c.estimatedRequests)
+                tokens[route] = Tokens(
+                    rate: tb.rate, avg: tb.avg, min: tb.min, max: tb.max, p50: tb.p50, p90: tb.p90, p99: tb.p99,
+                    inputTotal: c.inputTokens, outputTotal: c.outputTokens, cachedTotal: c.cachedTokens,
+                    estimatedRequests: c.estimatedRequests)
                 errors[route] = Errors(rate: Double(w.errors) / span, count: w.errors, total: c.errors, byType: w.errorsByType)
                 ttft.merge(w.ttft)
                 tps.merge(w.tokensPerSecond)
             }
-            let streaming = Streaming(activeStreams: live.activeStreams, completedStreams: agg.total.streamsCompleted,
-                                      failedStreams: agg.total.streamsFailed, ttft: StatBlockNoRate(ttft), tokensPerSecond: StatBlockNoRate(tps))
-            return MetricsReport(timestamp: ISO8601.string(now), windowSeconds: span, requests: requests, responses: responses,
-                                 tokens: tokens, errors: errors, streamingStats: streaming)
+            let streaming = Streaming(
+                activeStreams: live.activeStreams, completedStreams: agg.total.streamsCompleted,
+                failedStreams: agg.total.streamsFailed, ttft: StatBlockNoRate(ttft), tokensPerSecond: StatBlockNoRate(tps))
+            return MetricsReport(
+                timestamp: ISO8601.string(now), windowSeconds: span, requests: requests, responses: responses,
+                tokens: tokens, errors: errors, streamingStats: streaming)
         }
     }
 

@@ -28,18 +28,24 @@ public enum PrometheusExporter {
             agg.sgTPS.render(into: &out)
             agg.sgBytes.render(into: &out)
             agg.sgStreams.render(into: &out)
-            PrometheusText.gauge(&out, name: "ollama_proxy_tokens_per_second", help: "Output tokens per second generated, per model, since start.", labelNames: ["model"],
-                                 values: agg.byModel.filter { $0.value.generationSeconds > 0 }.sorted { $0.key < $1.key }.map { ([$0.key], $0.value.tokensPerSecond) })
-            PrometheusText.header(&out, name: "sightglass_telemetry_events_dropped_total", help: "Request events dropped because the telemetry buffer was full.", type: "counter")
+            PrometheusText.gauge(
+                &out, name: "ollama_proxy_tokens_per_second", help: "Output tokens per second generated, per model, since start.", labelNames: ["model"],
+                values: agg.byModel.filter { $0.value.generationSeconds > 0 }.sorted { $0.key < $1.key }.map { ([$0.key], $0.value.tokensPerSecond) })
+            PrometheusText.header(
+                &out, name: "sightglass_telemetry_events_dropped_total", help: "Request events dropped because the telemetry buffer was full.", type: "counter")
             out += "sightglass_telemetry_events_dropped_total \(agg.droppedEvents)\n"
         }
-        PrometheusText.gauge(&out, name: "inference_gateway_active_requests", help: "Requests in flight per backend.", labelNames: ["backend"],
-                             values: hub.backendNames.map { ([$0], Double(live.activeByBackend[$0] ?? 0)) })
-        PrometheusText.gauge(&out, name: "inference_gateway_backend_health", help: "Backend health from the last check (1 healthy, 0 unhealthy).", labelNames: ["backend", "namespace"],
-                             values: board.compactMap { b in b.healthy.map { ([b.name, ""], $0 ? 1 : 0) } })
+        PrometheusText.gauge(
+            &out, name: "inference_gateway_active_requests", help: "Requests in flight per backend.", labelNames: ["backend"],
+            values: hub.backendNames.map { ([$0], Double(live.activeByBackend[$0] ?? 0)) })
+        PrometheusText.gauge(
+            &out, name: "inference_gateway_backend_health", help: "Backend health from the last check (1 healthy, 0 unhealthy).",
+            labelNames: ["backend", "namespace"],
+            values: board.compactMap { b in b.healthy.map { ([b.name, ""], $0 ? 1 : 0) } })
         let inFlight = Double(live.activeByBackend.values.reduce(0, +))
         PrometheusText.gauge(&out, name: "ollama_proxy_active_requests", help: "Current number of active requests.", values: [([], inFlight)])
-        PrometheusText.gauge(&out, name: "ollama_proxy_queue_size", help: "Current number of requests waiting for admission.", values: [([], Double(admission.queued))])
+        PrometheusText.gauge(
+            &out, name: "ollama_proxy_queue_size", help: "Current number of requests waiting for admission.", values: [([], Double(admission.queued))])
         PrometheusText.gauge(&out, name: "sightglass_active_streams", help: "Streamed responses in progress.", values: [([], Double(live.activeStreams))])
         if let cpu = sys.cpuPercent {
             PrometheusText.gauge(&out, name: "ollama_proxy_system_cpu_percent", help: "Host CPU usage percentage.", values: [([], cpu)])
@@ -48,7 +54,9 @@ public enum PrometheusExporter {
             PrometheusText.gauge(&out, name: "ollama_proxy_system_memory_percent", help: "Host memory usage percentage.", values: [([], mem)])
         }
         if let avail = sys.memoryAvailableBytes, let used = sys.memoryUsedBytes {
-            PrometheusText.gauge(&out, name: "ollama_proxy_system_memory_bytes", help: "Host memory in bytes.", labelNames: ["type"], values: [(["available"], avail), (["used"], used)])
+            PrometheusText.gauge(
+                &out, name: "ollama_proxy_system_memory_bytes", help: "Host memory in bytes.", labelNames: ["type"],
+                values: [(["available"], avail), (["used"], used)])
         }
         if let v = sys.processCPUSeconds {
             PrometheusText.header(&out, name: "process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.", type: "counter")

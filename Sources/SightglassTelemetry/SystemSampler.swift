@@ -86,7 +86,8 @@ public final class SystemSampler: Sendable {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
         if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-           let close = stat.lastIndex(of: ")") {
+            let close = stat.lastIndex(of: ")")
+        {
             // Fields after the command name; index 0 here is field 3 (state).
             let f = stat[stat.index(after: close)...].split(separator: " ")
             if f.count > 22, ticks > 0 {

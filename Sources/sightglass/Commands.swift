@@ -52,11 +52,13 @@ struct Serve: AsyncParsableCommand {
         for warning in ConfigLoader.unknownEnvironment(ProcessInfo.processInfo.environment) { logger.warning("\(warning)") }
         Console.survivesFileSizeLimits()
         let options = self.options
-        let gateway = try await GatewayRuntime.start(config: config, logger: logger, reloadSource: {
-            let c = try options.resolve()
-            guard !c.backends.isEmpty else { throw ConfigError.invalid("no backends: a gateway needs at least one") }
-            return c
-        }, sourceName: options.config, signals: [.sigint, .sigterm])
+        let gateway = try await GatewayRuntime.start(
+            config: config, logger: logger,
+            reloadSource: {
+                let c = try options.resolve()
+                guard !c.backends.isEmpty else { throw ConfigError.invalid("no backends: a gateway needs at least one") }
+                return c
+            }, sourceName: options.config, signals: [.sigint, .sigterm])
         Console.printGateway(gateway)
         // SIGINT/SIGTERM drain and stop it; SIGHUP reloads the configuration.
         await gateway.wait()
@@ -82,8 +84,9 @@ struct Simulate: AsyncParsableCommand {
 
     func run() async throws {
         let list = models.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let options = SimulatorOptions(models: list, ttftMs: ttftMs, tokensPerSecond: tokensPerSecond, errorRate: errorRate,
-                                       slowdownRate: slowdownRate, seed: seed)
+        let options = SimulatorOptions(
+            models: list, ttftMs: ttftMs, tokensPerSecond: tokensPerSecond, errorRate: errorRate,
+            slowdownRate: slowdownRate, seed: seed)
         let sim = try await SimulatorRuntime.start(options: options, host: host, port: port, logger: Console.logger())
         Console.say("sightglass simulate: listening on http://\(host):\(sim.port) with models \(list.joined(separator: ", "))")
         await Signals.wait()
@@ -112,9 +115,11 @@ struct Demo: AsyncParsableCommand {
         }
         let gateway: GatewayRuntime
         do {
-            gateway = try await GatewayRuntime.start(config: config, logger: logger, reloadSource: {
-                try Self.demoConfig(options.resolve(), simulatorPort: simulatorPort)
-            }, sourceName: options.config, signals: [.sigint, .sigterm], continueTotals: false)
+            gateway = try await GatewayRuntime.start(
+                config: config, logger: logger,
+                reloadSource: {
+                    try Self.demoConfig(options.resolve(), simulatorPort: simulatorPort)
+                }, sourceName: options.config, signals: [.sigint, .sigterm], continueTotals: false)
         } catch {
             await sim.stop()
             throw error
@@ -126,9 +131,10 @@ struct Demo: AsyncParsableCommand {
             Console.say("  simulated incidents: every \(Int(incidents)) s, 60 s with 30 % of requests failing (see /dashboard/alerts)")
         }
         let base = "http://\(Console.hostForURL(config.server.host)):\(gateway.port)"
-        let generator = TrafficGenerator(baseURL: base, requestsPerSecond: rate,
-                                         chatModels: ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini"], embeddingModels: ["nomic-embed-text"],
-                                         incidents: incidents > 0 ? (every: incidents, length: 60, share: 0.3) : nil)
+        let generator = TrafficGenerator(
+            baseURL: base, requestsPerSecond: rate,
+            chatModels: ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini"], embeddingModels: ["nomic-embed-text"],
+            incidents: incidents > 0 ? (every: incidents, length: 60, share: 0.3) : nil)
         // `--rate 0` means no synthetic traffic at all, not one request a second.
         let traffic = Task { if rate > 0 { await generator.run(client: .shared) } }
         await gateway.wait()
@@ -149,8 +155,10 @@ extension Demo {
             config.ledger.path = (LedgerSettings.defaultPath as NSString).deletingLastPathComponent + "/demo.sqlite"
         }
         // Built-in error-rate rules (unless the config file changed them) judge the last minute.
-        for i in config.dashboard.alerts.rules.indices where config.dashboard.alerts.rules[i].metric == .errorRate
-            && AlertRule.builtIn.contains(config.dashboard.alerts.rules[i]) {
+        for i in config.dashboard.alerts.rules.indices
+        where config.dashboard.alerts.rules[i].metric == .errorRate
+            && AlertRule.builtIn.contains(config.dashboard.alerts.rules[i])
+        {
             config.dashboard.alerts.rules[i].windowSeconds = 60
         }
         if config.pricing.isEmpty {
@@ -172,7 +180,9 @@ extension Demo {
         // Whole hours, so no hourly rollup that a "last 24 hours" query reads holds any of it.
         let end = ((now - 86_400) / 3600).rounded(.down) * 3600
         try SyntheticHistory(rows: rows, days: 7, end: end, seed: UInt64(now)).write(to: ledger)
-        Console.say("  ledger: \(ledger.location) seeded with \(rows) synthetic requests over the 7 days before the last 24 h (marked \"synthetic\": true; never counted in live totals)")
+        Console.say(
+            "  ledger: \(ledger.location) seeded with \(rows) synthetic requests over the 7 days before the last 24 h (marked \"synthetic\": true; never counted in live totals)"
+        )
     }
 }
 

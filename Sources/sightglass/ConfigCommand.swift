@@ -11,7 +11,9 @@ struct ConfigCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a configuration file and print the effective configuration (defaults included, secrets redacted).",
-            discussion: "Exits 0 and prints YAML for a valid file; exits 1 with each problem's key, line and a suggestion on stderr otherwise. SIGHTGLASS_* and LOG_LEVEL variables apply, as they would for `serve`.")
+            discussion:
+                "Exits 0 and prints YAML for a valid file; exits 1 with each problem's key, line and a suggestion on stderr otherwise. SIGHTGLASS_* and LOG_LEVEL variables apply, as they would for `serve`."
+        )
 
         @Argument(help: "The YAML file to check.") var file: String
 

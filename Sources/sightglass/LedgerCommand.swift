@@ -35,8 +35,10 @@ struct LedgerCommand: ParsableCommand {
             }
             let seconds = Date().timeIntervalSince(started)
             let (bytes, count) = try LedgerStores.blocking { (try await ledger.sizeBytes(), try await ledger.requestCount()) }
-            Console.say(String(format: "wrote %d synthetic rows over %.1f days to %@ in %.1f s (%.0f rows/s); store %.1f MB, %.0f bytes/row in total",
-                               rows, days, ledger.location, seconds, Double(rows) / seconds, Double(bytes) / 1e6, Double(bytes) / Double(max(1, count))))
+            Console.say(
+                String(
+                    format: "wrote %d synthetic rows over %.1f days to %@ in %.1f s (%.0f rows/s); store %.1f MB, %.0f bytes/row in total",
+                    rows, days, ledger.location, seconds, Double(rows) / seconds, Double(bytes) / 1e6, Double(bytes) / Double(max(1, count))))
         }
     }
 

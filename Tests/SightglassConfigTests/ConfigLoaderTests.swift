@@ -1,20 +1,21 @@
 import Foundation
 import Testing
+
 @testable import SightglassConfig
 
 @Suite struct ConfigLoaderTests {
     @Test func yamlEnvironmentAndValidation() throws {
         let yaml = """
-        server:
-          port: 9000
-          max_request_body_bytes: 1024
-        backends:
-          - name: local
-            url: http://127.0.0.1:11434
-            models: [llama3]
-        pricing:
-          gpt-4o: {input: 2.5, cached_input: 1.25, output: 10}
-        """
+            server:
+              port: 9000
+              max_request_body_bytes: 1024
+            backends:
+              - name: local
+                url: http://127.0.0.1:11434
+                models: [llama3]
+            pricing:
+              gpt-4o: {input: 2.5, cached_input: 1.25, output: 10}
+            """
         var c = try ConfigLoader.decode(yaml: yaml)
         #expect(c.server.port == 9000 && c.server.host == "127.0.0.1")
         #expect(c.backends.first?.models == ["llama3"])

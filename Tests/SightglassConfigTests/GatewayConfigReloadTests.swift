@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SightglassConfig
 
 @Suite struct GatewayConfigReloadTests {

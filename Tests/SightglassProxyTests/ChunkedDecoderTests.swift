@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SightglassProxy
 
 /// Feeds `wire` to a decoder in pieces of `step` bytes; returns the payload and bytes consumed.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SightglassProxy
 
 func parseRequest(_ text: String) throws -> HTTPHead {

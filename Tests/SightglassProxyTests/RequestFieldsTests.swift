@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+
 @testable import SightglassProxy
 
 func scan(_ json: String, keys: [String] = ["model"]) throws -> RequestFields {
@@ -9,7 +10,9 @@ func scan(_ json: String, keys: [String] = ["model"]) throws -> RequestFields {
 
 @Suite struct RequestFieldsTests {
     @Test func findsModelStreamAndOptions() throws {
-        let f = try scan(#" { "messages": [{"role":"user","content":"a \"quoted\" {brace}"}], "model" : "llama3:8b", "stream": true, "stream_options": {"include_usage": false} } "#)
+        let f = try scan(
+            #" { "messages": [{"role":"user","content":"a \"quoted\" {brace}"}], "model" : "llama3:8b", "stream": true, "stream_options": {"include_usage": false} } "#
+        )
         #expect(f.model == "llama3:8b")
         #expect(f.stream == true)
         #expect(f.includeUsage == false)
@@ -32,7 +35,10 @@ func scan(_ json: String, keys: [String] = ["model"]) throws -> RequestFields {
         (#"{"model":"m","stream_options":{"include_usage":1}}"#, "stream_options.include_usage"),
     ])
     func rejectsWrongTypes(json: String, field: String) {
-        #expect(throws: RequestFields.ScanError.wrongType(field: field, expected: field == "model" ? "a string" : (field == "stream_options" ? "an object" : "a boolean"))) {
+        #expect(
+            throws: RequestFields.ScanError.wrongType(
+                field: field, expected: field == "model" ? "a string" : (field == "stream_options" ? "an object" : "a boolean"))
+        ) {
             try scan(json)
         }
     }

@@ -1,22 +1,23 @@
 import NIOCore
 import Testing
+
 @testable import SightglassProxy
 
 let sseWithUsage = """
-data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}],"usage":null}
+    data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}],"usage":null}
 
-data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"}}],"usage":null}
+    data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"}}],"usage":null}
 
-data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" there"}}],"usage":null}
+    data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" there"}}],"usage":null}
 
-data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}
+    data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}
 
-data: {"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11,"prompt_tokens_details":{"cached_tokens":4}}}
+    data: {"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11,"prompt_tokens_details":{"cached_tokens":4}}}
 
-data: [DONE]
+    data: [DONE]
 
 
-"""
+    """
 
 @Suite struct StreamTapTests {
     /// Feeds `text` in pieces of `step` bytes; returns (first token found at piece index, tap).
@@ -78,9 +79,13 @@ data: [DONE]
             tap.finish(into: &rest)
             out.writeImmutableBuffer(rest!)
             let text = String(buffer: out)
-            let expected = sseWithUsage
+            let expected =
+                sseWithUsage
                 .replacingOccurrences(of: ",\"usage\":null", with: "")
-                .replacingOccurrences(of: "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,\"total_tokens\":11,\"prompt_tokens_details\":{\"cached_tokens\":4}}}\n\n", with: "")
+                .replacingOccurrences(
+                    of:
+                        "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,\"total_tokens\":11,\"prompt_tokens_details\":{\"cached_tokens\":4}}}\n\n",
+                    with: "")
             #expect(text == expected)
             #expect(tap.usage == Usage(input: 9, output: 2, cached: 4))
         }
@@ -88,11 +93,11 @@ data: [DONE]
 
     @Test func ollamaFinalCounts() {
         let ndjson = """
-        {"model":"m","message":{"role":"assistant","content":"Hel"},"done":false}
-        {"model":"m","message":{"role":"assistant","content":"lo"},"done":false}
-        {"model":"m","message":{"role":"assistant","content":""},"done":true,"prompt_eval_count":26,"eval_count":2,"eval_duration":100}
+            {"model":"m","message":{"role":"assistant","content":"Hel"},"done":false}
+            {"model":"m","message":{"role":"assistant","content":"lo"},"done":false}
+            {"model":"m","message":{"role":"assistant","content":""},"done":true,"prompt_eval_count":26,"eval_count":2,"eval_duration":100}
 
-        """
+            """
         for step in [1, 5, 1000] {
             let (first, tap) = observe(ndjson, format: .ndjson, step: step)
             #expect(first != nil)

@@ -15,7 +15,8 @@ import Testing
     }
 
     @Test func aThreadGetsTheSliceItAsksForAndKeepsItsNiceValue() async throws {
-        let result = await withCheckedContinuation { (done: CheckedContinuation<(rc: Int32, before: Int?, after: Int?, niceBefore: Int32, niceAfter: Int32), Never>) in
+        let result = await withCheckedContinuation {
+            (done: CheckedContinuation<(rc: Int32, before: Int?, after: Int?, niceBefore: Int32, niceAfter: Int32), Never>) in
             // Linux keeps the nice value per thread; `who` 0 is the calling one.
             let t = Thread {
                 let niceBefore = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)

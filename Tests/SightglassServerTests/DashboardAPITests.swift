@@ -90,9 +90,11 @@ import Testing
     @Test func badParametersGet400NamingTheParameter() async throws {
         let stack = try await TestStack.start { c, _ in c.dashboard.rateLimit.enabled = false }
         defer { Task { await stack.stop() } }
-        for (path, field) in [("/dashboard/logs?level=loud", "level"), ("/dashboard/stats?verbose=1", "verbose"),
-                              ("/dashboard/audit?limit=0", "limit"), ("/dashboard/errors?since=yesterday", "since"),
-                              ("/dashboard/logs?since=-5m", "since")] {
+        for (path, field) in [
+            ("/dashboard/logs?level=loud", "level"), ("/dashboard/stats?verbose=1", "verbose"),
+            ("/dashboard/audit?limit=0", "limit"), ("/dashboard/errors?since=yesterday", "since"),
+            ("/dashboard/logs?since=-5m", "since"),
+        ] {
             let r = try await stack.send(.GET, path)
             #expect(r.status == 400, "\(path)")
             let body = try object(r.body)
@@ -173,22 +175,29 @@ import Testing
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         func token(_ permissions: [String], expires: TimeInterval, issuer: String = "tests") async throws -> String {
-            try await keys.sign(TestClaims(sub: .init(value: "alice"), exp: .init(value: Date().addingTimeInterval(expires)), iss: .init(value: issuer),
-                                           permissions: permissions))
+            try await keys.sign(
+                TestClaims(
+                    sub: .init(value: "alice"), exp: .init(value: Date().addingTimeInterval(expires)), iss: .init(value: issuer),
+                    permissions: permissions))
         }
         let good = try await token(["dashboard:read"], expires: 300)
         #expect(try await stack.send(.GET, "/dashboard/stats", headers: [("Authorization", "Bearer \(good)")]).status == 200)
-        let expired = try await stack.send(.GET, "/dashboard/stats", headers: [("Authorization", "Bearer \(try await token(["dashboard:read"], expires: -60))")])
+        let expired = try await stack.send(
+            .GET, "/dashboard/stats", headers: [("Authorization", "Bearer \(try await token(["dashboard:read"], expires: -60))")])
         #expect(expired.status == 401)
         #expect(try object(expired.body).path("error", "details", "reason") as? String == "expired")
-        let foreign = try await stack.send(.GET, "/dashboard/stats", headers: [("Authorization", "Bearer \(try await token(["dashboard:read"], expires: 300, issuer: "other"))")])
+        let foreign = try await stack.send(
+            .GET, "/dashboard/stats", headers: [("Authorization", "Bearer \(try await token(["dashboard:read"], expires: 300, issuer: "other"))")])
         #expect(foreign.status == 401)
         let other = JWTKeyCollection()
         await other.add(hmac: HMACKey(from: "another-secret-of-sufficient-length"), digestAlgorithm: .sha256)
-        let forged = try await other.sign(TestClaims(sub: .init(value: "mallory"), exp: .init(value: Date().addingTimeInterval(300)), iss: .init(value: "tests"),
-                                                    permissions: ["dashboard:admin"]))
+        let forged = try await other.sign(
+            TestClaims(
+                sub: .init(value: "mallory"), exp: .init(value: Date().addingTimeInterval(300)), iss: .init(value: "tests"),
+                permissions: ["dashboard:admin"]))
         #expect(try await stack.send(.GET, "/dashboard/stats", headers: [("Authorization", "Bearer \(forged)")]).status == 401)
-        let noPermission = try await stack.send(.GET, "/dashboard/stats", headers: [("Authorization", "Bearer \(try await token(["inference:read"], expires: 300))")])
+        let noPermission = try await stack.send(
+            .GET, "/dashboard/stats", headers: [("Authorization", "Bearer \(try await token(["inference:read"], expires: 300))")])
         #expect(noPermission.status == 403)
         #expect(try object(noPermission.body).path("error", "details", "user_permissions") as? [String] == ["inference:read"])
     }
@@ -218,8 +227,9 @@ struct TestClaims: JWTPayload {
         // answers an upgrade on a used connection with a 307).
         for _ in 0..<4 { #expect(try await stack.get("/metrics/json").status == 200) }
         let sock = try RawSocket(port: stack.gateway.port)
-        sock.send("GET /metrics/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        sock.send(
+            "GET /metrics/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         let head = await sock.read(until: "\"timestamp\"")
         #expect(head.hasPrefix("HTTP/1.1 101"))
         #expect(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="))  // RFC 6455's example accept value

@@ -4,6 +4,7 @@ import Logging
 import SightglassConfig
 import SightglassTelemetry
 import Testing
+
 @testable import SightglassDashboard
 
 @Suite struct DashboardUnitTests {
@@ -50,8 +51,9 @@ import Testing
     }
 
     func event(ok: Bool, at t: Double, latency: Double = 0.1) -> RequestEvent {
-        RequestEvent(route: "/v1/chat/completions", method: "POST", backend: "b", model: "m", status: ok ? 200 : 502,
-                     errorType: ok ? nil : .upstreamError, stream: false, startTime: t, latency: latency)
+        RequestEvent(
+            route: "/v1/chat/completions", method: "POST", backend: "b", model: "m", status: ok ? 200 : 502,
+            errorType: ok ? nil : .upstreamError, stream: false, startTime: t, latency: latency)
     }
 
     @Test func errorRateFiresAndResolvesWithTheValue() {

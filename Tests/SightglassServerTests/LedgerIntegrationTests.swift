@@ -43,7 +43,9 @@ import Testing
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }
         // A stream whose client asked for usage: the usage chunk it reads is the truth to match.
-        let streamed = try await stack.post("/v1/chat/completions", """
+        let streamed = try await stack.post(
+            "/v1/chat/completions",
+            """
             {"model":"llama3.2:1b","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"count to five"}]}
             """, headers: [("X-User-Id", "carol")])
         #expect(streamed.status == 200)
@@ -82,7 +84,8 @@ import Testing
     /// A backend that reports no usage gets estimated tokens; priced, they give an estimated cost,
     /// and every place that shows the cost says so.
     @Test func costFromEstimatedTokensIsMarkedEstimated() async throws {
-        let answer = #"{"id":"x","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"four score and seven years ago"},"finish_reason":"stop"}]}"#
+        let answer =
+            #"{"id":"x","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"four score and seven years ago"},"finish_reason":"stop"}]}"#
         let backend = try MisbehavingBackend { _ in
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(answer.utf8.count)\r\nConnection: close\r\n\r\n\(answer)"
         }
@@ -99,7 +102,9 @@ import Testing
         #expect(record.path("tokens", "estimated") as? Bool == true)
         let cost = try #require(record["cost"] as? Double)
         #expect(cost > 0 && record["cost_estimated"] as? Bool == true)
-        let csv = try await stack.get("/api/requests/export?format=csv").body.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let csv = try await stack.get("/api/requests/export?format=csv").body.split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
         let column = try #require(csv.first?.firstIndex(of: "cost_estimated"))
         #expect(csv.count == 2 && csv[1][column] == "true")
         let summary = try await stack.json("/api/metrics/summary")

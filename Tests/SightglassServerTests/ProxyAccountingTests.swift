@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SightglassServer
 
 /// Token and request accounting: what clients saw equals what every export reports.
@@ -54,7 +55,8 @@ import Testing
         // OpenAI chat streamed without include_usage: injected upstream, stripped before the client.
         var strippedOutput = 0
         for path in ["/v1/chat/completions", "/v1/completions"] {
-            let body = path == "/v1/completions"
+            let body =
+                path == "/v1/completions"
                 ? #"{"model":"qwen2.5:0.5b","prompt":"one two three","stream":true}"#
                 : #"{"model":"qwen2.5:0.5b",\#(chat),"stream":true}"#
             let r = try await stack.post(path, body)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SightglassServer
 
 /// Bad input, failing backends and overload: the right status and shape, and the process stays up.
@@ -88,7 +89,9 @@ import Testing
         defer { Task { await stack.stop() } }
         let body = #"{"model":"llama3.2:1b","messages":[{"role":"user","content":"hi"}],"stream":true}"#
         let socket = try RawSocket(port: stack.gateway.port)
-        socket.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-sim-tokens-per-second: 4\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        socket.send(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-sim-tokens-per-second: 4\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        )
         let first = await socket.read(until: "\"content\":\"", count: 2)
         #expect(first.hasPrefix("HTTP/1.1 200"))
         #expect(try await stack.promSample("sightglass_active_streams") == 1)

@@ -13,8 +13,10 @@ struct TestStack {
     let gateway: GatewayRuntime
     var base: String { "http://127.0.0.1:\(gateway.port)" }
 
-    static func start(simulator options: SimulatorOptions = SimulatorOptions(ttftMs: 5, tokensPerSecond: 2000),
-                      configure: (inout GatewayConfig, Int) -> Void = { _, _ in }) async throws -> TestStack {
+    static func start(
+        simulator options: SimulatorOptions = SimulatorOptions(ttftMs: 5, tokensPerSecond: 2000),
+        configure: (inout GatewayConfig, Int) -> Void = { _, _ in }
+    ) async throws -> TestStack {
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let sim = try await SimulatorRuntime.start(options: options, host: "127.0.0.1", port: 0, logger: logger)
@@ -115,7 +117,9 @@ final class RawSocket: @unchecked Sendable {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard rc == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
         var tv = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))

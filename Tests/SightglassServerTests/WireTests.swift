@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SightglassServer
 
 /// HTTP/1.1 as a proxy must speak it: smuggling shapes refused, pipelining, HTTP/1.0, 100-continue, chunked bodies.
@@ -24,7 +25,9 @@ import Testing
 
         // Two pipelined requests on one connection: two responses, in order.
         let pipe = try RawSocket(port: port)
-        pipe.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)GET /api/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        pipe.send(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)GET /api/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
         let both = await pipe.readAll()
         #expect(both.components(separatedBy: "HTTP/1.1 200").count == 3, "\(both.prefix(2000))")
         if let chat = both.range(of: "chat.completion"), let version = both.range(of: "\"version\"") {

@@ -28,8 +28,9 @@ enum LedgerEngine: String, CustomTestStringConvertible, Sendable {
             let parts = try #require(URLComponents(string: base))
             let name = "sg_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
             let logger = Logger(label: "test")
-            let config = PostgresConnection.Configuration(host: parts.host ?? "127.0.0.1", port: parts.port ?? 5432, username: parts.user ?? "postgres",
-                                                          password: parts.password, database: "postgres", tls: .disable)
+            let config = PostgresConnection.Configuration(
+                host: parts.host ?? "127.0.0.1", port: parts.port ?? 5432, username: parts.user ?? "postgres",
+                password: parts.password, database: "postgres", tls: .disable)
             let conn = try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
             try await conn.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
             try await conn.close()
@@ -66,7 +67,9 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
 
 func offPool(_ body: @escaping @Sendable () -> Void) async {
     await withCheckedContinuation { done in
-        Thread { body(); done.resume() }.start()
+        Thread {
+            body(); done.resume()
+        }.start()
     }
 }
 

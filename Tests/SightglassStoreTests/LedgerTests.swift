@@ -5,13 +5,15 @@ import SightglassStore
 import SightglassTelemetry
 import Testing
 
-
-func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b1", status: Int = 200, latency: Double = 0.1,
-           ttft: Double? = 0.02, user: String? = nil, stream: Bool = true) -> RequestEvent {
-    RequestEvent(route: "/v1/chat/completions", method: "POST", backend: backend, model: model, status: status,
-                 errorType: status >= 400 ? .upstreamError : nil, stream: stream, startTime: time, firstByte: 0.005,
-                 firstToken: stream ? ttft : nil, latency: latency, inputTokens: 10, outputTokens: status >= 400 ? 0 : 20,
-                 requestBytes: 100, responseBytes: 500, cost: 0.001, id: "req-\(i)", clientAddress: "127.0.0.1", user: user)
+func event(
+    _ i: Int, at time: Double, model: String = "m1", backend: String = "b1", status: Int = 200, latency: Double = 0.1,
+    ttft: Double? = 0.02, user: String? = nil, stream: Bool = true
+) -> RequestEvent {
+    RequestEvent(
+        route: "/v1/chat/completions", method: "POST", backend: backend, model: model, status: status,
+        errorType: status >= 400 ? .upstreamError : nil, stream: stream, startTime: time, firstByte: 0.005,
+        firstToken: stream ? ttft : nil, latency: latency, inputTokens: 10, outputTokens: status >= 400 ? 0 : 20,
+        requestBytes: 100, responseBytes: 500, cost: 0.001, id: "req-\(i)", clientAddress: "127.0.0.1", user: user)
 }
 
 @Suite struct LedgerTests {
@@ -44,8 +46,10 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
             let t0 = 1_800_000_000.0
             var events: [RequestEvent] = []
             for i in 0..<250 {
-                events.append(event(i, at: t0 + Double(i), model: i % 2 == 0 ? "even" : "odd", status: i % 10 == 0 ? 502 : 200,
-                                    latency: Double(i) / 100, user: i % 5 == 0 ? "u5" : nil))
+                events.append(
+                    event(
+                        i, at: t0 + Double(i), model: i % 2 == 0 ? "even" : "odd", status: i % 10 == 0 ? 502 : 200,
+                        latency: Double(i) / 100, user: i % 5 == 0 ? "u5" : nil))
             }
             let all = events
             try await offPool { try ledger.write(all) }
@@ -78,11 +82,14 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
             let unknown = try await ledger.requests(try RequestFilter.parse(["model": "never-seen"], now: t0))
             #expect(unknown.requests.isEmpty)
             let search = try await ledger.requests(try RequestFilter.parse(["q": "req-24"], now: t0))
-            #expect(Set(search.requests.map(\.id)) == ["req-24", "req-240", "req-241", "req-242", "req-243", "req-244", "req-245", "req-246", "req-247", "req-248", "req-249"])
+            #expect(
+                Set(search.requests.map(\.id)) == [
+                    "req-24", "req-240", "req-241", "req-242", "req-243", "req-244", "req-245", "req-246", "req-247", "req-248", "req-249",
+                ])
 
             let (byUser, _) = try await ledger.breakdown(by: .user, since: t0, until: t0 + 300)
             #expect(byUser.map(\.key) == ["u5"] && byUser[0].cell.count == 50 && byUser[0].cell.errors == 25)
-                        let one = try #require(try await ledger.request(id: "req-7"))
+            let one = try #require(try await ledger.request(id: "req-7"))
             #expect(one.model == "odd" && one.tokensIn == 10 && one.tokensOut == 20 && one.stream && one.firstToken == 0.02)
             #expect(try await ledger.request(id: "nope") == nil)
         }
@@ -94,15 +101,20 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
     func concurrentWritersMergeTheirRollups(engine: LedgerEngine) async throws {
         let location = try await engine.freshLocation()
         defer { engine.remove(location) }
-        let stores = try await offPool { [try LedgerStores.open(location, logger: Logger(label: "a")), try LedgerStores.open(location, logger: Logger(label: "b"))] }
+        let stores = try await offPool {
+            [try LedgerStores.open(location, logger: Logger(label: "a")), try LedgerStores.open(location, logger: Logger(label: "b"))]
+        }
         defer { for s in stores { s.close() } }
         let t0 = 1_800_000_000.0
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (n, store) in stores.enumerated() {
                 group.addTask {
                     for batch in 0..<10 {
-                        let events = (0..<50).map { i in event(n * 10_000 + batch * 50 + i, at: t0 + Double(i), model: n == 0 ? "a" : "b",
-                                                           user: "shared") }
+                        let events = (0..<50).map { i in
+                            event(
+                                n * 10_000 + batch * 50 + i, at: t0 + Double(i), model: n == 0 ? "a" : "b",
+                                user: "shared")
+                        }
                         try await offPool { try store.write(events) }
                     }
                 }
@@ -127,8 +139,10 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
                 let user: String? = i % 2 == 0 ? "alice" : nil
                 let action = i < 3 ? "login" : "acknowledge"
                 let level = i == 4 ? "warning" : "info"
-                entries.append(AuditEntry(id: "audit-\(i)", timestamp: 1_800_000_000 + Double(i), user: user, action: action,
-                                          resource: "alert/\(i)", level: level, detailsJSON: "{\"n\":\(i)}"))
+                entries.append(
+                    AuditEntry(
+                        id: "audit-\(i)", timestamp: 1_800_000_000 + Double(i), user: user, action: action,
+                        resource: "alert/\(i)", level: level, detailsJSON: "{\"n\":\(i)}"))
             }
             let stored = entries
             try await offPool { try ledger.appendAudit(stored) }
@@ -176,8 +190,10 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
             // Two hours, one request every 10 s; model a is slow, b fast; every 20th fails.
             for i in 0..<720 {
                 let a = i % 2 == 0
-                events.append(event(i, at: t0 + Double(i) * 10, model: a ? "a" : "b", status: i % 20 == 0 ? 500 : 200,
-                                    latency: a ? 1.0 + Double(i % 10) / 10 : 0.1, ttft: a ? 0.5 : 0.05))
+                events.append(
+                    event(
+                        i, at: t0 + Double(i) * 10, model: a ? "a" : "b", status: i % 20 == 0 ? 500 : 200,
+                        latency: a ? 1.0 + Double(i % 10) / 10 : 0.1, ttft: a ? 0.5 : 0.05))
             }
             // Written in several batches, as the writer does: rollups must merge, not overwrite.
             let all = events
@@ -215,8 +231,9 @@ func event(_ i: Int, at time: Double, model: String = "m1", backend: String = "b
             var removed = 0
             while true {
                 let n = try await offPool {
-                    try ledger.prune(rawBefore: now - 30 * 86400, minuteBefore: now - 14 * 86400, hourBefore: now - 180 * 86400,
-                                     dayBefore: now - 1825 * 86400, limit: 7)
+                    try ledger.prune(
+                        rawBefore: now - 30 * 86400, minuteBefore: now - 14 * 86400, hourBefore: now - 180 * 86400,
+                        dayBefore: now - 1825 * 86400, limit: 7)
                 }
                 if n == 0 { break }
                 removed += n

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
-@testable import SightglassStore
 import SightglassTelemetry
 import Testing
+
+@testable import SightglassStore
 
 /// The gateway's ids are kept compactly in SQLite and any other id as sent; either way an id
 /// comes back exactly, is found by lookup and by search, on both engines.
@@ -69,11 +70,12 @@ import Testing
             try await pool.write { db in
                 try db.execute(sql: "INSERT INTO dims (id, kind, name) VALUES (1, 1, '/v1/chat/completions'), (2, 2, 'b1'), (3, 3, 'm1')")
                 for (i, id) in Self.ids.enumerated() {
-                    try db.execute(sql: """
-                        INSERT INTO requests (id, id_hash, ts, route, backend, model, method, stream, status, tokens_in, tokens_out,
-                            tokens_cached, estimated, cost, latency_us, bytes_in, bytes_out)
-                        VALUES (?, 0, ?, 1, 2, 3, ?, 1, 200, 10, 20, 0, 0, ?, 1500, 100, 500)
-                        """, arguments: [id, 1_800_000_000_000_000 + Int64(i), i == 2 ? "GET" : "POST", 0.25 * Double(i)])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO requests (id, id_hash, ts, route, backend, model, method, stream, status, tokens_in, tokens_out,
+                                tokens_cached, estimated, cost, latency_us, bytes_in, bytes_out)
+                            VALUES (?, 0, ?, 1, 2, 3, ?, 1, 200, 10, 20, 0, 0, ?, 1500, 100, 500)
+                            """, arguments: [id, 1_800_000_000_000_000 + Int64(i), i == 2 ? "GET" : "POST", 0.25 * Double(i)])
                 }
             }
             try pool.close()

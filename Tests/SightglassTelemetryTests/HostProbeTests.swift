@@ -1,16 +1,17 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import SightglassTelemetry
 
 @Suite struct HostProbeTests {
     @Test func parsesProcStatPerCore() {
         let text = """
-        cpu  100 0 100 700 100 0 0 0 0 0
-        cpu0 50 0 50 350 50 0 0 0 0 0
-        cpu1 50 0 50 350 50 0 0 0 0 0
-        intr 12345
-        """
+            cpu  100 0 100 700 100 0 0 0 0 0
+            cpu0 50 0 50 350 50 0 0 0 0 0
+            cpu1 50 0 50 350 50 0 0 0 0 0
+            intr 12345
+            """
         let cpu = HostProbe.parseCPU(text)
         #expect(cpu.count == 3)
         #expect(cpu[0] == .init(busy: 200, total: 1000))  // idle + iowait are not busy
@@ -25,45 +26,47 @@ import Testing
 
     @Test func keepsRealFilesystemsOnce() {
         let mounts = """
-        /dev/vda / ext4 rw,relatime 0 0
-        proc /proc proc rw 0 0
-        tmpfs /run tmpfs rw 0 0
-        /dev/vda /etc/hosts ext4 rw 0 0
-        /dev/sdb1 /mnt/my\\040models xfs rw 0 0
-        overlay /var/lib/docker/x overlay rw 0 0
-        """
+            /dev/vda / ext4 rw,relatime 0 0
+            proc /proc proc rw 0 0
+            tmpfs /run tmpfs rw 0 0
+            /dev/vda /etc/hosts ext4 rw 0 0
+            /dev/sdb1 /mnt/my\\040models xfs rw 0 0
+            overlay /var/lib/docker/x overlay rw 0 0
+            """
         let fs = HostProbe.parseMounts(mounts)
         #expect(fs.map(\.mount) == ["/", "/mnt/my models", "/var/lib/docker/x"])
     }
 
     @Test func diskstatsCountWholeDisksOnly() {
         let text = """
-         253       0 vda 100 0 800 0 50 0 400 0 0 0 0
-         253       1 vda1 100 0 800 0 50 0 400 0 0 0 0
-         259       0 nvme0n1 10 0 80 0 5 0 40 0 0 0 0
-         259       1 nvme0n1p1 10 0 80 0 5 0 40 0 0 0 0
-           7       0 loop0 999 0 999 0 999 0 999 0 0 0 0
-        """
+             253       0 vda 100 0 800 0 50 0 400 0 0 0 0
+             253       1 vda1 100 0 800 0 50 0 400 0 0 0 0
+             259       0 nvme0n1 10 0 80 0 5 0 40 0 0 0 0
+             259       1 nvme0n1p1 10 0 80 0 5 0 40 0 0 0 0
+               7       0 loop0 999 0 999 0 999 0 999 0 0 0 0
+            """
         let d = HostProbe.parseDiskstats(text)
         #expect(d.reads == 110 && d.writes == 55 && d.readSectors == 880 && d.writeSectors == 440)
     }
 
     @Test func netDevAndTCPStates() {
-        let net = HostProbe.parseNetDev("""
-        Inter-|   Receive                                                |  Transmit
-         face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
-            lo: 1000      10    0    0    0     0          0         0     1000      10    0    0    0     0       0          0
-          eth0: 2000      20    1    2    0     0          0         0     3000      30    3    4    0     0       0          0
-        """)
+        let net = HostProbe.parseNetDev(
+            """
+            Inter-|   Receive                                                |  Transmit
+             face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+                lo: 1000      10    0    0    0     0          0         0     1000      10    0    0    0     0       0          0
+              eth0: 2000      20    1    2    0     0          0         0     3000      30    3    4    0     0       0          0
+            """)
         #expect(net.count == 2)
         #expect(net[1].name == "eth0" && net[1].bytesSent == 3000 && net[1].errorsReceived == 1 && net[1].dropsSent == 4)
         var tcp: [String: Int] = [:]
-        HostProbe.countTCPStates("""
-          sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-           0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1
-           1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 2
-           2: 0100007F:1F90 0100007F:C351 06 00000000:00000000 00:00000000 00000000     0        0 3
-        """, into: &tcp)
+        HostProbe.countTCPStates(
+            """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1
+               1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 2
+               2: 0100007F:1F90 0100007F:C351 06 00000000:00000000 00:00000000 00000000     0        0 3
+            """, into: &tcp)
         #expect(tcp == ["listen": 1, "established": 1, "time_wait": 1])
     }
 

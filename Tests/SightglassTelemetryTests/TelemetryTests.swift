@@ -1,6 +1,7 @@
 import Foundation
-@testable import SightglassConfig
 import Testing
+
+@testable import SightglassConfig
 @testable import SightglassTelemetry
 
 @Suite struct LogHistogramTests {
@@ -37,11 +38,14 @@ import Testing
         return TelemetryHub(config: config, loops: 2, version: "test")
     }
 
-    func event(route: String = "/v1/chat/completions", model: String = "paid", status: Int = 200, error: ErrorType? = nil,
-               stream: Bool = true, input: Int = 1000, output: Int = 500, cached: Int = 200) -> RequestEvent {
-        RequestEvent(route: route, method: "POST", backend: "b1", serverAddress: "127.0.0.1", serverPort: 1, model: model, status: status,
-                     errorType: error, stream: stream, startTime: Date().timeIntervalSince1970 - 0.5, firstByte: 0.01, firstToken: 0.05,
-                     latency: 0.5, inputTokens: input, outputTokens: output, cachedTokens: cached)
+    func event(
+        route: String = "/v1/chat/completions", model: String = "paid", status: Int = 200, error: ErrorType? = nil,
+        stream: Bool = true, input: Int = 1000, output: Int = 500, cached: Int = 200
+    ) -> RequestEvent {
+        RequestEvent(
+            route: route, method: "POST", backend: "b1", serverAddress: "127.0.0.1", serverPort: 1, model: model, status: status,
+            errorType: error, stream: stream, startTime: Date().timeIntervalSince1970 - 0.5, firstByte: 0.01, firstToken: 0.05,
+            latency: 0.5, inputTokens: input, outputTokens: output, cachedTokens: cached)
     }
 
     @Test func prometheusCountsAndCost() {
@@ -63,7 +67,10 @@ import Testing
         h.recorder(0).started(backend: 0, stream: false)
         h.recorder(0).finished(event(route: "/v1/embeddings", model: "free", stream: false), backend: 0, stream: false)
         #expect(PrometheusExporter.render(h).contains(#"inference_gateway_cost_total{route="/v1/embeddings",backend="b1"} 0"#))
-        #expect(text.contains(#"gen_ai_server_time_to_first_token_seconds_count{gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_request_model="paid",server_address="127.0.0.1",server_port="1"} 1"#))
+        #expect(
+            text.contains(
+                #"gen_ai_server_time_to_first_token_seconds_count{gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_request_model="paid",server_address="127.0.0.1",server_port="1"} 1"#
+            ))
     }
 
     @Test func jsonReportTotalsAndWindow() {
@@ -109,9 +116,11 @@ import Testing
         config.backends = [BackendConfig(name: "b1", url: "http://127.0.0.1:1")]
         let hub = TelemetryHub(config: config, loops: 1, version: "t")
         for i in 0..<500 {
-            hub.recorder(0).finished(RequestEvent(route: "/v1/chat/completions", method: "POST", backend: "", model: "made-up-\(i)",
-                                                  status: 404, errorType: .modelNotFound, stream: false,
-                                                  startTime: Date().timeIntervalSince1970, latency: 0), backend: -1, stream: false)
+            hub.recorder(0).finished(
+                RequestEvent(
+                    route: "/v1/chat/completions", method: "POST", backend: "", model: "made-up-\(i)",
+                    status: 404, errorType: .modelNotFound, stream: false,
+                    startTime: Date().timeIntervalSince1970, latency: 0), backend: -1, stream: false)
         }
         let text = PrometheusExporter.render(hub)
         #expect(!text.contains("made-up-"))

@@ -120,7 +120,8 @@ struct ConfigChecker {
         while !rest.isEmpty {
             if rest.hasPrefix("[") {
                 guard let close = rest.firstIndex(of: "]"), let i = Int(rest[rest.index(after: rest.startIndex)..<close]),
-                      let seq = current.sequence, i >= 0, i < seq.count else { break }
+                    let seq = current.sequence, i >= 0, i < seq.count
+                else { break }
                 current = seq[i]
                 rest = rest[rest.index(after: close)...]
                 if rest.hasPrefix(".") { rest = rest.dropFirst() }

@@ -56,18 +56,24 @@ extension LedgerSettings {
         ("enabled", .boolean), ("path", .string), ("user_header", .string), ("flush_interval_seconds", .number),
         ("batch_size", .integer), ("buffer_capacity", .integer),
         ("retention", .section([("raw_days", .number), ("minute_days", .number), ("hour_days", .number), ("day_days", .number)])),
-        ("bodies", .section([
-            ("enabled", .boolean), ("max_bytes", .integer), ("redact_keys", .list(.string)), ("redact_patterns", .list(.string)),
-        ])),
+        (
+            "bodies",
+            .section([
+                ("enabled", .boolean), ("max_bytes", .integer), ("redact_keys", .list(.string)), ("redact_patterns", .list(.string)),
+            ])
+        ),
     ])
 }
 
 extension DashboardSettings {
     static let shape: ConfigShape = .section([
         ("auth", AuthSettings.shape),
-        ("rate_limit", .section([
-            ("enabled", .boolean), ("requests_per_minute", .integer), ("burst", .integer), ("burst_window_seconds", .number),
-        ])),
+        (
+            "rate_limit",
+            .section([
+                ("enabled", .boolean), ("requests_per_minute", .integer), ("burst", .integer), ("burst_window_seconds", .number),
+            ])
+        ),
         ("live", .section([("metrics_interval_seconds", .number), ("stats_interval_seconds", .number), ("queue_limit", .integer)])),
         ("alerts", AlertSettings.shape),
         ("log_entries", .integer),
@@ -78,10 +84,13 @@ extension AuthSettings {
     static let shape: ConfigShape = .section([
         ("mode", .choice(["off", "api_key", "jwt"], caseInsensitive: false)),
         ("api_keys", .list(.section([("id", .string), ("sha256", .string), ("key", .string), ("permissions", .list(.string))]))),
-        ("jwt", .section([
-            ("hs256_secret", .string), ("rs256_public_key_file", .string), ("issuer", .string), ("audience", .string),
-            ("permissions_claim", .string),
-        ])),
+        (
+            "jwt",
+            .section([
+                ("hs256_secret", .string), ("rs256_public_key_file", .string), ("issuer", .string), ("audience", .string),
+                ("permissions_claim", .string),
+            ])
+        ),
         ("websockets_per_user", .integer),
     ])
 }
@@ -89,14 +98,18 @@ extension AuthSettings {
 extension AlertSettings {
     static let shape: ConfigShape = .section([
         ("interval_seconds", .number),
-        ("rules", .list(.section([
-            ("name", .string),
-            ("metric", .choice(AlertRule.Metric.allCases.map(\.rawValue), caseInsensitive: false)),
-            ("operator", .choice([">", "<"], caseInsensitive: false)),
-            ("threshold", .number), ("window_seconds", .number),
-            ("severity", .choice(AlertRule.severities, caseInsensitive: false)),
-            ("enabled", .boolean),
-        ]))),
+        (
+            "rules",
+            .list(
+                .section([
+                    ("name", .string),
+                    ("metric", .choice(AlertRule.Metric.allCases.map(\.rawValue), caseInsensitive: false)),
+                    ("operator", .choice([">", "<"], caseInsensitive: false)),
+                    ("threshold", .number), ("window_seconds", .number),
+                    ("severity", .choice(AlertRule.severities, caseInsensitive: false)),
+                    ("enabled", .boolean),
+                ]))
+        ),
         ("webhook", .section([("url", .string), ("max_attempts", .integer), ("timeout_seconds", .number)])),
     ])
 }

@@ -61,9 +61,11 @@ struct DashboardGuard: RouterMiddleware {
                 auth.recordFailure(type: "rate_limited", sourceIP: ip, details: "\(request.method) \(request.uri.path)", severity: "low")
                 limitHeaders[.retryAfter] = String(d.resetSeconds)
                 let s = limiter.settings
-                return .failure(AccessDenial(status: .tooManyRequests, code: "RATE_LIMITED",
-                                             message: "too many requests: at most \(s.requestsPerMinute) a minute and \(s.burst) per \(Int(s.burstWindowSeconds)) s per client",
-                                             detailsJSON: JSONResponse.string(["retry_after_seconds": d.resetSeconds, "client_ip": ip]), headers: limitHeaders))
+                return .failure(
+                    AccessDenial(
+                        status: .tooManyRequests, code: "RATE_LIMITED",
+                        message: "too many requests: at most \(s.requestsPerMinute) a minute and \(s.burst) per \(Int(s.burstWindowSeconds)) s per client",
+                        detailsJSON: JSONResponse.string(["retry_after_seconds": d.resetSeconds, "client_ip": ip]), headers: limitHeaders))
             }
         }
         let needed = request.method == .get || request.method == .head ? "dashboard:read" : "dashboard:admin"
@@ -72,28 +74,37 @@ struct DashboardGuard: RouterMiddleware {
         case .success(let p):
             principal = p
         case .failure(let failure):
-            let (message, reason): (String, String) = switch failure {
-            case .missing: ("authentication required: send Authorization: Bearer <API key or JWT>", "missing")
-            case .expired: ("the token has expired", "expired")
-            case .invalid(let why): ("invalid credentials: \(why)", "invalid")
-            }
+            let (message, reason): (String, String) =
+                switch failure {
+                case .missing: ("authentication required: send Authorization: Bearer <API key or JWT>", "missing")
+                case .expired: ("the token has expired", "expired")
+                case .invalid(let why): ("invalid credentials: \(why)", "invalid")
+                }
             if failure != .missing {
                 auth.recordFailure(type: "failed_login", sourceIP: ip, details: message)
-                audit.record(AuditEntry(user: nil, action: "auth_failure", resource: request.uri.path, level: "warning", sourceIP: ip,
-                                        userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.string(["reason": reason]), result: "failure"))
+                audit.record(
+                    AuditEntry(
+                        user: nil, action: "auth_failure", resource: request.uri.path, level: "warning", sourceIP: ip,
+                        userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.string(["reason": reason]), result: "failure"))
             }
             var headers = limitHeaders
             headers[.wwwAuthenticate] = "Bearer realm=\"sightglass\""
-            return .failure(AccessDenial(status: .unauthorized, code: "UNAUTHORIZED", message: message,
-                                         detailsJSON: JSONResponse.string(["reason": reason, "methods": auth.methods]), headers: headers))
+            return .failure(
+                AccessDenial(
+                    status: .unauthorized, code: "UNAUTHORIZED", message: message,
+                    detailsJSON: JSONResponse.string(["reason": reason, "methods": auth.methods]), headers: headers))
         }
         guard principal.allows(needed) else {
             auth.recordFailure(type: "permission_denied", sourceIP: ip, details: "\(principal.user) lacks \(needed) for \(request.uri.path)")
-            audit.record(AuditEntry(user: principal.user, action: "permission_denied", resource: request.uri.path, level: "warning", sourceIP: ip,
-                                    userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.string(["required_permission": needed]), result: "failure"))
-            return .failure(AccessDenial(status: .forbidden, code: "INSUFFICIENT_PERMISSIONS", message: "Access denied to dashboard endpoint",
-                                         detailsJSON: JSONResponse.string(["required_permission": needed, "user_permissions": principal.permissions.sorted()]),
-                                         headers: limitHeaders))
+            audit.record(
+                AuditEntry(
+                    user: principal.user, action: "permission_denied", resource: request.uri.path, level: "warning", sourceIP: ip,
+                    userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.string(["required_permission": needed]), result: "failure"))
+            return .failure(
+                AccessDenial(
+                    status: .forbidden, code: "INSUFFICIENT_PERMISSIONS", message: "Access denied to dashboard endpoint",
+                    detailsJSON: JSONResponse.string(["required_permission": needed, "user_permissions": principal.permissions.sorted()]),
+                    headers: limitHeaders))
         }
         return .success(principal)
     }

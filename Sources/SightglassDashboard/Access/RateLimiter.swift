@@ -37,8 +37,9 @@ public final class RateLimiter: Sendable {
             let burstFull = inBurst.count >= settings.burst
             if minuteFull || burstFull {
                 // A slot frees when the oldest request of the full window leaves it.
-                let frees = max(minuteFull ? times[times.count - settings.requestsPerMinute] + minute : 0,
-                                burstFull ? inBurst[inBurst.count - settings.burst] + burstWindow : 0)
+                let frees = max(
+                    minuteFull ? times[times.count - settings.requestsPerMinute] + minute : 0,
+                    burstFull ? inBurst[inBurst.count - settings.burst] + burstWindow : 0)
                 s.clients[client] = times
                 s.violations.append((now, client))
                 s.violations.removeAll { $0.time <= now - 3600 }
@@ -49,8 +50,9 @@ public final class RateLimiter: Sendable {
             if s.clients.count > 10_000 { s.clients = s.clients.filter { $0.value.last.map { $0 > now - minute } ?? false } }
             let remaining = min(settings.requestsPerMinute - times.count, settings.burst - inBurst.count - 1)
             let oldest = times.first ?? now
-            return Decision(allowed: true, limit: settings.requestsPerMinute, remaining: max(0, remaining),
-                            resetSeconds: max(1, Int((oldest + minute - now).rounded(.up))))
+            return Decision(
+                allowed: true, limit: settings.requestsPerMinute, remaining: max(0, remaining),
+                resetSeconds: max(1, Int((oldest + minute - now).rounded(.up))))
         }
     }
 

@@ -15,9 +15,10 @@ extension ControlPlane {
     func reload(_ request: Request, _ context: ControlContext) async -> Response {
         let ip = context.clientIP(request)
         if services.auth.mode == .off && !Self.isLoopback(ip) {
-            return JSONResponse.error(.forbidden, code: "ADMIN_LOOPBACK_ONLY",
-                                      message: "admin routes answer loopback clients only while dashboard authentication is off",
-                                      details: "set dashboard.auth (api_key or jwt) to reload from \(ip)")
+            return JSONResponse.error(
+                .forbidden, code: "ADMIN_LOOPBACK_ONLY",
+                message: "admin routes answer loopback clients only while dashboard authentication is off",
+                details: "set dashboard.auth (api_key or jwt) to reload from \(ip)")
         }
         guard let reloader = reloader.withLockedValue({ $0 }) else {
             return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "this gateway cannot reload its configuration")
@@ -26,13 +27,14 @@ extension ControlPlane {
             let report = try await reloader("POST /admin/reload", context.principal?.user)
             return JSONResponse.encode(report)
         } catch let error as ConfigError {
-            return JSONResponse.error(.badRequest, code: "INVALID_CONFIG", message: "\(error)",
-                                      details: error.issues.map { issue -> [String: Any] in
-                                          var d: [String: Any] = ["path": issue.path, "message": issue.message]
-                                          if let line = issue.line { d["line"] = line }
-                                          if let s = issue.suggestion { d["suggestion"] = s }
-                                          return d
-                                      })
+            return JSONResponse.error(
+                .badRequest, code: "INVALID_CONFIG", message: "\(error)",
+                details: error.issues.map { issue -> [String: Any] in
+                    var d: [String: Any] = ["path": issue.path, "message": issue.message]
+                    if let line = issue.line { d["line"] = line }
+                    if let s = issue.suggestion { d["suggestion"] = s }
+                    return d
+                })
         } catch {
             return JSONResponse.error(.badRequest, code: "INVALID_CONFIG", message: "\(error)")
         }

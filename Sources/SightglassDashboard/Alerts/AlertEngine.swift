@@ -145,8 +145,9 @@ public final class AlertEngine: Sendable {
                         a.message = Self.message(rule, reading)
                         s.active[rule.name] = a
                     } else {
-                        let a = Alert(id: "alert_\(s.nextId)", rule: rule, startedAt: inputs.now, firedValue: reading.value, value: reading.value,
-                                      title: Self.title(rule), message: Self.message(rule, reading), labels: reading.labels)
+                        let a = Alert(
+                            id: "alert_\(s.nextId)", rule: rule, startedAt: inputs.now, firedValue: reading.value, value: reading.value,
+                            title: Self.title(rule), message: Self.message(rule, reading), labels: reading.labels)
                         s.nextId += 1
                         s.active[rule.name] = a
                         changes.append(.fired(a))
@@ -202,8 +203,12 @@ public final class AlertEngine: Sendable {
             return Reading(value: (now - since) / 60, labels: ["last_success": s.lastSuccess.map { ISO8601.string(epoch: $0) } ?? "never"])
         case .diskPercent:
             guard let fullest = inputs.host.filesystems.max(by: { $0.usagePercent < $1.usagePercent }) else { return nil }
-            return Reading(value: fullest.usagePercent, labels: ["partition": fullest.mount,
-                                                                 "available_gb": String(format: "%.1f", fullest.availableBytes / 1e9)])
+            return Reading(
+                value: fullest.usagePercent,
+                labels: [
+                    "partition": fullest.mount,
+                    "available_gb": String(format: "%.1f", fullest.availableBytes / 1e9),
+                ])
         case .cpuPercent:
             return inputs.host.cpuPercent.map { Reading(value: $0) }
         case .memoryPercent:

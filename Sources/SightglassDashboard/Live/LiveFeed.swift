@@ -36,7 +36,9 @@ public final class LiveFeed: Sendable {
         /// does not read would never get there).
         public func send(_ message: String) {
             if case .dropped = continuation.yield(message) {
-                let first = overflow.withLockedValue { o -> Bool in defer { o = true }; return !o }
+                let first = overflow.withLockedValue { o -> Bool in
+                    defer { o = true }; return !o
+                }
                 continuation.finish()
                 if first { overflowAction.withLockedValue { $0 }?() }
             }

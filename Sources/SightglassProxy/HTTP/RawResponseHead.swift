@@ -57,10 +57,15 @@ struct RawResponseHead {
             for i in vs..<ve where line[i] < 32 && line[i] != 9 || line[i] == 127 { throw HTTPParseError.badHeader }
             let field = Field(name: line.startIndex..<colon, value: vs..<ve, line: line.startIndex..<line.endIndex)
             head.fields.append(field)
-            if equals(bytes, field.name, "content-length") { head.contentLengths.append(field.value) }
-            else if equals(bytes, field.name, "transfer-encoding") { head.transferEncoding.append(field.value) }
-            else if equals(bytes, field.name, "connection") { head.connection.append(field.value) }
-            else if equals(bytes, field.name, "content-type") { head.contentType = field.value }
+            if equals(bytes, field.name, "content-length") {
+                head.contentLengths.append(field.value)
+            } else if equals(bytes, field.name, "transfer-encoding") {
+                head.transferEncoding.append(field.value)
+            } else if equals(bytes, field.name, "connection") {
+                head.connection.append(field.value)
+            } else if equals(bytes, field.name, "content-type") {
+                head.contentType = field.value
+            }
         }
         throw HTTPParseError.badHeader
     }

@@ -220,8 +220,10 @@ struct JSONScanner {
         case UInt8(ascii: "-"), 48...57:
             let start = i
             i += 1
-            while i < bytes.count, let d = peek(), (d >= 48 && d <= 57) || d == UInt8(ascii: ".") || d == UInt8(ascii: "e")
-                || d == UInt8(ascii: "E") || d == UInt8(ascii: "+") || d == UInt8(ascii: "-") { i += 1 }
+            while i < bytes.count, let d = peek(),
+                (d >= 48 && d <= 57) || d == UInt8(ascii: ".") || d == UInt8(ascii: "e")
+                    || d == UInt8(ascii: "E") || d == UInt8(ascii: "+") || d == UInt8(ascii: "-")
+            { i += 1 }
             guard i - start > 1 || c != UInt8(ascii: "-") else { throw RequestFields.ScanError.malformed("bad number") }
         default:
             throw RequestFields.ScanError.malformed("unexpected character at byte \(i)")

@@ -1,8 +1,9 @@
 import NIOCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Watches a response body as it is relayed, to learn when the first content token passed and
@@ -44,7 +45,8 @@ public struct StreamTap: Sendable {
         self.stripUsage = stripUsage && format == .sse
     }
 
-    static let contentKeys: [[UInt8]] = ["\"content\"", "\"text\"", "\"reasoning_content\"", "\"reasoning\"", "\"arguments\"", "\"response\"", "\"thinking\""].map { Array($0.utf8) }
+    static let contentKeys: [[UInt8]] = ["\"content\"", "\"text\"", "\"reasoning_content\"", "\"reasoning\"", "\"arguments\"", "\"response\"", "\"thinking\""]
+        .map { Array($0.utf8) }
     static let choicesKey = Array("\"choices\"".utf8)
     static let usageKey = Array("\"usage\"".utf8)
     static let evalCountKey = Array("eval_count\"".utf8)
@@ -145,7 +147,9 @@ public struct StreamTap: Sendable {
         return end - i == 6 && bytes[i..<end].elementsEqual("[DONE]".utf8)
     }
 
-    static func forEachLine(_ bytes: UnsafeRawBufferPointer, carry: inout [UInt8], _ body: (UnsafeRawBufferPointer.SubSequence, UnsafeRawBufferPointer.SubSequence) -> Void) {
+    static func forEachLine(
+        _ bytes: UnsafeRawBufferPointer, carry: inout [UInt8], _ body: (UnsafeRawBufferPointer.SubSequence, UnsafeRawBufferPointer.SubSequence) -> Void
+    ) {
         guard let base = bytes.baseAddress else { return }
         var start = 0
         let n = bytes.count
@@ -194,7 +198,8 @@ public struct StreamTap: Sendable {
         if format == .sse {
             // Only `data:` lines carry payload.
             guard bytes.count >= 5, bytes[0] == UInt8(ascii: "d"), bytes[1] == UInt8(ascii: "a"), bytes[2] == UInt8(ascii: "t"),
-                  bytes[3] == UInt8(ascii: "a"), bytes[4] == UInt8(ascii: ":") else { return .other }
+                bytes[3] == UInt8(ascii: "a"), bytes[4] == UInt8(ascii: ":")
+            else { return .other }
             if bytes.count <= 16, Self.isDone(bytes) {
                 endSeen = true
                 return .other
@@ -224,7 +229,9 @@ public struct StreamTap: Sendable {
         i += 1
         ByteSearch.skipWhitespace(bytes, &i, bytes.count)
         guard i < bytes.count else { return .other }
-        if bytes[i] == UInt8(ascii: "n"), i + 4 <= bytes.count, bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == UInt8(ascii: "l"), bytes[i + 3] == UInt8(ascii: "l") {
+        if bytes[i] == UInt8(ascii: "n"), i + 4 <= bytes.count, bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == UInt8(ascii: "l"),
+            bytes[i + 3] == UInt8(ascii: "l")
+        {
             return .usageNull(at..<(i + 4))
         }
         guard bytes[i] == UInt8(ascii: "{"), let u = Usage.openAI(in: bytes, range: at..<bytes.count) else { return .other }

@@ -24,7 +24,8 @@ public struct Usage: Sendable, Equatable {
         var found: Range<Int>?
         while let start = ByteSearch.valueStart(ofKey: usageKey, in: bytes, range: from..<range.upperBound) {
             if start < range.upperBound, bytes[start] == UInt8(ascii: "{"),
-               let end = ByteSearch.matchingClose(bytes, from: start, end: range.upperBound) {
+                let end = ByteSearch.matchingClose(bytes, from: start, end: range.upperBound)
+            {
                 found = start..<end
             }
             from = start

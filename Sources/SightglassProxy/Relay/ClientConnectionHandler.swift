@@ -268,8 +268,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         deadline = nil
         let path = String(head.path)
         guard let route = ProxyRoute.all[path], head.method == "POST" else {
-            let e = Exchange(conn: self, ctx: ctx, head: head, route: nil, backend: nil, model: "", stream: false,
-                             stripUsage: false, body: body, requestBytes: body.readableBytes)
+            let e = Exchange(
+                conn: self, ctx: ctx, head: head, route: nil, backend: nil, model: "", stream: false,
+                stripUsage: false, body: body, requestBytes: body.readableBytes)
             state = .exchange(e)
             e.begin()
             return
@@ -278,24 +279,30 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         do {
             fields = try body.withUnsafeReadableBytes { try RequestFields.scan($0, modelKeys: route.modelKeys) }
         } catch let e as RequestFields.ScanError {
-            rejectRequest(head, route: route, status: 400, error: .validationError, message: e.message, code: "invalid_request", param: e.field, bytes: body.readableBytes)
+            rejectRequest(
+                head, route: route, status: 400, error: .validationError, message: e.message, code: "invalid_request", param: e.field, bytes: body.readableBytes
+            )
             return
         } catch {
-            rejectRequest(head, route: route, status: 400, error: .validationError, message: "invalid request body", code: nil, param: nil, bytes: body.readableBytes)
+            rejectRequest(
+                head, route: route, status: 400, error: .validationError, message: "invalid request body", code: nil, param: nil, bytes: body.readableBytes)
             return
         }
         guard let model = fields.model, !model.isEmpty else {
             let msg = route.dialect == .ollama ? "model is required" : "you must provide a model parameter"
-            rejectRequest(head, route: route, status: 400, error: .validationError, message: msg, code: "missing_model", param: "model", bytes: body.readableBytes)
+            rejectRequest(
+                head, route: route, status: 400, error: .validationError, message: msg, code: "missing_model", param: "model", bytes: body.readableBytes)
             return
         }
         let stream = route.canStream && (fields.stream ?? route.streamsByDefault)
         guard let backend = ctx.pickBackend(for: model) else {
-            let msg = route.dialect == .ollama
+            let msg =
+                route.dialect == .ollama
                 ? "model \"\(model)\" not found, try pulling it first"
                 : "The model `\(model)` does not exist or you do not have access to it."
-            rejectRequest(head, route: route, status: 404, error: .modelNotFound, message: msg, code: "model_not_found", param: "model",
-                          bytes: body.readableBytes, model: model, stream: stream)
+            rejectRequest(
+                head, route: route, status: 404, error: .modelNotFound, message: msg, code: "model_not_found", param: "model",
+                bytes: body.readableBytes, model: model, stream: stream)
             return
         }
         var upstreamBody = body
@@ -304,8 +311,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             upstreamBody = body.withUnsafeReadableBytes { Self.injectIncludeUsage($0, fields: fields) }
             strip = true
         }
-        let e = Exchange(conn: self, ctx: ctx, head: head, route: route, backend: backend, model: model, stream: stream,
-                         stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes, requestId: ctx.requestId(for: head))
+        let e = Exchange(
+            conn: self, ctx: ctx, head: head, route: route, backend: backend, model: model, stream: stream,
+            stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes, requestId: ctx.requestId(for: head))
         state = .exchange(e)
         e.begin()
     }
@@ -333,16 +341,22 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     /// Answers an inference request the gateway refuses itself, records it, and keeps the connection.
-    func rejectRequest(_ head: HTTPHead, route: ProxyRoute, status: Int, error: ErrorType, message: String, code: String?, param: String?,
-                       bytes: Int, model: String = "", stream: Bool = false) {
+    func rejectRequest(
+        _ head: HTTPHead, route: ProxyRoute, status: Int, error: ErrorType, message: String, code: String?, param: String?,
+        bytes: Int, model: String = "", stream: Bool = false
+    ) {
         let close = !head.keepAlive || ctx.draining
         let id = ctx.requestId(for: head)
-        writeAndFlush(ErrorResponse.response(dialect: route.dialect, status: status, message: message, code: code, param: param,
-                                             close: close, requestId: id, allocator: ByteBufferAllocator()))
-        ctx.recorder.finished(RequestEvent(route: route.path, method: head.method, backend: "", model: model, status: status,
-                                           errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, latency: 0,
-                                           requestBytes: bytes, id: id, clientAddress: remoteIP,
-                                           user: head.value(ctx.settings.userHeader), errorMessage: message), backend: -1, stream: false)
+        writeAndFlush(
+            ErrorResponse.response(
+                dialect: route.dialect, status: status, message: message, code: code, param: param,
+                close: close, requestId: id, allocator: ByteBufferAllocator()))
+        ctx.recorder.finished(
+            RequestEvent(
+                route: route.path, method: head.method, backend: "", model: model, status: status,
+                errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, latency: 0,
+                requestBytes: bytes, id: id, clientAddress: remoteIP,
+                user: head.value(ctx.settings.userHeader), errorMessage: message), backend: -1, stream: false)
         if close {
             state = .closed
             context?.close(promise: nil)
@@ -355,11 +369,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func rejectTooLarge(_ head: HTTPHead) {
         let message = "request body is larger than the limit of \(ctx.settings.maxBodyBytes) bytes"
         if let route = ProxyRoute.all[String(head.path)] {
-            ctx.recorder.finished(RequestEvent(route: route.path, method: head.method, backend: "", model: "", status: 413,
-                                               errorType: .requestTooLarge, stream: false, startTime: Date().timeIntervalSince1970, latency: 0,
-                                               id: ctx.requestId(for: head), clientAddress: remoteIP,
-                                               user: head.value(ctx.settings.userHeader), errorMessage: message),
-                                  backend: -1, stream: false)
+            ctx.recorder.finished(
+                RequestEvent(
+                    route: route.path, method: head.method, backend: "", model: "", status: 413,
+                    errorType: .requestTooLarge, stream: false, startTime: Date().timeIntervalSince1970, latency: 0,
+                    id: ctx.requestId(for: head), clientAddress: remoteIP,
+                    user: head.value(ctx.settings.userHeader), errorMessage: message),
+                backend: -1, stream: false)
         }
         reject(status: 413, dialect: ProxyRoute.dialect(forPath: head.path), message: message)
     }

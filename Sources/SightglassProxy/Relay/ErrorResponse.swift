@@ -45,7 +45,8 @@ enum ErrorResponse {
             case 429: type = "rate_limit_error"
             default: type = "server_error"
             }
-            return "{\"error\":{\"message\":\(JSONText.quote(message)),\"type\":\"\(type)\",\"param\":\(param.map(JSONText.quote) ?? "null"),\"code\":\(code.map(JSONText.quote) ?? "null")}}"
+            return
+                "{\"error\":{\"message\":\(JSONText.quote(message)),\"type\":\"\(type)\",\"param\":\(param.map(JSONText.quote) ?? "null"),\"code\":\(code.map(JSONText.quote) ?? "null")}}"
         case .product:
             let details = param.map { "\"field '\($0)'\"" } ?? (code.map(JSONText.quote) ?? "null")
             return "{\"error\":{\"code\":\"\(productCode(status))\",\"message\":\(JSONText.quote(message)),\"details\":\(details)}}"

@@ -78,8 +78,10 @@ final class Exchange {
     var connectStartedAt: NIODeadline?
     var connectedAt: NIODeadline?
 
-    init(conn: ClientConnectionHandler, ctx: LoopContext, head: HTTPHead, route: ProxyRoute?, backend: Backend?, model: String,
-         stream: Bool, stripUsage: Bool, body: ByteBuffer, requestBytes: Int, requestId: String = "") {
+    init(
+        conn: ClientConnectionHandler, ctx: LoopContext, head: HTTPHead, route: ProxyRoute?, backend: Backend?, model: String,
+        stream: Bool, stripUsage: Bool, body: ByteBuffer, requestBytes: Int, requestId: String = ""
+    ) {
         self.requestId = requestId
         self.conn = conn
         self.ctx = ctx
@@ -109,15 +111,18 @@ final class Exchange {
             return
         }
         let loop = ctx.loop
-        switch ctx.admission.acquire(loop: loop, admit: { [self] in
-            // Runs on our loop once a slot is handed over.
-            waiter = nil
-            phase = .none
-            admittedFromQueueAt = .now()
-            if finished { ctx.admission.release(); return }
-            admitted = true
-            dispatch()
-        }) {
+        switch ctx.admission.acquire(
+            loop: loop,
+            admit: { [self] in
+                // Runs on our loop once a slot is handed over.
+                waiter = nil
+                phase = .none
+                admittedFromQueueAt = .now()
+                if finished { ctx.admission.release(); return }
+                admitted = true
+                dispatch()
+            })
+        {
         case .admitted:
             admitted = true
             dispatch()
@@ -196,7 +201,7 @@ final class Exchange {
             let lower = name.lowercased()
             switch lower {
             case "host", "content-length", "transfer-encoding", "expect", "keep-alive", "proxy-connection", "te", "trailer",
-                 "x-sightglass-client-ip":
+                "x-sightglass-client-ip":
                 continue
             case "connection", "upgrade":
                 if upgradeRequested { break }
@@ -322,7 +327,9 @@ final class Exchange {
             connectAndSend()
             return
         }
-        fail(status: 502, error: .connectionError, message: "backend '\(backend?.name ?? "control plane")' closed the connection before the response was complete")
+        fail(
+            status: 502, error: .connectionError,
+            message: "backend '\(backend?.name ?? "control plane")' closed the connection before the response was complete")
     }
 
     /// The client went away: stop the upstream request and record the cancellation.
@@ -617,9 +624,11 @@ final class Exchange {
         case .connectionError, .invalidResponse: code = "backend_unavailable"
         default: code = nil
         }
-        conn.writeAndFlush(ErrorResponse.response(dialect: dialect, status: status, message: message, code: code, close: close,
-                                                  retryAfter: retryAfter, requestId: requestId.isEmpty ? nil : requestId,
-                                                  allocator: ByteBufferAllocator()))
+        conn.writeAndFlush(
+            ErrorResponse.response(
+                dialect: dialect, status: status, message: message, code: code, close: close,
+                retryAfter: retryAfter, requestId: requestId.isEmpty ? nil : requestId,
+                allocator: ByteBufferAllocator()))
         finish(status: status, error: error, closeClient: close)
     }
 
@@ -673,8 +682,9 @@ final class Exchange {
             connect: connectStartedAt.flatMap { s in connectedAt.map { Double(($0 - s).nanoseconds) / 1e9 } })
         let cap = settings.bodyCaptureBytes
         if cap > 0 {
-            event.bodies = CapturedBodies(request: Array(requestBody.readableBytesView.prefix(cap)), requestTruncated: requestBody.readableBytes > cap,
-                                          response: capturedResponse, responseTruncated: responsePayloadBytes > cap)
+            event.bodies = CapturedBodies(
+                request: Array(requestBody.readableBytesView.prefix(cap)), requestTruncated: requestBody.readableBytes > cap,
+                response: capturedResponse, responseTruncated: responsePayloadBytes > cap)
         }
         ctx.recorder.finished(event, backend: started ? backendIndex : -1, stream: stream && started)
     }

@@ -73,8 +73,10 @@ public final class LoopContext: @unchecked Sendable {
     let idPrefix: String
     var idCounter: UInt64 = 0
 
-    init(loop: any EventLoop, index: Int, backends: [Backend], recorder: LoopRecorder, admission: AdmissionController,
-         settings: RelaySettings, controlPlane: ControlPlaneTarget, routing: RoutingTable) {
+    init(
+        loop: any EventLoop, index: Int, backends: [Backend], recorder: LoopRecorder, admission: AdmissionController,
+        settings: RelaySettings, controlPlane: ControlPlaneTarget, routing: RoutingTable
+    ) {
         self.loop = loop
         self.index = index
         self.backends = backends
@@ -173,8 +175,11 @@ public final class LoopContext: @unchecked Sendable {
 
     /// How often the sweep checks deadlines: a quarter of the shortest timeout, 10–100 ms.
     var sweepInterval: TimeAmount {
-        let shortest = [settings.requestReadTimeout, settings.keepAliveTimeout, settings.firstByteTimeout, settings.idleTimeout,
-                        settings.totalTimeout, settings.queueTimeout].map(\.nanoseconds).min() ?? 400_000_000
+        let shortest =
+            [
+                settings.requestReadTimeout, settings.keepAliveTimeout, settings.firstByteTimeout, settings.idleTimeout,
+                settings.totalTimeout, settings.queueTimeout,
+            ].map(\.nanoseconds).min() ?? 400_000_000
         return .nanoseconds(min(100_000_000, max(10_000_000, shortest / 4)))
     }
 

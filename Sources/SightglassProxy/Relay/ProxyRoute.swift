@@ -25,14 +25,16 @@ public struct ProxyRoute: Sendable {
     /// `/api/version` are answered from the model catalog by the control plane.
     public static let all: [String: ProxyRoute] = {
         let routes = [
-            ProxyRoute(path: "/v1/chat/completions", dialect: .openAI, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: true, canStream: true),
+            ProxyRoute(
+                path: "/v1/chat/completions", dialect: .openAI, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: true, canStream: true),
             ProxyRoute(path: "/v1/completions", dialect: .openAI, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: true, canStream: true),
             ProxyRoute(path: "/v1/embeddings", dialect: .openAI, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
             ProxyRoute(path: "/api/chat", dialect: .ollama, modelKeys: ["model"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true),
             ProxyRoute(path: "/api/generate", dialect: .ollama, modelKeys: ["model"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true),
             ProxyRoute(path: "/api/embed", dialect: .ollama, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
             ProxyRoute(path: "/api/embeddings", dialect: .ollama, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
-            ProxyRoute(path: "/api/show", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
+            ProxyRoute(
+                path: "/api/show", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
         ]
         return Dictionary(uniqueKeysWithValues: routes.map { ($0.path, $0) })
     }()

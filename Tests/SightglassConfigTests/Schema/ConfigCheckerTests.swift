@@ -1,5 +1,6 @@
 import Testing
 import Yams
+
 @testable import SightglassConfig
 
 @Suite struct ConfigCheckerTests {
@@ -10,7 +11,9 @@ import Yams
     }
 
     @Test func validFileHasNoIssues() throws {
-        #expect(try issues("server:\n  port: 1\nbackends:\n  - name: a\n    url: http://x\n    models: [m]\npricing:\n  qwen2.5:7b: {input: 1, output: 2}\n").isEmpty)
+        #expect(
+            try issues("server:\n  port: 1\nbackends:\n  - name: a\n    url: http://x\n    models: [m]\npricing:\n  qwen2.5:7b: {input: 1, output: 2}\n")
+                .isEmpty)
     }
 
     @Test func everyProblemIsReportedNotOnlyTheFirst() throws {

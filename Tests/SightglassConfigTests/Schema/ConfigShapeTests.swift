@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SightglassConfig
 
 /// The shape the loader checks files against must list exactly the keys each type decodes.

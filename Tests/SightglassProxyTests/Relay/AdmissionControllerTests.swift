@@ -1,5 +1,6 @@
 import NIOEmbedded
 import Testing
+
 @testable import SightglassProxy
 
 /// Limits that a configuration reload changes while requests are in flight and queued.
