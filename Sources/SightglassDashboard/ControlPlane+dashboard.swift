@@ -114,22 +114,24 @@ extension ControlPlane {
     }
 
     /// `{"available": false}` and nothing else where there is no GPU.
-    func gpuJSON(detailed: Bool) -> [String: Any] {
+    /// The GPUs as `/dashboard/stats`, `/dashboard/resources` (detailed) and `/api/metrics/summary` show them.
+    func gpuStatus(detailed: Bool) -> GPUStatus {
         let gpu = hub.system.gpu
-        guard gpu.available else { return ["available": false] }
-        let devices: [[String: Any]] = gpu.devices.map { d in
-            var o: [String: Any] = [
-                "id": d.index, "name": d.name, "memory_used_mb": Units.orNull(d.memoryUsedMB), "memory_total_mb": Units.orNull(d.memoryTotalMB),
-                "utilization_percent": Units.orNull(d.utilizationPercent), "temperature_celsius": Units.orNull(d.temperatureCelsius),
-            ]
-            if detailed {
-                o["memory_free_mb"] = Units.orNull(d.memoryFreeMB)
-                o["power_usage_watts"] = Units.orNull(d.powerWatts)
-                o["fan_speed_percent"] = Units.orNull(d.fanPercent)
-            }
-            return o
+        guard gpu.available else { return .unavailable }
+        let devices = gpu.devices.map { d in
+            GPUDevice(
+                id: d.index, name: d.name, memoryUsedMb: d.memoryUsedMB.map(Units.round2), memoryTotalMb: d.memoryTotalMB.map(Units.round2),
+                utilizationPercent: d.utilizationPercent.map(Units.round2), temperatureCelsius: d.temperatureCelsius.map(Units.round2),
+                memoryFreeMb: detailed ? ExplicitNull(wrappedValue: d.memoryFreeMB.map(Units.round2)) : nil,
+                powerUsageWatts: detailed ? ExplicitNull(wrappedValue: d.powerWatts.map(Units.round2)) : nil,
+                fanSpeedPercent: detailed ? ExplicitNull(wrappedValue: d.fanPercent.map(Units.round2)) : nil)
         }
-        return ["available": true, "count": devices.count, "source": gpu.source ?? NSNull(), "devices": devices]
+        return GPUStatus(available: true, count: devices.count, source: gpu.source, devices: devices)
+    }
+
+    /// The same, as a plain object for the answers not yet typed.
+    func gpuJSON(detailed: Bool) -> Any {
+        (try? JSONSerialization.jsonObject(with: JSONResponse.data(gpuStatus(detailed: detailed)))) ?? ["available": false]
     }
 
     // MARK: - models

@@ -41,34 +41,50 @@ extension ControlPlane {
 
     /// seed 002 `GET /health`.
     func health() -> Response {
+        let answer = healthAnswer()
+        return JSONResponse.encode(answer, status: answer.status == "unhealthy" ? .serviceUnavailable : .ok)
+    }
+
+    func healthAnswer() -> HealthAnswer {
         let (window, agg) = windowTotals()
         let board = hub.board.all
         let live = hub.live()
         let admission = hub.admissionSnapshot
         let sys = hub.system.snapshot
-        var services: [String: Any] = [:]
+        var services: [String: ServiceHealth] = [:]
         for b in board {
-            var entry: [String: Any] = ["status": b.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "unknown", "url": b.url, "kind": b.kind.rawValue]
-            if let rt = b.responseTimeMs { entry["response_time_ms"] = rt }
-            if let err = b.lastError { entry["error"] = err }
-            if let last = b.lastCheck { entry["last_check"] = ISO8601.string(epoch: last) }
+            var entry = ServiceHealth(status: b.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "unknown")
+            entry.url = b.url
+            entry.kind = b.kind.rawValue
+            entry.responseTimeMs = b.responseTimeMs
+            entry.error = b.lastError
+            entry.lastCheck = b.lastCheck.map { ISO8601.string(epoch: $0) }
             services[b.name] = entry
         }
-        let inFlight = live.activeByBackend.values.reduce(0, +)
         let full = admission.maxQueue > 0 && admission.queued >= admission.maxQueue
-        services["proxy"] = ["status": full ? "degraded" : "healthy", "active_requests": inFlight, "queue_size": admission.queued]
-        services["metrics"] = ["status": "healthy", "total_requests": agg.total.requests, "avg_response_time": agg.total.averageLatency]
+        var proxy = ServiceHealth(status: full ? "degraded" : "healthy")
+        proxy.activeRequests = live.activeByBackend.values.reduce(0, +)
+        proxy.queueSize = admission.queued
+        services["proxy"] = proxy
+        var metrics = ServiceHealth(status: "healthy")
+        metrics.totalRequests = agg.total.requests
+        metrics.avgResponseTime = agg.total.averageLatency
+        services["metrics"] = metrics
         if let writer = ledger {
             let l = writer.status
-            var entry: [String: Any] = [
-                "status": l.healthy ? "healthy" : "degraded", "path": writer.displayLocation, "records_written": l.written,
-                "records_pending": l.pending, "records_dropped": l.dropped, "records_pruned": l.pruned,
-            ]
-            if let reason = l.degradedReason { entry["error"] = reason }
-            if let last = l.lastFlushAt { entry["last_flush"] = ISO8601.string(epoch: last) }
+            var entry = ServiceHealth(status: l.healthy ? "healthy" : "degraded")
+            entry.path = writer.displayLocation
+            entry.recordsWritten = l.written
+            entry.recordsPending = l.pending
+            entry.recordsDropped = l.dropped
+            entry.recordsPruned = l.pruned
+            entry.error = l.degradedReason
+            entry.lastFlush = l.lastFlushAt.map { ISO8601.string(epoch: $0) }
             services["ledger"] = entry
         } else {
-            services["ledger"] = ["status": "disabled", "enabled": false]
+            var entry = ServiceHealth(status: "disabled")
+            entry.enabled = false
+            services["ledger"] = entry
         }
         var status = Self.status(errorRate: window.failureRate)
         let checked = board.filter { $0.healthy != nil }
@@ -80,47 +96,34 @@ extension ControlPlane {
         }
         // A store that cannot be written does not stop the proxy, but it is not healthy either.
         if status == "healthy", let l = ledger?.status, !l.healthy { status = "degraded" }
-        var system: [String: Any] = [:]
-        if let v = sys.cpuPercent { system["cpu_percent"] = v }
-        if let v = sys.memoryPercent { system["memory_percent"] = v }
-        if let v = sys.diskPercent { system["disk_usage_percent"] = v }
-        let body: [String: Any] = ["status": status, "timestamp": ISO8601.string(Date()), "version": hub.version, "services": services, "system": system]
-        return JSONResponse.make(body, status: status == "unhealthy" ? .serviceUnavailable : .ok)
+        return HealthAnswer(
+            status: status, timestamp: ISO8601.string(Date()), version: hub.version, services: services,
+            system: HostFigures(cpuPercent: sys.cpuPercent, memoryPercent: sys.memoryPercent, diskUsagePercent: sys.diskPercent))
     }
 
     /// seed 003 `GET /health/detailed`.
-    func detailedHealth() -> Response {
+    func detailedHealth() -> Response { JSONResponse.encode(detailedHealthAnswer()) }
+
+    func detailedHealthAnswer() -> DetailedHealthAnswer {
         let (window, _) = windowTotals()
-        var endpoints: [String: Any] = [:]
-        for (route, w) in window.byRoute {
-            endpoints[route] = [
-                "requests_per_second": Double(w.requests) / window.span,
-                "latency_p50_ms": w.latency.quantile(0.5) * 1000,
-                "latency_p99_ms": w.latency.quantile(0.99) * 1000,
-            ]
+        let endpoints = window.byRoute.mapValues { w in
+            DetailedHealthAnswer.Endpoint(
+                requestsPerSecond: Double(w.requests) / window.span, latencyP50Ms: w.latency.quantile(0.5) * 1000,
+                latencyP99Ms: w.latency.quantile(0.99) * 1000)
         }
-        let body: [String: Any] = [
-            "status": Self.status(errorRate: window.failureRate),
-            "timestamp": Date().timeIntervalSince1970,
-            "uptime_seconds": uptime,
-            "window_seconds": window.span,
-            "metrics_summary": [
-                "total_requests_per_second": Double(window.requests) / window.span,
-                "total_errors_per_second": Double(window.errors) / window.span,
-                "error_rate_percentage": window.errorRate * 100,
-                "server_error_rate_percentage": window.failureRate * 100,
-                "average_latency_seconds": window.latency.average,
-                "active_streams": hub.live().activeStreams,
-            ],
-            "endpoints": endpoints,
-        ]
-        return JSONResponse.make(body)
+        let summary = DetailedHealthAnswer.Summary(
+            totalRequestsPerSecond: Double(window.requests) / window.span, totalErrorsPerSecond: Double(window.errors) / window.span,
+            errorRatePercentage: window.errorRate * 100, serverErrorRatePercentage: window.failureRate * 100,
+            averageLatencySeconds: window.latency.average, activeStreams: hub.live().activeStreams)
+        return DetailedHealthAnswer(
+            status: Self.status(errorRate: window.failureRate), timestamp: Date().timeIntervalSince1970, uptimeSeconds: uptime,
+            windowSeconds: window.span, metricsSummary: summary, endpoints: endpoints)
     }
 
     /// seed 002 `GET /api/metrics/summary`: totals since start, per-model figures.
-    func summary() -> Response { JSONResponse.make(summaryBody()) }
+    func summary() -> Response { JSONResponse.encode(summaryAnswer()) }
 
-    func summaryBody() -> [String: Any] {
+    func summaryAnswer() -> MetricsSummaryAnswer {
         let (_, agg) = windowTotals()
         let live = hub.live()
         let admission = hub.admissionSnapshot
@@ -128,59 +131,36 @@ extension ControlPlane {
         let total = agg.total
         // The GPU as the probe sees it (the same object `/dashboard/stats` shows), and seed 002's
         // flat figures when there is one: mean utilization, summed power where the driver reports it.
-        var system: [String: Any] = ["gpu": gpuJSON(detailed: false)]
         let gpu = hub.system.gpu
-        if gpu.available {
-            let use = gpu.devices.compactMap(\.utilizationPercent)
-            if !use.isEmpty { system["gpu_utilization_percent"] = use.reduce(0, +) / Double(use.count) }
-            let power = gpu.devices.compactMap(\.powerWatts)
-            if !power.isEmpty { system["power_gpu_watts"] = power.reduce(0, +) }
+        let use = gpu.devices.compactMap(\.utilizationPercent)
+        let power = gpu.devices.compactMap(\.powerWatts)
+        let system = MetricsSummaryAnswer.System(
+            gpu: gpuStatus(detailed: false),
+            gpuUtilizationPercent: gpu.available && !use.isEmpty ? use.reduce(0, +) / Double(use.count) : nil,
+            powerGpuWatts: gpu.available && !power.isEmpty ? power.reduce(0, +) : nil,
+            cpuPercent: sys.cpuPercent, memoryPercent: sys.memoryPercent,
+            memoryAvailableGb: sys.memoryAvailableBytes.map { $0 / 1_073_741_824 }, memoryUsedGb: sys.memoryUsedBytes.map { $0 / 1_073_741_824 })
+        let models = agg.byModel.mapValues { m in
+            MetricsSummaryAnswer.Model(
+                requests: m.requests, avgLatency: m.averageLatency, tokensPerSecond: m.tokensPerSecond, errorRate: m.errorRate,
+                inputTokens: m.inputTokens, outputTokens: m.outputTokens, costUsd: m.cost, estimatedCostUsd: m.estimatedCost,
+                lastRequest: ISO8601.string(epoch: m.lastRequest))
         }
-        if let v = sys.cpuPercent { system["cpu_percent"] = v }
-        if let v = sys.memoryPercent { system["memory_percent"] = v }
-        if let v = sys.memoryAvailableBytes { system["memory_available_gb"] = v / 1_073_741_824 }
-        if let v = sys.memoryUsedBytes { system["memory_used_gb"] = v / 1_073_741_824 }
-        var models: [String: Any] = [:]
-        for (name, m) in agg.byModel {
-            models[name] = [
-                "requests": m.requests, "avg_latency": m.averageLatency, "tokens_per_second": m.tokensPerSecond,
-                "error_rate": m.errorRate, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
-                "cost_usd": m.cost, "estimated_cost_usd": m.estimatedCost, "last_request": ISO8601.string(epoch: m.lastRequest),
-            ]
-        }
-        let body: [String: Any] = [
-            "timestamp": ISO8601.string(Date()),
-            "summary": [
-                "total_requests": total.requests,
-                "active_requests": live.activeByBackend.values.reduce(0, +),
-                "queue_size": admission.queued,
-                "avg_latency": total.averageLatency,
-                "tokens_per_second": total.tokensPerSecond,
-                "success_rate": total.requests > 0 ? 1 - total.errorRate : 0,
-                "error_rate": total.errorRate,
-                "total_cost_usd": total.cost,
-                // Of the cost, what was priced from estimated tokens (as `estimated_requests` marks tokens).
-                "estimated_cost_usd": total.estimatedCost,
-            ],
-            "system": system,
-            "models": models,
-        ]
-        return body
+        let summary = MetricsSummaryAnswer.Summary(
+            totalRequests: total.requests, activeRequests: live.activeByBackend.values.reduce(0, +), queueSize: admission.queued,
+            avgLatency: total.averageLatency, tokensPerSecond: total.tokensPerSecond, successRate: total.requests > 0 ? 1 - total.errorRate : 0,
+            errorRate: total.errorRate, totalCostUsd: total.cost, estimatedCostUsd: total.estimatedCost)
+        return MetricsSummaryAnswer(timestamp: ISO8601.string(Date()), summary: summary, system: system, models: models)
     }
 
     /// seed 002 `GET /api/status`.
-    func status() -> Response {
+    func status() -> Response { JSONResponse.encode(statusAnswer()) }
+
+    func statusAnswer() -> StatusAnswer {
         let (_, agg) = windowTotals()
         let last = agg.total.lastRequest
-        let body: [String: Any] = [
-            "status": "online",
-            "version": hub.version,
-            "uptime_seconds": uptime,
-            "connected_clients": services.feed.connectionCount,
-            "last_update": last > 0 ? ISO8601.string(epoch: last) : NSNull(),
-            "ai_status_enabled": false,
-            "monitoring_active": true,
-        ]
-        return JSONResponse.make(body)
+        return StatusAnswer(
+            status: "online", version: hub.version, uptimeSeconds: uptime, connectedClients: services.feed.connectionCount,
+            lastUpdate: last > 0 ? ISO8601.string(epoch: last) : nil, aiStatusEnabled: false, monitoringActive: true)
     }
 }

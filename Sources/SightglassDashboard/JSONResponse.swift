@@ -62,21 +62,24 @@ enum JSONResponse {
         return out
     }
 
-    static func encode<T: Encodable>(_ value: T) -> Response {
+    /// The one encoder of typed answers: keys sorted, slashes unescaped.
+    static func encode<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data(value))))
+    }
+
+    static func data<T: Encodable>(_ value: T) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 
     /// The product error shape `{"error":{"code","message","details"}}` (seed 002's codes).
     static func error(_ status: HTTPResponse.Status, code: String, message: String, details: Any? = nil) -> Response {
-        make(["error": ["code": code, "message": message, "details": details ?? NSNull(), "timestamp": ISO8601.string(Date())]], status: status)
+        encode(ProductError(error: .init(code: code, message: message, details: JSONValue(details), timestamp: ISO8601.string(Date()))), status: status)
     }
 }
 
-/// Renders thrown errors and unmatched routes in the product error shape.
 struct ProductErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {

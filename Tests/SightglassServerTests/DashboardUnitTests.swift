@@ -23,11 +23,10 @@ import Testing
         let hub = TelemetryHub(config: config, loops: 1, version: "t", system: system)
         let services = try await DashboardServices.make(config: config, ledger: nil, logs: LogRing(capacity: 8), logger: Logger(label: "t"))
         let plane = ControlPlane(hub: hub, config: config, httpClient: .shared, services: services)
-        let sys = try #require(plane.summaryBody()["system"] as? [String: Any])
-        let gpu = try #require(sys["gpu"] as? [String: Any])
-        #expect(gpu["available"] as? Bool == true && gpu["count"] as? Int == 1)
-        #expect(sys["gpu_utilization_percent"] as? Double == 37 && sys["power_gpu_watts"] as? Double == 31.5)
-        #expect(JSONResponse.string(gpu) == JSONResponse.string(plane.gpuJSON(detailed: false)), "the same object as /dashboard/stats")
+        let sys = plane.summaryAnswer().system
+        #expect(sys.gpu.available && sys.gpu.count == 1 && sys.gpu.devices?.first?.name == "NVIDIA L4")
+        #expect(sys.gpuUtilizationPercent == 37 && sys.powerGpuWatts == 31.5)
+        #expect(JSONResponse.data(sys.gpu) == JSONResponse.data(plane.gpuStatus(detailed: false)), "the same object as /dashboard/stats")
     }
 
     @Test func burstWindowIsExact() {
