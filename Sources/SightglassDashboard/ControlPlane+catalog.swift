@@ -19,28 +19,30 @@ extension ControlPlane {
 
     /// Union of every backend's models in OpenAI's list shape.
     func openAIModels() -> Response {
-        let items = catalogUnion(\.openAIEntries) { model, backend in
-            #"{"id":\#(JSONText.quote(model)),"object":"model","owned_by":\#(JSONText.quote(backend))}"#
-        }
-        return raw(#"{"object":"list","data":[\#(items.joined(separator: ","))]}"#)
+        JSONResponse.encode(
+            OpenAIModelList(
+                data: catalogUnion(\.openAIEntries) { model, backend in
+                    .object(["id": .string(model), "object": .string("model"), "owned_by": .string(backend)])
+                }))
     }
 
     /// Union of every backend's models in Ollama's `/api/tags` shape.
     func ollamaTags() -> Response {
-        let items = catalogUnion(\.ollamaEntries) { model, _ in
-            #"{"name":\#(JSONText.quote(model)),"model":\#(JSONText.quote(model)),"details":{}}"#
-        }
-        return raw(#"{"models":[\#(items.joined(separator: ","))]}"#)
+        JSONResponse.encode(
+            OllamaModelList(
+                models: catalogUnion(\.ollamaEntries) { model, _ in
+                    .object(["name": .string(model), "model": .string(model), "details": .object([:])])
+                }))
     }
 
     /// Each model once, first backend wins: the backend's own entry where it listed the model in
     /// this dialect, else only what is known (its name), never invented details.
-    func catalogUnion(_ entries: KeyPath<BackendStatus, [String: String]>, known: (String, String) -> String) -> [String] {
+    func catalogUnion(_ entries: KeyPath<BackendStatus, [String: String]>, known: (String, String) -> JSONValue) -> [JSONValue] {
         var seen = Set<String>()
-        var items: [String] = []
+        var items: [JSONValue] = []
         for b in hub.board.all {
             for model in b.models where seen.insert(model).inserted {
-                items.append(b[keyPath: entries][model] ?? known(model, b.name))
+                items.append(b[keyPath: entries][model].map(JSONValue.init(parsing:)) ?? known(model, b.name))
             }
         }
         return items
@@ -48,31 +50,24 @@ extension ControlPlane {
 
     /// What every Ollama backend reports loaded right now.
     func ollamaPs() async -> Response {
-        var items: [String] = []
+        var items: [JSONValue] = []
         for b in hub.board.all where b.kind == .ollama {
-            guard let data = await fetch(b.url + "/api/ps"),
-                let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                let models = obj["models"] as? [Any]
+            guard let data = await fetch(b.url + "/api/ps"), case .object(let obj) = JSONValue(parsing: String(decoding: data, as: UTF8.self)),
+                case .array(let models)? = obj["models"]
             else { continue }
-            for m in models {
-                if let d = try? JSONSerialization.data(withJSONObject: m, options: [.withoutEscapingSlashes]) {
-                    items.append(String(decoding: d, as: UTF8.self))
-                }
-            }
+            items += models
         }
-        return raw(#"{"models":[\#(items.joined(separator: ","))]}"#)
+        return JSONResponse.encode(OllamaModelList(models: items))
     }
 
     /// The first Ollama backend's version; Sightglass's own when there is none.
     func ollamaVersion() async -> Response {
         for b in hub.board.all where b.kind == .ollama {
-            if let data = await fetch(b.url + "/api/version"),
-                let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], obj["version"] is String
-            {
-                return raw(String(decoding: data, as: UTF8.self))
+            if let data = await fetch(b.url + "/api/version"), let answer = try? JSONDecoder().decode(OllamaVersion.self, from: data) {
+                return JSONResponse.encode(answer)
             }
         }
-        return JSONResponse.make(["version": hub.version])
+        return JSONResponse.encode(OllamaVersion(version: hub.version))
     }
 
     func fetch(_ url: String) async -> Data? {
@@ -84,9 +79,5 @@ extension ControlPlane {
         } catch {
             return nil
         }
-    }
-
-    func raw(_ json: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 }

@@ -18,7 +18,7 @@ extension ControlPlane {
                 guard let r = try await ledger.request(id: id) else {
                     return JSONResponse.error(.notFound, code: "NOT_FOUND", message: "no request with id '\(id)'", details: ["field": "id"])
                 }
-                return JSONResponse.make(Self.json(r, detail: true))
+                return JSONResponse.encode(RequestRecord(r, detail: true))
             }
         }
         api.get("analytics/timeseries") { req, _ in try await plane.withLedger { try await plane.timeseries(req, $0) } }
@@ -57,64 +57,10 @@ extension ControlPlane {
         let q = try DashboardParameters(req, known: Self.filterParameters).values
         let filter = try RequestFilter.parse(q)
         let page = try await ledger.requests(filter)
-        var body: [String: Any] = [
-            "requests": page.requests.map { Self.json($0, detail: false) }, "count": page.requests.count,
-            "limit": filter.limit,
-        ]
-        body["next_cursor"] = page.nextCursor ?? NSNull()
-        return JSONResponse.make(body)
-    }
-
-    static func json(_ r: StoredRequest, detail: Bool) -> [String: Any] {
-        func ms(_ s: Double?) -> Any { s.map { ($0 * 1e6).rounded() / 1000 } ?? NSNull() }
-        var o: [String: Any] = [
-            "id": r.id, "timestamp": ISO8601.string(epoch: r.startTime), "route": r.route, "method": r.method,
-            "backend": r.backend.isEmpty ? NSNull() : r.backend, "model": r.model.isEmpty ? NSNull() : r.model,
-            "stream": r.stream, "status": r.status, "error_type": r.errorType ?? NSNull(), "error_message": r.errorMessage ?? NSNull(),
-            "tokens": [
-                "input": r.tokensIn, "output": r.tokensOut, "cached": r.tokensCached, "total": r.tokensIn + r.tokensOut,
-                "estimated": r.tokensEstimated,
-            ] as [String: Any],
-            "cost": r.cost, "cost_estimated": r.costEstimated, "latency_ms": ms(r.latency), "ttft_ms": ms(r.firstToken), "first_byte_ms": ms(r.firstByte),
-            "tokens_per_second": r.tokensPerSecond ?? NSNull(), "request_bytes": r.bytesIn, "response_bytes": r.bytesOut,
-            "client_ip": r.client ?? NSNull(), "user": r.user ?? NSNull(), "api_key_id": r.apiKeyId ?? NSNull(),
-            "synthetic": r.synthetic,
-        ]
-        if detail {
-            o["queue_ms"] = ms(r.queued)
-            o["connect_ms"] = ms(r.connect)
-            // Phases of the request, each from the previous mark to its own.
-            var phases: [[String: Any]] = []
-            var last = 0.0
-            func phase(_ name: String, _ end: Double?) {
-                guard let end else { return }
-                phases.append([
-                    "name": name, "start_ms": (last * 1e6).rounded() / 1000, "end_ms": (end * 1e6).rounded() / 1000,
-                    "duration_ms": (max(0, end - last) * 1e6).rounded() / 1000,
-                ])
-                last = end
-            }
-            // queue → connect → upstream wait → first token → generation: each measured mark, in order.
-            let queueEnd = r.queued ?? 0
-            if let q = r.queued { phase("queue", q) }
-            if let c = r.connect { phase("connect", queueEnd + c) }
-            phase("upstream_wait", r.firstByte)
-            phase("first_token", r.firstToken)
-            phase(r.stream ? "generation" : "response", r.latency)
-            o["phases"] = phases
-            o["times"] =
-                [
-                    "started_at": ISO8601.string(epoch: r.startTime),
-                    "first_byte_at": r.firstByte.map { ISO8601.string(epoch: r.startTime + $0) } ?? NSNull(),
-                    "first_token_at": r.firstToken.map { ISO8601.string(epoch: r.startTime + $0) } ?? NSNull(),
-                    "ended_at": ISO8601.string(epoch: r.startTime + r.latency),
-                ] as [String: Any]
-            o["request_body"] = r.bodies?.request ?? NSNull()
-            o["response_body"] = r.bodies?.response ?? NSNull()
-            o["bodies_recorded"] = r.bodies != nil
-            if let b = r.bodies { o["bodies_truncated"] = ["request": b.requestTruncated, "response": b.responseTruncated] }
-        }
-        return o
+        return JSONResponse.encode(
+            RequestPage(
+                requests: page.requests.map { RequestRecord($0, detail: false) }, count: page.requests.count, limit: filter.limit,
+                nextCursor: page.nextCursor))
     }
 
     /// Streams every matching request, newest first, a page at a time: constant memory for any size.
@@ -146,7 +92,7 @@ extension ControlPlane {
                     if format == "csv" {
                         chunk += Self.csvLine(r) + "\n"
                     } else {
-                        JSONResponse.write(Self.json(r, detail: false), to: &chunk)
+                        chunk += String(decoding: JSONResponse.data(RequestRecord(r, detail: false)), as: UTF8.self)
                         chunk += "\n"
                     }
                 }
@@ -213,16 +159,13 @@ extension ControlPlane {
         case .tokensIn, .tokensOut: unit = "tokens"
         case .requests, .errors: unit = "requests"
         }
-        return JSONResponse.make([
-            "metric": metric.rawValue, "unit": unit, "interval": interval.rawValue, "group_by": group?.rawValue ?? NSNull(),
-            "since": ISO8601.string(epoch: since), "until": ISO8601.string(epoch: until),
-            "series": series.map { s in
-                [
-                    "group": s.group,
-                    "points": s.points.map { ["timestamp": ISO8601.string(epoch: Double($0.time)), "value": $0.value ?? NSNull()] as [String: Any] },
-                ] as [String: Any]
-            },
-        ])
+        return JSONResponse.encode(
+            TimeseriesAnswer(
+                metric: metric.rawValue, unit: unit, interval: interval.rawValue, groupBy: group?.rawValue, since: ISO8601.string(epoch: since),
+                until: ISO8601.string(epoch: until),
+                series: series.map { s in
+                    .init(group: s.group, points: s.points.map { .init(timestamp: ISO8601.string(epoch: Double($0.time)), value: $0.value) })
+                }))
     }
 
     func breakdown(_ req: Request, _ ledger: any LedgerStore) async throws -> Response {
@@ -233,27 +176,10 @@ extension ControlPlane {
         }
         let (since, until) = try Self.range(q)
         let (rows, total) = try await ledger.breakdown(by: by, since: since, until: until)
-        return JSONResponse.make([
-            "by": by.rawValue, "since": ISO8601.string(epoch: since), "until": ISO8601.string(epoch: until),
-            "groups": rows.map { r -> [String: Any] in
-                var o = Self.json(r.cell); o["key"] = r.key; return o
-            },
-            "total": Self.json(total),
-        ])
-    }
-
-    static func json(_ c: RollupCell) -> [String: Any] {
-        func q(_ h: DenseHistogram, _ p: Double) -> Any { h.count > 0 ? (h.quantile(p) * 1e6).rounded() / 1000 : NSNull() }
-        return [
-            "requests": c.count, "errors": c.errors, "error_rate": c.count > 0 ? c.errorRate : 0,
-            "tokens": ["input": c.tokensIn, "output": c.tokensOut, "cached": c.tokensCached] as [String: Any],
-            "cost": c.cost, "tokens_per_second": c.genSeconds > 0 ? c.tokensPerSecond : NSNull(),
-            "latency_ms": [
-                "p50": q(c.latency, 0.5), "p95": q(c.latency, 0.95), "p99": q(c.latency, 0.99),
-                "avg": c.latency.count > 0 ? (c.latency.average * 1e6).rounded() / 1000 : NSNull(),
-            ] as [String: Any],
-            "ttft_ms": ["p50": q(c.ttft, 0.5), "p95": q(c.ttft, 0.95), "p99": q(c.ttft, 0.99)] as [String: Any],
-        ]
+        return JSONResponse.encode(
+            BreakdownAnswer(
+                by: by.rawValue, since: ISO8601.string(epoch: since), until: ISO8601.string(epoch: until),
+                groups: rows.map { RollupFigures($0.cell, key: $0.key) }, total: RollupFigures(total)))
     }
 
     /// The ledger's own families, appended to `/metrics/prometheus`.

@@ -217,7 +217,7 @@ extension ControlPlane {
         let targets = services.feed.subscribers("requests")
         guard !targets.isEmpty, !events.isEmpty else { return }
         let shown = events.suffix(Self.requestEventsPerBatch)
-        var messages = shown.map { LiveMessage.text(topic: "requests", event: "finished", data: Self.json(StoredRequest($0), detail: false)) }
+        var messages = shown.map { LiveMessage.typed(topic: "requests", event: "finished", data: RequestRecord(StoredRequest($0), detail: false)) }
         if events.count > shown.count {
             messages.insert(
                 LiveMessage.text(

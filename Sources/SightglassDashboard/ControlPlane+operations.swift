@@ -306,4 +306,18 @@ enum LiveMessage {
     static func text(topic: String, event: String = "snapshot", data: Any) -> String {
         JSONResponse.string(["type": topic, "topic": topic, "event": event, "timestamp": ISO8601.string(Date()), "data": data])
     }
+
+    /// The same envelope around a typed payload.
+    static func typed<Payload: Codable & Sendable>(topic: String, event: String = "snapshot", data: Payload) -> String {
+        String(decoding: JSONResponse.data(LiveEnvelope(type: topic, topic: topic, event: event, timestamp: ISO8601.string(Date()), data: data)), as: UTF8.self)
+    }
+}
+
+/// One live-feed message: the topic (twice: `type` for seed 000's clients), what happened, when, and the payload.
+public struct LiveEnvelope<Payload: Codable & Sendable>: Codable, Sendable {
+    public var type: String
+    public var topic: String
+    public var event: String
+    public var timestamp: String
+    public var data: Payload
 }

@@ -30,6 +30,33 @@ import Testing
         #expect(status.status == "online" && status.lastUpdate != nil && status.aiStatusEnabled == false)
     }
 
+    @Test func ledgerAndCatalogAnswersDecode() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let sent = try await stack.post("/v1/chat/completions", #"{"model":"llama3.2:1b","messages":[{"role":"user","content":"hi"}]}"#)
+        let id = try #require(sent.headers.first { $0.0.lowercased() == "x-request-id" }?.1)
+        _ = try await stack.eventually("/api/requests/\(id)") { $0["id"] as? String == id }
+
+        let page = try decode(RequestPage.self, try await stack.get("/api/requests?limit=5").body)
+        #expect(page.count == 1 && page.requests.first?.id == id && page.requests.first?.phases == nil)
+        let record = try decode(RequestRecord.self, try await stack.get("/api/requests/\(id)").body)
+        #expect(record.phases?.last?.name == "response" && record.times?.endedAt != nil && record.bodiesRecorded == false)
+        let series = try decode(TimeseriesAnswer.self, try await stack.get("/api/analytics/timeseries?metric=requests&interval=1m&since=1h").body)
+        #expect(series.series.first?.points.compactMap(\.value).reduce(0, +) == 1)
+        let breakdown = try decode(BreakdownAnswer.self, try await stack.get("/api/analytics/breakdown?by=model&since=1h").body)
+        #expect(breakdown.groups.first?.key == "llama3.2:1b" && breakdown.total.requests == 1 && breakdown.total.key == nil)
+
+        let models = try decode(OpenAIModelList.self, try await stack.get("/v1/models").body)
+        let ids = models.data.compactMap { entry -> String? in
+            guard case .object(let o) = entry, case .string(let id)? = o["id"] else { return nil }
+            return id
+        }
+        #expect(models.object == "list" && ids.contains("llama3.2:1b"))
+        let tags = try decode(OllamaModelList.self, try await stack.get("/api/tags").body)
+        #expect(!tags.models.isEmpty)
+        #expect(try decode(OllamaVersion.self, try await stack.get("/api/version").body).version.isEmpty == false)
+    }
+
     @Test func productErrorsDecode() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }
