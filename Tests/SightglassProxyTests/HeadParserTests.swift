@@ -32,6 +32,24 @@ func parseResponse(_ text: String) throws -> HTTPHead {
         }
     }
 
+    @Test func twoHostHeadersAreRefused() {
+        #expect(throws: HTTPParseError.duplicateHost) { try parseRequest("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") }
+        #expect(throws: HTTPParseError.duplicateHost) { try parseRequest("GET / HTTP/1.0\r\nhost: a\r\nHOST: a\r\n\r\n") }
+    }
+
+    @Test func absoluteFormTargetIsRoutedByItsPath() throws {
+        #expect(try parseRequest("POST http://gw:8080/v1/chat/completions?x=1 HTTP/1.1\r\nHost: gw\r\n\r\n").target == "/v1/chat/completions?x=1")
+        #expect(try parseRequest("GET HTTPS://gw HTTP/1.1\r\nHost: gw\r\n\r\n").target == "/")
+        #expect(try parseRequest("GET http://gw?q=1 HTTP/1.1\r\nHost: gw\r\n\r\n").target == "/?q=1")
+        #expect(try parseRequest("GET /a://b HTTP/1.1\r\nHost: gw\r\n\r\n").target == "/a://b")
+        #expect(throws: HTTPParseError.badRequestLine) { try parseRequest("GET ftp://gw/x HTTP/1.1\r\nHost: gw\r\n\r\n") }
+    }
+
+    @Test func transferEncodingInHTTP10IsFaultyFraming() throws {
+        let head = try parseRequest("POST /v1/chat/completions HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n")
+        #expect(throws: HTTPParseError.transferEncodingInHTTP10) { try HeadParser.requestFraming(head) }
+    }
+
     @Test func http10NeedsNoHostAndClosesByDefault() throws {
         let head = try parseRequest("GET /health HTTP/1.0\r\n\r\n")
         #expect(head.versionMinor == 0)
@@ -60,7 +78,7 @@ func parseResponse(_ text: String) throws -> HTTPHead {
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", .badContentLength),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n", .badContentLength),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .unsupportedTransferEncoding),
-        ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", .unsupportedTransferEncoding),
+        ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", .transferEncodingInHTTP10),
     ])
     func rejectsSmugglingShapes(text: String, error: HTTPParseError) throws {
         let head = try parseRequest(text)

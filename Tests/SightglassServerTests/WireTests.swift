@@ -18,6 +18,26 @@ import Testing
         #expect(s.hasPrefix("HTTP/1.1 400"))
         #expect(s.contains("Connection: close"))
 
+        // Two Host lines (RFC 9112 §3.2): refused and closed, never forwarded.
+        let twoHosts = try RawSocket(port: port)
+        twoHosts.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nHost: y\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let h = await twoHosts.readAll()
+        #expect(h.hasPrefix("HTTP/1.1 400") && h.contains("Connection: close") && h.contains("Host"))
+
+        // HTTP/1.0 with Transfer-Encoding: faulty framing, 400 and close (RFC 9112 §6.1).
+        let te10 = try RawSocket(port: port)
+        te10.send("POST /v1/chat/completions HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        let t = await te10.readAll()
+        #expect(t.hasPrefix("HTTP/1.1 400") && t.contains("Connection: close"))
+
+        // An absolute-form target is routed by its path.
+        let absolute = try RawSocket(port: port)
+        absolute.send(
+            "POST http://127.0.0.1:\(port)/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        )
+        let abs = await absolute.readAll()
+        #expect(abs.hasPrefix("HTTP/1.1 200") && abs.contains("chat.completion"), "\(abs.prefix(300))")
+
         // Oversized head.
         let huge = try RawSocket(port: port)
         huge.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 40_000))\r\n\r\n")

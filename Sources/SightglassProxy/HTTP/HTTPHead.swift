@@ -70,6 +70,8 @@ public enum HTTPParseError: Error, Equatable, Sendable {
     case unsupportedVersion
     case badHeader
     case missingHost
+    case duplicateHost
+    case transferEncodingInHTTP10
     case badContentLength
     case conflictingFraming
     case unsupportedTransferEncoding
@@ -84,6 +86,8 @@ public enum HTTPParseError: Error, Equatable, Sendable {
         case .unsupportedVersion: return "only HTTP/1.0 and HTTP/1.1 are supported"
         case .badHeader: return "malformed header line"
         case .missingHost: return "HTTP/1.1 request without Host header"
+        case .duplicateHost: return "more than one Host header"
+        case .transferEncodingInHTTP10: return "Transfer-Encoding in an HTTP/1.0 request (faulty framing)"
         case .badContentLength: return "invalid or duplicate Content-Length"
         case .conflictingFraming: return "both Content-Length and Transfer-Encoding are present"
         case .unsupportedTransferEncoding: return "unsupported Transfer-Encoding (only chunked is accepted)"

@@ -28,11 +28,29 @@ public enum HeadParser {
         guard parts[0].allSatisfy({ isTokenChar($0) }) else { throw HTTPParseError.badRequestLine }
         guard parts[1].allSatisfy({ $0 > 32 && $0 < 127 }) else { throw HTTPParseError.badRequestLine }
         head.method = String(decoding: parts[0], as: UTF8.self)
-        head.target = String(decoding: parts[1], as: UTF8.self)
+        head.target = try originForm(parts[1])
         head.versionMinor = try parseVersion(parts[2])
         try parseHeaders(&lines, into: &head)
-        if head.versionMinor == 1 && head.value("host") == nil { throw HTTPParseError.missingHost }
+        // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host; two are refused, never forwarded.
+        switch head.values("host").count {
+        case 0: if head.versionMinor == 1 { throw HTTPParseError.missingHost }
+        case 1: break
+        default: throw HTTPParseError.duplicateHost
+        }
         return head
+    }
+
+    /// The target in origin form (`/path?query`). An absolute-form target
+    /// (`http://host:port/path?query`, RFC 9112 §3.2.2), which proxies and some clients send, is
+    /// routed by its path; its authority is not used (the backend's is).
+    static func originForm(_ target: UnsafeRawBufferPointer.SubSequence) throws -> String {
+        let text = String(decoding: target, as: UTF8.self)
+        guard text.first != "/", let scheme = text.range(of: "://") else { return text }
+        guard ["http", "https"].contains(text[..<scheme.lowerBound].lowercased()) else { throw HTTPParseError.badRequestLine }
+        let afterAuthority = text[scheme.upperBound...]
+        guard let pathStart = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+        let rest = afterAuthority[pathStart...]
+        return rest.first == "?" ? "/" + rest : String(rest)
     }
 
     /// Parses a response head.
@@ -61,7 +79,8 @@ public enum HeadParser {
         let cl = head.values("content-length")
         if !te.isEmpty {
             guard cl.isEmpty else { throw HTTPParseError.conflictingFraming }
-            guard head.versionMinor == 1 else { throw HTTPParseError.unsupportedTransferEncoding }
+            // RFC 9112 §6.1: HTTP/1.0 has no transfer codings; such a request's framing is faulty.
+            guard head.versionMinor == 1 else { throw HTTPParseError.transferEncodingInHTTP10 }
             let codings = te.flatMap { $0.split(separator: ",") }.map { String($0.trimmingOWS).lowercased() }
             guard codings == ["chunked"] else { throw HTTPParseError.unsupportedTransferEncoding }
             return .chunked
