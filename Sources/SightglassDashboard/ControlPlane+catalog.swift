@@ -13,7 +13,7 @@ extension ControlPlane {
             route: route, method: "GET", backend: "", model: "", status: Int(response.status.code),
             errorType: response.status.code >= 400 ? .upstreamError : nil, stream: false,
             startTime: start.timeIntervalSince1970, latency: Date().timeIntervalSince(start))
-        hub.controlRecorder.finished(event, backend: -1, stream: false)
+        hub.controlRecorder.finished(event)
         return response
     }
 

@@ -19,23 +19,34 @@ public final class LoopRecorder: Sendable {
         self.capacity = capacity
     }
 
-    /// A request was admitted and sent to backend number `backend` (index into the configured list).
-    public func started(backend: Int, stream: Bool) {
-        state.withLockedValue { s in
-            if backend >= 0 {
-                // A reload may have added backend slots since this recorder was made.
-                if backend >= s.activeByBackend.count { s.activeByBackend += Array(repeating: 0, count: backend + 1 - s.activeByBackend.count) }
-                s.activeByBackend[backend] += 1
-            }
-            if stream { s.activeStreams += 1 }
-        }
+    /// Proof that a request was counted as in flight: `finished` takes it back, so a request
+    /// is uncounted exactly as it was counted (instead of passing `-1` for "never started").
+    public struct InFlight: Sendable, Equatable {
+        /// The backend's slot (`Backend.index`).
+        public let backend: Int
+        public let stream: Bool
     }
 
-    /// Records a finished request; `backend` and `stream` must match what `started` was given (or -1 if never started).
-    public func finished(_ event: RequestEvent, backend: Int, stream: Bool) {
+    /// A request was admitted and sent to the backend in slot `backend`.
+    public func started(backend: Int, stream: Bool) -> InFlight {
+        precondition(backend >= 0, "backend slots start at 0")
         state.withLockedValue { s in
-            if backend >= 0 && backend < s.activeByBackend.count { s.activeByBackend[backend] -= 1 }
-            if stream && backend >= 0 { s.activeStreams -= 1 }
+            // A reload may have added backend slots since this recorder was made.
+            if backend >= s.activeByBackend.count { s.activeByBackend += Array(repeating: 0, count: backend + 1 - s.activeByBackend.count) }
+            s.activeByBackend[backend] += 1
+            if stream { s.activeStreams += 1 }
+        }
+        return InFlight(backend: backend, stream: stream)
+    }
+
+    /// Records a finished request; `started` is what `started(backend:stream:)` returned, nil for
+    /// a request that never reached a backend (refused, or answered by the gateway itself).
+    public func finished(_ event: RequestEvent, started: InFlight? = nil) {
+        state.withLockedValue { s in
+            if let started {
+                s.activeByBackend[started.backend] -= 1
+                if started.stream { s.activeStreams -= 1 }
+            }
             if s.events.count >= capacity {
                 s.dropped += 1
             } else {

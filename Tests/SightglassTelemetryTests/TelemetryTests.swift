@@ -50,10 +50,10 @@ import Testing
 
     @Test func prometheusCountsAndCost() {
         let h = hub()
-        h.recorder(0).started(backend: 0, stream: true)
-        h.recorder(0).finished(event(), backend: 0, stream: true)
-        h.recorder(1).started(backend: 0, stream: true)
-        h.recorder(1).finished(event(status: 500, error: .upstreamError, input: 0, output: 0, cached: 0), backend: 0, stream: true)
+        let first = h.recorder(0).started(backend: 0, stream: true)
+        h.recorder(0).finished(event(), started: first)
+        let second = h.recorder(1).started(backend: 0, stream: true)
+        h.recorder(1).finished(event(status: 500, error: .upstreamError, input: 0, output: 0, cached: 0), started: second)
         let text = PrometheusExporter.render(h)
         #expect(text.contains(#"inference_gateway_requests_total{route="/v1/chat/completions",backend="b1",status="200"} 1"#))
         #expect(text.contains(#"inference_gateway_request_errors_total{route="/v1/chat/completions",backend="b1",error_type="upstream_error"} 1"#))
@@ -64,8 +64,8 @@ import Testing
         #expect(text.contains(#"inference_gateway_request_duration_seconds_bucket{route="/v1/chat/completions",backend="b1",le="0.5"} 2"#))
         #expect(!text.contains("inference_gateway_rate_limit_hits_total"), "no family for features that do not exist")
         // A free model still has its cost series, at a measured 0.
-        h.recorder(0).started(backend: 0, stream: false)
-        h.recorder(0).finished(event(route: "/v1/embeddings", model: "free", stream: false), backend: 0, stream: false)
+        let free = h.recorder(0).started(backend: 0, stream: false)
+        h.recorder(0).finished(event(route: "/v1/embeddings", model: "free", stream: false), started: free)
         #expect(PrometheusExporter.render(h).contains(#"inference_gateway_cost_total{route="/v1/embeddings",backend="b1"} 0"#))
         #expect(
             text.contains(
@@ -76,7 +76,7 @@ import Testing
     @Test func jsonReportTotalsAndWindow() {
         let h = hub()
         for i in 0..<10 {
-            h.recorder(i % 2).finished(event(input: 10, output: 5, cached: 1), backend: -1, stream: false)
+            h.recorder(i % 2).finished(event(input: 10, output: 5, cached: 1))
         }
         let report = MetricsReport.build(h)
         let t = report.tokens["/v1/chat/completions"]!
@@ -105,7 +105,7 @@ import Testing
         var config = GatewayConfig()
         config.backends = []
         let h = TelemetryHub(config: config, loops: 1, version: "t", eventCapacityPerLoop: 3)
-        for _ in 0..<5 { h.recorder(0).finished(event(), backend: -1, stream: false) }
+        for _ in 0..<5 { h.recorder(0).finished(event()) }
         #expect(PrometheusExporter.render(h).contains("sightglass_telemetry_events_dropped_total 2"))
     }
 }
@@ -120,7 +120,7 @@ import Testing
                 RequestEvent(
                     route: "/v1/chat/completions", method: "POST", backend: "", model: "made-up-\(i)",
                     status: 404, errorType: .modelNotFound, stream: false,
-                    startTime: Date().timeIntervalSince1970, latency: 0), backend: -1, stream: false)
+                    startTime: Date().timeIntervalSince1970, latency: 0))
         }
         let text = PrometheusExporter.render(hub)
         #expect(!text.contains("made-up-"))

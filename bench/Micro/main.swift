@@ -61,8 +61,8 @@ do {
     for _ in 0..<5 {
         let t0 = now()
         for i in 0..<n {
-            recorder.started(backend: i % 4, stream: events[i].stream)
-            recorder.finished(events[i], backend: i % 4, stream: events[i].stream)
+            let token = recorder.started(backend: i % 4, stream: events[i].stream)
+            recorder.finished(events[i], started: token)
         }
         let t1 = now()
         hub.drain()
@@ -83,8 +83,8 @@ func prometheusHub(models count: Int) -> (TelemetryHub, series: Int) {
     let recorder = hub.recorder(0)
     for i in 0..<count * 5 * 4 {
         let e = event(i, models: models, backends: 1)
-        recorder.started(backend: 0, stream: e.stream)
-        recorder.finished(e, backend: 0, stream: e.stream)
+        let token = recorder.started(backend: 0, stream: e.stream)
+        recorder.finished(e, started: token)
     }
     let text = PrometheusExporter.render(hub)
     return (hub, text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.count)

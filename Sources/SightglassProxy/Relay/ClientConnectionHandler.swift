@@ -356,7 +356,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 route: route.path, method: head.method, backend: "", model: model, status: status,
                 errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, latency: 0,
                 requestBytes: bytes, id: id, clientAddress: remoteIP,
-                user: head.value(ctx.settings.userHeader), errorMessage: message), backend: -1, stream: false)
+                user: head.value(ctx.settings.userHeader), errorMessage: message))
         if close {
             state = .closed
             context?.close(promise: nil)
@@ -374,8 +374,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     route: route.path, method: head.method, backend: "", model: "", status: 413,
                     errorType: .requestTooLarge, stream: false, startTime: Date().timeIntervalSince1970, latency: 0,
                     id: ctx.requestId(for: head), clientAddress: remoteIP,
-                    user: head.value(ctx.settings.userHeader), errorMessage: message),
-                backend: -1, stream: false)
+                    user: head.value(ctx.settings.userHeader), errorMessage: message))
         }
         reject(status: 413, dialect: ProxyRoute.dialect(forPath: head.path), message: message)
     }

@@ -46,7 +46,8 @@ final class Exchange {
     var reused = false
     var retried = false
     var admitted = false
-    var started = false
+    /// Set once the request is counted in flight on a backend; given back when it is recorded.
+    var inFlight: LoopRecorder.InFlight?
     var waiter: AdmissionController.Waiter?
 
     var headBuffer: ByteBuffer?
@@ -101,7 +102,6 @@ final class Exchange {
     }
 
     var dialect: Dialect { route?.dialect ?? ProxyRoute.dialect(forPath: head.path) }
-    var backendIndex: Int { backend?.index ?? -1 }
 
     // MARK: - Admission and dispatch
 
@@ -137,8 +137,7 @@ final class Exchange {
 
     func dispatch() {
         if route != nil {
-            started = true
-            ctx.recorder.started(backend: backendIndex, stream: stream)
+            if let backend { inFlight = ctx.recorder.started(backend: backend.index, stream: stream) }
             totalDeadline = .now() + settings.totalTimeout
         }
         upstreamRequest = buildUpstreamRequest()
@@ -166,8 +165,7 @@ final class Exchange {
                 send(on: c)
             case .failure(let error):
                 guard !finished else { return }
-                let isTimeout = error is ChannelError && "\(error)".contains("connectTimeout")
-                if isTimeout {
+                if case ChannelError.connectTimeout = error {
                     fail(status: 504, error: .timeout, message: "timed out connecting to backend '\(backend?.name ?? "control plane")'")
                 } else {
                     fail(status: 502, error: .connectionError, message: "cannot connect to backend '\(backend?.name ?? "control plane")': \(error)")
@@ -669,7 +667,7 @@ final class Exchange {
             output = stream ? (tap?.contentChunks ?? 0) : responseBytes / 4
         }
         var event = RequestEvent(
-            route: route!.path, method: head.method, backend: started ? (backend?.name ?? "") : "",
+            route: route!.path, method: head.method, backend: inFlight != nil ? (backend?.name ?? "") : "",
             serverAddress: backend?.url.host ?? "", serverPort: backend?.url.port ?? 0,
             model: model, status: status, errorType: error, stream: stream, startTime: wallStart,
             firstByte: seconds(firstByteAt), firstToken: stream ? seconds(firstTokenAt) : nil,
@@ -686,7 +684,8 @@ final class Exchange {
                 request: Array(requestBody.readableBytesView.prefix(cap)), requestTruncated: requestBody.readableBytes > cap,
                 response: capturedResponse, responseTruncated: responsePayloadBytes > cap)
         }
-        ctx.recorder.finished(event, backend: started ? backendIndex : -1, stream: stream && started)
+        ctx.recorder.finished(event, started: inFlight)
+        inFlight = nil
     }
 }
 
