@@ -232,6 +232,7 @@ enum Console {
         Console.say("  metrics (JSON):     \(control)/metrics")
         Console.say("  metrics (Prom):     \(control)/metrics/prometheus")
         Console.say("  health:             \(control)/health")
+        Console.say("  reload config:      kill -HUP \(getpid())   or   curl -X POST \(control)/admin/reload")
         if let ledger = g.ledger {
             Console.say("  requests (ledger):  \(control)/api/requests   (stored in \(ledger.displayLocation))")
             Console.say("  analytics:          \(control)/api/analytics/breakdown?by=model&since=24h")
