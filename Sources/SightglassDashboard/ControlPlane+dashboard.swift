@@ -12,108 +12,55 @@ extension ControlPlane {
         let plane = self
         let guardMiddleware = DashboardGuard(auth: services.auth, limiter: services.limiter, audit: services.audit)
         let d = router.group("/dashboard").add(middleware: WebShellMiddleware()).add(middleware: guardMiddleware)
-        d.get("stats") { req, _ in
-            plane.answer {
-                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardStats())
-            }
-        }
-        d.get("models") { req, _ in
-            await plane.answer {
-                _ = try DashboardParameters(req, known: []); return JSONResponse.make(await plane.dashboardModels())
-            }
-        }
-        d.get("health") { req, _ in
-            await plane.answer {
-                _ = try DashboardParameters(req, known: []); return await plane.dashboardHealth()
-            }
-        }
-        d.get("config") { req, _ in
-            plane.answer {
-                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardConfig())
-            }
-        }
+        d.get("stats") { req, _ in await plane.answer(req) { plane.dashboardStats() } }
+        d.get("models") { req, _ in await plane.answer(req) { await plane.dashboardModels() } }
+        d.get("health") { req, _ in await plane.answer(req) { await plane.dashboardHealth() } }
+        d.get("config") { req, _ in await plane.answer(req) { plane.dashboardConfig() } }
         d.get("logs") { req, _ in plane.answer { try plane.dashboardLogs(DashboardParameters(req, known: ["level", "since", "limit", "component"])) } }
         d.get("metrics") { req, _ in
-            await plane.answer {
-                _ = try DashboardParameters(req, known: [])
-                var body = plane.dashboardMetrics()
-                body["time_series"] = await plane.recentSeries()
-                return JSONResponse.make(body)
+            await plane.answer(req) {
+                var answer = plane.dashboardMetrics()
+                answer.timeSeries = await plane.recentSeries()
+                return answer
             }
         }
-        d.get("cache") { req, _ in
-            plane.answer {
-                _ = try DashboardParameters(req, known: []); return JSONResponse.make(Self.dashboardCache())
-            }
-        }
-        d.get("jobs") { req, _ in
-            plane.answer {
-                _ = try DashboardParameters(req, known: []); return JSONResponse.make(Self.dashboardJobs())
-            }
-        }
+        d.get("cache") { req, _ in await plane.answer(req) { DashboardCacheAnswer() } }
+        d.get("jobs") { req, _ in await plane.answer(req) { DashboardJobsAnswer() } }
         d.get("audit") { req, _ in
             await plane.answer { try await plane.dashboardAudit(DashboardParameters(req, known: ["user", "action", "resource", "since", "level", "limit"])) }
         }
-        d.get("workers") { req, _ in
-            plane.answer {
-                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardWorkers())
-            }
-        }
-        d.get("resources") { req, _ in
-            plane.answer {
-                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardResources())
-            }
-        }
+        d.get("workers") { req, _ in await plane.answer(req) { plane.dashboardWorkers() } }
+        d.get("resources") { req, _ in await plane.answer(req) { plane.dashboardResources() } }
         d.get("errors") { req, _ in await plane.answer { try await plane.dashboardErrors(DashboardParameters(req, known: ["since", "limit"])) } }
-        d.get("security") { req, _ in
-            plane.answer {
-                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardSecurity())
-            }
-        }
-        d.get("alerts") { req, _ in
-            plane.answer {
-                _ = try DashboardParameters(req, known: []); return JSONResponse.make(plane.dashboardAlerts())
-            }
-        }
+        d.get("security") { req, _ in await plane.answer(req) { plane.dashboardSecurity() } }
+        d.get("alerts") { req, _ in await plane.answer(req) { plane.dashboardAlerts() } }
         d.post("alerts/{id}/acknowledge") { req, ctx in plane.acknowledge(req, ctx) }
     }
 
     // MARK: - stats
 
-    func dashboardStats() -> [String: Any] {
+    func dashboardStats() -> DashboardStatsAnswer {
         let (window, agg) = windowTotals()
         let sys = hub.system.snapshot
         let host = hub.system.host
         let live = hub.live()
         let external = host.interfaces.filter { $0.name != "lo" }
-        var system: [String: Any] = [
-            "cpu_usage_percent": Units.orNull(sys.cpuPercent),
-            "memory_usage_percent": Units.orNull(host.memoryPercent),
-            "memory_used_gb": Units.gb(host.memoryUsed),
-            "memory_total_gb": Units.gb(host.memoryTotal),
-            "disk_usage_percent": Units.orNull(sys.diskPercent),
-            "disk_used_gb": Units.gb(sys.diskUsedBytes),
-            "disk_available_gb": Units.gb(sys.diskAvailableBytes),
-            "disk_total_gb": Units.gb(sys.diskTotalBytes),
-            "load_average": host.loadAverage,
-        ]
-        system["network_io"] = [
-            "bytes_sent": external.reduce(0) { $0 + Int($1.bytesSent) }, "bytes_received": external.reduce(0) { $0 + Int($1.bytesReceived) },
-            "packets_sent": external.reduce(0) { $0 + Int($1.packetsSent) }, "packets_received": external.reduce(0) { $0 + Int($1.packetsReceived) },
-        ]
-        let inference: [String: Any] = [
-            "requests_per_second": Units.round2(Double(window.requests) / window.span),
-            "average_latency_ms": window.requests > 0 ? Units.ms(window.latency.average) : NSNull(),
-            "active_requests": live.activeByBackend.values.reduce(0, +),
-            "active_streams": live.activeStreams,
-            "total_requests": agg.total.requests,
-            "total_errors": agg.total.errors,
-            "window_seconds": window.span,
-        ]
-        return ["timestamp": ISO8601.string(Date()), "uptime_seconds": Int(uptime), "system": system, "gpu": gpuJSON(detailed: false), "inference": inference]
+        let system = DashboardStatsAnswer.System(
+            cpuUsagePercent: sys.cpuPercent.map(Units.round2), memoryUsagePercent: host.memoryPercent.map(Units.round2),
+            memoryUsedGb: host.memoryUsed.map(Units.gb), memoryTotalGb: host.memoryTotal.map(Units.gb),
+            diskUsagePercent: sys.diskPercent.map(Units.round2), diskUsedGb: sys.diskUsedBytes.map(Units.gb),
+            diskAvailableGb: sys.diskAvailableBytes.map(Units.gb), diskTotalGb: sys.diskTotalBytes.map(Units.gb), loadAverage: host.loadAverage,
+            networkIo: .init(
+                bytesSent: external.reduce(0) { $0 + Int($1.bytesSent) }, bytesReceived: external.reduce(0) { $0 + Int($1.bytesReceived) },
+                packetsSent: external.reduce(0) { $0 + Int($1.packetsSent) }, packetsReceived: external.reduce(0) { $0 + Int($1.packetsReceived) }))
+        let inference = DashboardStatsAnswer.Inference(
+            requestsPerSecond: Units.round2(Double(window.requests) / window.span),
+            averageLatencyMs: window.requests > 0 ? Units.ms(window.latency.average) : nil, activeRequests: live.activeByBackend.values.reduce(0, +),
+            activeStreams: live.activeStreams, totalRequests: agg.total.requests, totalErrors: agg.total.errors, windowSeconds: window.span)
+        return DashboardStatsAnswer(
+            timestamp: ISO8601.string(Date()), uptimeSeconds: Int(uptime), system: system, gpu: gpuStatus(detailed: false), inference: inference)
     }
 
-    /// `{"available": false}` and nothing else where there is no GPU.
     /// The GPUs as `/dashboard/stats`, `/dashboard/resources` (detailed) and `/api/metrics/summary` show them.
     func gpuStatus(detailed: Bool) -> GPUStatus {
         let gpu = hub.system.gpu
@@ -129,30 +76,21 @@ extension ControlPlane {
         return GPUStatus(available: true, count: devices.count, source: gpu.source, devices: devices)
     }
 
-    /// The same, as a plain object for the answers not yet typed.
-    func gpuJSON(detailed: Bool) -> Any {
-        (try? JSONSerialization.jsonObject(with: JSONResponse.data(gpuStatus(detailed: detailed)))) ?? ["available": false]
-    }
-
     // MARK: - models
 
-    func dashboardModels() async -> [String: Any] {
+    func dashboardModels() async -> DashboardModelsAnswer {
         let (_, agg) = windowTotals()
         let byModel = agg.byModel
-        var models: [[String: Any]] = []
+        var models: [DashboardModelsAnswer.Model] = []
         var totalSize = 0.0, memory = 0.0, loadedCount = 0
         for b in hub.board.all {
             // Ollama says what is loaded in memory right now.
-            var loaded: [String: [String: Any]] = [:]
-            if b.kind == .ollama, let data = await fetch(b.url + "/api/ps"),
-                let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let list = obj["models"] as? [[String: Any]]
-            {
-                for m in list { if let name = (m["name"] ?? m["model"]) as? String { loaded[name] = m } }
+            var loaded: [String: OllamaRunningModel] = [:]
+            if b.kind == .ollama, let data = await fetch(b.url + "/api/ps"), let ps = try? JSONDecoder().decode(OllamaRunningModels.self, from: data) {
+                for m in ps.models { if let name = m.name ?? m.model { loaded[name] = m } }
             }
             for model in b.models {
-                let tag = b.ollamaEntries[model].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-                let details = tag?["details"] as? [String: Any]
-                let size = (tag?["size"] as? NSNumber)?.doubleValue
+                let tag = b.ollamaEntries[model].flatMap { try? JSONDecoder().decode(OllamaTag.self, from: Data($0.utf8)) }
                 let ps = loaded[model]
                 let status: String
                 if b.healthy == false {
@@ -162,44 +100,35 @@ extension ControlPlane {
                 } else {
                     status = b.kind == .ollama ? "available" : "served"
                 }
-                if let size { totalSize += size }
+                if let size = tag?.size { totalSize += size }
                 if ps != nil { loadedCount += 1 }
-                let psSize = (ps?["size"] as? NSNumber)?.doubleValue
-                if let psSize { memory += psSize }
+                if let size = ps?.size { memory += size }
                 let stats = byModel[model]
-                var performance: [String: Any] = ["total_requests": stats?.requests ?? 0, "cache_hit_rate": NSNull()]
-                performance["average_tokens_per_second"] = Units.orNull(stats.flatMap { $0.generationSeconds > 0 ? $0.tokensPerSecond : nil })
-                performance["average_latency_ms"] = Units.value(stats.flatMap { $0.requests > 0 ? Units.ms($0.averageLatency) : nil })
-                performance["error_rate"] = Units.value(stats.flatMap { $0.requests > 0 ? $0.errorRate : nil })
-                performance["total_tokens"] = stats.map { $0.inputTokens + $0.outputTokens } ?? 0
-                var entry: [String: Any] = [
-                    "id": model, "name": model, "backend": b.name, "backend_type": b.kind.rawValue, "status": status,
-                    "format": details?["format"] ?? NSNull(), "file_path": NSNull(), "size_bytes": size.map { Int64($0) } ?? NSNull(),
-                    "loaded_at": NSNull(), "performance": performance,
-                ]
-                entry["metadata"] =
-                    [
-                        "architecture": details?["family"] ?? NSNull(), "parameters": details?["parameter_size"] ?? NSNull(),
-                        "quantization": details?["quantization_level"] ?? NSNull(), "context_length": ps?["context_length"] ?? NSNull(),
-                    ] as [String: Any]
-                entry["resource_usage"] =
-                    [
-                        "memory_usage_mb": Units.mb(psSize), "gpu_memory_usage_mb": Units.mb((ps?["size_vram"] as? NSNumber)?.doubleValue),
-                        "expires_at": ps?["expires_at"] ?? NSNull(),
-                    ] as [String: Any]
-                models.append(entry)
+                let performance = DashboardModelsAnswer.Model.Performance(
+                    totalRequests: stats?.requests ?? 0,
+                    averageTokensPerSecond: stats.flatMap { $0.generationSeconds > 0 ? Units.round2($0.tokensPerSecond) : nil },
+                    averageLatencyMs: stats?.averageLatencyMs, errorRate: stats?.observedErrorRate,
+                    totalTokens: stats.map { $0.inputTokens + $0.outputTokens } ?? 0)
+                let details = tag?.details
+                models.append(
+                    DashboardModelsAnswer.Model(
+                        id: model, name: model, backend: b.name, backendType: b.kind.rawValue, status: status, format: details?.format,
+                        sizeBytes: tag?.size.map { Int64($0) }, performance: performance,
+                        metadata: .init(
+                            architecture: details?.family, parameters: details?.parameterSize, quantization: details?.quantizationLevel,
+                            contextLength: ps?.contextLength),
+                        resourceUsage: .init(memoryUsageMb: ps?.size.map(Units.mb), gpuMemoryUsageMb: ps?.sizeVram.map(Units.mb), expiresAt: ps?.expiresAt)))
             }
         }
-        let summary: [String: Any] = [
-            "total_models": models.count, "loaded_models": loadedCount, "total_size_gb": Units.gb(totalSize),
-            "memory_usage_gb": Units.gb(memory), "backends": hub.board.all.count,
-        ]
-        return ["models": models, "summary": summary]
+        let summary = DashboardModelsAnswer.Summary(
+            totalModels: models.count, loadedModels: loadedCount, totalSizeGb: Units.gb(totalSize), memoryUsageGb: Units.gb(memory),
+            backends: hub.board.all.count)
+        return DashboardModelsAnswer(models: models, summary: summary)
     }
 
     // MARK: - health
 
-    func dashboardHealth() async -> Response {
+    func dashboardHealth() async -> DashboardHealthAnswer {
         let (window, _) = windowTotals()
         let board = hub.board.all
         let live = hub.live()
@@ -209,59 +138,51 @@ extension ControlPlane {
         let down = checked.filter { $0.healthy == false }
         let backendsStatus = checked.isEmpty ? "unknown" : down.isEmpty ? "healthy" : down.count == checked.count ? "unhealthy" : "degraded"
         if backendsStatus == "unhealthy" { status = "unhealthy" } else if backendsStatus == "degraded" && status == "healthy" { status = "degraded" }
-        var components: [String: Any] = [:]
-        components["api_server"] =
-            [
-                "status": "healthy", "uptime_seconds": Int(uptime), "active_requests": live.activeByBackend.values.reduce(0, +),
-                "requests_in_window": window.requests, "server_error_rate": window.failureRate, "last_check": now,
-            ] as [String: Any]
-        var backends: [String: Any] = [:]
+        let active = live.activeByBackend.values.reduce(0, +)
+        var backends: [String: DashboardHealthAnswer.Backend] = [:]
         for b in board {
-            backends[b.name] =
-                [
-                    "status": b.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "unknown", "url": Self.redactURL(b.url),
-                    "response_time_ms": Units.orNull(b.responseTimeMs), "error": b.lastError ?? NSNull(),
-                    "models": b.models.count, "last_check": b.lastCheck.map { ISO8601.string(epoch: $0) } ?? NSNull(),
-                ] as [String: Any]
+            backends[b.name] = DashboardHealthAnswer.Backend(
+                status: b.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "unknown", url: Self.redactURL(b.url),
+                responseTimeMs: b.responseTimeMs.map(Units.round2), error: b.lastError, models: b.models.count,
+                lastCheck: b.lastCheck.map { ISO8601.string(epoch: $0) })
         }
-        components["model_backends"] =
-            [
-                "status": backendsStatus, "loaded_models": Set(board.flatMap(\.models)).count,
-                "active_inference": live.activeByBackend.values.reduce(0, +), "backends": backends,
-                "last_check": board.compactMap(\.lastCheck).max().map { ISO8601.string(epoch: $0) } ?? NSNull(),
-            ] as [String: Any]
-        components["cache_system"] = ["status": "disabled", "enabled": false]
-        components["database"] = await databaseHealth()
         let audit = services.audit
-        components["audit_system"] =
-            [
-                "status": audit.persistent ? "healthy" : (ledger == nil ? "memory_only" : "degraded"), "persistent": audit.persistent,
-                "pending_logs": audit.pendingCount,
-            ] as [String: Any]
+        let components = DashboardHealthAnswer.Components(
+            apiServer: .init(
+                status: "healthy", uptimeSeconds: Int(uptime), activeRequests: active, requestsInWindow: window.requests,
+                serverErrorRate: window.failureRate, lastCheck: now),
+            modelBackends: .init(
+                status: backendsStatus, loadedModels: Set(board.flatMap(\.models)).count, activeInference: active, backends: backends,
+                lastCheck: board.compactMap(\.lastCheck).max().map { ISO8601.string(epoch: $0) }),
+            cacheSystem: DisabledComponent(), database: await databaseHealth(),
+            auditSystem: .init(
+                status: audit.persistent ? "healthy" : (ledger == nil ? "memory_only" : "degraded"), persistent: audit.persistent,
+                pendingLogs: audit.pendingCount))
         if case .some(let l) = ledger?.status, !l.healthy, status == "healthy" { status = "degraded" }
-        let alerts: [[String: Any]] = services.alerts.active.map { a in
-            ["id": a.id, "level": a.rule.severity, "component": a.rule.metric.category, "message": a.message, "timestamp": ISO8601.string(epoch: a.startedAt)]
+        let alerts = services.alerts.active.map { a in
+            DashboardHealthAnswer.ActiveAlert(
+                id: a.id, level: a.rule.severity, component: a.rule.metric.category, message: a.message, timestamp: ISO8601.string(epoch: a.startedAt))
         }
-        let body: [String: Any] = ["status": status, "timestamp": now, "components": components, "alerts": alerts]
-        return JSONResponse.make(body)
+        return DashboardHealthAnswer(status: status, timestamp: now, components: components, alerts: alerts)
     }
 
     /// The store's state, with the time one small query takes now.
-    func databaseHealth() async -> [String: Any] {
-        guard let writer = ledger else { return ["status": "disabled", "enabled": false] }
+    func databaseHealth() async -> DatabaseHealth {
+        guard let writer = ledger else { return .disabled }
         let s = writer.status
-        var o: [String: Any] = [
-            "status": s.healthy ? "healthy" : "degraded", "enabled": true,
-            "backend": writer.ledger?.engine ?? (LedgerStores.isPostgres(writer.location) ? "postgresql" : "sqlite"),
-            "path": writer.displayLocation,
-            "records_written": s.written, "records_pending": s.pending, "records_dropped": s.dropped,
-            "last_flush": s.lastFlushAt.map { ISO8601.string(epoch: $0) } ?? NSNull(), "last_check": ISO8601.string(Date()),
-        ]
-        if let reason = s.degradedReason { o["error"] = reason }
+        var o = DatabaseHealth(status: s.healthy ? "healthy" : "degraded", enabled: true)
+        o.backend = writer.ledger?.engine ?? (LedgerStores.isPostgres(writer.location) ? "postgresql" : "sqlite")
+        o.path = writer.displayLocation
+        o.recordsWritten = s.written
+        o.recordsPending = s.pending
+        o.recordsDropped = s.dropped
+        o.lastFlush = ExplicitNull(wrappedValue: s.lastFlushAt.map { ISO8601.string(epoch: $0) })
+        o.lastCheck = ISO8601.string(Date())
+        o.error = s.degradedReason
         if let l = writer.ledger {
             let start = DispatchTime.now().uptimeNanoseconds
             if (try? await l.latestSequence()) != nil {
-                o["query_time_ms"] = Units.round2(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                o.queryTimeMs = Units.round2(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
         }
         return o
@@ -276,154 +197,168 @@ extension ControlPlane {
     // MARK: - config
 
     /// The effective configuration (defaults, file, environment and flags merged), secrets redacted,
-    /// with seed 000's summary sections on top.
-    func dashboardConfig() -> [String: Any] {
-        let encoder = JSONEncoder()
-        var full = (try? encoder.encode(config)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
-        full = Self.redact(full) as? [String: Any] ?? [:]
-        var server = full["server"] as? [String: Any] ?? [:]
-        server["bind_address"] = "\(config.server.host):\(config.server.port)"
-        server["max_concurrent_requests"] = config.limits.maxConcurrentRequests
-        server["request_timeout_seconds"] = config.timeouts.totalSeconds
-        server["tls_enabled"] = false
-        full["server"] = server
-        full["cache"] = ["enabled": false]
+    /// with seed 000's summary sections beside it.
+    func dashboardConfig() -> DashboardConfigAnswer {
         let auth = services.auth
-        full["security"] =
-            [
-                "auth_enabled": auth.mode != .off, "auth_mode": auth.mode.rawValue, "rate_limiting": services.limiter != nil,
-                "max_requests_per_minute": config.dashboard.rateLimit.requestsPerMinute, "burst": config.dashboard.rateLimit.burst,
-                "audit_enabled": true,
-            ] as [String: Any]
-        full["models"] = ["backends": config.backends.count, "auto_discovery": config.backends.contains { $0.models.isEmpty }] as [String: Any]
-        return full
+        let serving = DashboardConfigSections.Serving(
+            bindAddress: "\(config.server.host):\(config.server.port)", maxConcurrentRequests: config.limits.maxConcurrentRequests,
+            requestTimeoutSeconds: config.timeouts.totalSeconds)
+        let security = DashboardConfigSections.Security(
+            authEnabled: auth.mode != .off, authMode: auth.mode.rawValue, rateLimiting: services.limiter != nil,
+            maxRequestsPerMinute: config.dashboard.rateLimit.requestsPerMinute, burst: config.dashboard.rateLimit.burst)
+        let redacted = Self.redacted(config)
+        return DashboardConfigAnswer(
+            redacted,
+            DashboardConfigSections(
+                server: Merged(redacted.server, serving), security: security,
+                models: .init(backends: config.backends.count, autoDiscovery: config.backends.contains { $0.models.isEmpty })))
     }
 
-    static let secretKeys: Set<String> = ["api_key", "key", "sha256", "hs256_secret", "password", "secret", "token"]
-
-    static func redact(_ value: Any) -> Any {
-        if let d = value as? [String: Any] {
-            var out: [String: Any] = [:]
-            for (k, v) in d {
-                if secretKeys.contains(k), !(v is NSNull) {
-                    out[k] = "REDACTED"
-                } else if let s = v as? String, s.contains("://") {
-                    out[k] = redactURL(s)
-                } else {
-                    out[k] = redact(v)
-                }
-            }
-            return out
+    /// What `/dashboard/config` shows of `config`: every key, key hash and secret as `REDACTED`,
+    /// and no password in any URL.
+    static func redacted(_ config: GatewayConfig) -> GatewayConfig {
+        let mark = "REDACTED"
+        var c = config
+        for i in c.backends.indices {
+            c.backends[i].url = redactURL(c.backends[i].url)
+            c.backends[i].apiKey = c.backends[i].apiKey.map { _ in mark }
         }
-        if let a = value as? [Any] { return a.map(redact) }
-        return value
+        for i in c.dashboard.auth.apiKeys.indices {
+            c.dashboard.auth.apiKeys[i].key = c.dashboard.auth.apiKeys[i].key.map { _ in mark }
+            c.dashboard.auth.apiKeys[i].sha256 = c.dashboard.auth.apiKeys[i].sha256.map { _ in mark }
+        }
+        if var jwt = c.dashboard.auth.jwt {
+            jwt.hs256Secret = jwt.hs256Secret.map { _ in mark }
+            jwt.issuer = jwt.issuer.map(redactURL)
+            jwt.audience = jwt.audience.map(redactURL)
+            c.dashboard.auth.jwt = jwt
+        }
+        if let url = c.dashboard.alerts.webhook?.url { c.dashboard.alerts.webhook?.url = redactURL(url) }
+        c.ledger.path = c.ledger.path.map(redactURL)
+        return c
     }
 
     // MARK: - metrics
 
     /// The live window's figures (`/dashboard/metrics` adds the ledger's last hour as `time_series`).
-    func dashboardMetrics() -> [String: Any] {
+    func dashboardMetrics() -> DashboardMetricsAnswer {
         let (window, agg) = windowTotals()
         let host = hub.system.host
         var out = WindowStats()
         for w in window.byRoute.values { out.merge(w) }
         let span = window.span
         let lat = window.latency
-        var metrics: [String: Any] = [:]
-        metrics["requests"] =
-            [
-                "total": agg.total.requests, "rate_per_second": Units.round2(Double(window.requests) / span),
-                "rate_per_minute": Units.round2(Double(window.requests) / span * 60),
-                "success_rate": window.requests > 0 ? Double(out.successes) / Double(window.requests) : NSNull(),
-            ] as [String: Any]
-        metrics["latency"] =
-            window.requests > 0
-            ? [
-                "p50_ms": Units.ms(lat.quantile(0.5)), "p90_ms": Units.ms(lat.quantile(0.9)), "p95_ms": Units.ms(lat.quantile(0.95)),
-                "p99_ms": Units.ms(lat.quantile(0.99)), "average_ms": Units.ms(lat.average),
-            ]
-            : ["p50_ms": NSNull(), "p90_ms": NSNull(), "p95_ms": NSNull(), "p99_ms": NSNull(), "average_ms": NSNull()]
-        metrics["throughput"] =
-            [
-                "tokens_per_second": Units.round2(Double(out.outputTokens) / span),
-                "input_tokens_per_second": Units.round2(Double(out.inputTokens) / span),
-                "requests_per_second": Units.round2(Double(window.requests) / span),
-                "bytes_per_second": Units.round2(Double(out.requestBytes + out.responseBytes) / span),
-            ] as [String: Any]
-        metrics["errors"] =
-            [
-                "total": agg.total.errors, "in_window": window.errors, "rate_per_hour": Units.round2(Double(window.errors) / span * 3600),
-                "types": out.errorsByType,
-            ] as [String: Any]
-        metrics["ttft"] =
-            out.ttft.count > 0
-            ? ["p50_ms": Units.ms(out.ttft.quantile(0.5)), "p95_ms": Units.ms(out.ttft.quantile(0.95)), "count": out.ttft.count] as [String: Any]
-            : ["p50_ms": NSNull(), "p95_ms": NSNull(), "count": 0] as [String: Any]
+        let served = window.requests > 0
+        // Percentiles in milliseconds, null when nothing was measured.
+        let latencyMs = { (q: Double) in served ? Units.ms(lat.quantile(q)) : nil }
+        let ttftMs = { (q: Double) in out.ttft.count > 0 ? Units.ms(out.ttft.quantile(q)) : nil }
         let gpu = hub.system.gpu
-        let gpuUse: Any = gpu.available ? Units.orNull(gpu.devices.compactMap(\.utilizationPercent).reduce(0, +) / Double(max(1, gpu.devices.count))) : NSNull()
-        metrics["resources"] =
-            [
-                "cpu_usage": Units.orNull(host.cpuPercent), "memory_usage": Units.orNull(host.memoryPercent), "gpu_usage": gpuUse,
-                "disk_io_rate": host.diskIO.map { Units.round2($0.readBytesPerSecond + $0.writeBytesPerSecond) } ?? NSNull(),
-            ] as [String: Any]
-        return ["timestamp": ISO8601.string(Date()), "window_seconds": span, "metrics": metrics]
+        let metrics = DashboardMetricsAnswer.Metrics(
+            requests: .init(
+                total: agg.total.requests, ratePerSecond: Units.round2(Double(window.requests) / span),
+                ratePerMinute: Units.round2(Double(window.requests) / span * 60),
+                successRate: served ? Double(out.successes) / Double(window.requests) : nil),
+            latency: .init(
+                p50Ms: latencyMs(0.5), p90Ms: latencyMs(0.9), p95Ms: latencyMs(0.95), p99Ms: latencyMs(0.99),
+                averageMs: served ? Units.ms(lat.average) : nil),
+            throughput: .init(
+                tokensPerSecond: Units.round2(Double(out.outputTokens) / span), inputTokensPerSecond: Units.round2(Double(out.inputTokens) / span),
+                requestsPerSecond: Units.round2(Double(window.requests) / span),
+                bytesPerSecond: Units.round2(Double(out.requestBytes + out.responseBytes) / span)),
+            errors: .init(
+                total: agg.total.errors, inWindow: window.errors, ratePerHour: Units.round2(Double(window.errors) / span * 3600), types: out.errorsByType),
+            ttft: .init(p50Ms: ttftMs(0.5), p95Ms: ttftMs(0.95), count: out.ttft.count),
+            resources: .init(
+                cpuUsage: host.cpuPercent.map(Units.round2), memoryUsage: host.memoryPercent.map(Units.round2),
+                gpuUsage: gpu.available ? Units.round2(gpu.devices.compactMap(\.utilizationPercent).reduce(0, +) / Double(max(1, gpu.devices.count))) : nil,
+                diskIoRate: host.diskIO.map { Units.round2($0.readBytesPerSecond + $0.writeBytesPerSecond) }))
+        return DashboardMetricsAnswer(timestamp: ISO8601.string(Date()), windowSeconds: span, metrics: metrics)
     }
 
     /// The last hour per minute from the ledger's rollups; empty lists when there is no ledger.
-    func recentSeries() async -> [String: Any] {
-        let names: [(String, AnalyticsMetric)] = [
-            ("requests_per_minute", .requests), ("errors_per_minute", .errors),
-            ("latency_p95_ms", .latencyP95), ("tokens_out_per_minute", .tokensOut),
-        ]
-        var out: [String: Any] = [:]
+    func recentSeries() async -> RecentSeries {
         let now = Date().timeIntervalSince1970
-        for (name, metric) in names {
-            var points: [[String: Any]] = []
-            if let l = ledger?.ledger,
+        func points(_ metric: AnalyticsMetric) async -> [RecentSeries.Point] {
+            guard let l = ledger?.ledger,
                 let series = try? await l.timeseries(metric: metric, interval: .oneMinute, group: nil, since: now - 3600, until: now).first
-            {
-                points = series.points.map { ["timestamp": ISO8601.string(epoch: Double($0.time)), "value": $0.value ?? NSNull()] }
-            }
-            out[name] = points
+            else { return [] }
+            return series.points.map { RecentSeries.Point(timestamp: ISO8601.string(epoch: Double($0.time)), value: $0.value) }
         }
-        out["source"] = ledger?.ledger == nil ? "unavailable" : "ledger"
-        return out
+        return RecentSeries(
+            requestsPerMinute: await points(.requests), errorsPerMinute: await points(.errors), latencyP95Ms: await points(.latencyP95),
+            tokensOutPerMinute: await points(.tokensOut), source: ledger?.ledger == nil ? "unavailable" : "ledger")
     }
 
     // MARK: - workers
 
-    func dashboardWorkers() -> [String: Any] {
+    func dashboardWorkers() -> DashboardWorkersAnswer {
         let board = hub.board.all
         let live = hub.live()
         let admission = hub.admissionSnapshot
-        let (window, agg) = windowTotals()
-        _ = window
-        let byBackend = agg.byBackend
-        let workers: [[String: Any]] = board.map { b in
+        let byBackend = windowTotals().1.byBackend
+        let workers = board.map { b in
             let stats = byBackend[b.name]
-            let status = b.healthy.map { $0 ? "active" : "down" } ?? "unknown"
-            let load: [String: Any] = [
-                "active_requests": live.activeByBackend[b.name] ?? 0,
-                "average_latency_ms": Units.value(stats.flatMap { $0.requests > 0 ? Units.ms($0.averageLatency) : nil }),
-                "total_requests": stats?.requests ?? 0, "error_rate": Units.value(stats.flatMap { $0.requests > 0 ? $0.errorRate : nil }),
-            ]
-            return [
-                "id": b.name, "address": Self.redactURL(b.url), "status": status, "kind": b.kind.rawValue,
-                "last_heartbeat": b.lastCheck.map { ISO8601.string(epoch: $0) } ?? NSNull(),
-                "health_check_latency_ms": Units.orNull(b.responseTimeMs), "last_error": b.lastError ?? NSNull(),
-                "capabilities": [b.kind.rawValue], "current_load": load, "models_loaded": b.models,
-                "capacity": NSNull(),
-            ]
+            return DashboardWorkersAnswer.Worker(
+                id: b.name, address: Self.redactURL(b.url), status: b.healthy.map { $0 ? "active" : "down" } ?? "unknown", kind: b.kind.rawValue,
+                lastHeartbeat: b.lastCheck.map { ISO8601.string(epoch: $0) }, healthCheckLatencyMs: b.responseTimeMs.map(Units.round2),
+                lastError: b.lastError, capabilities: [b.kind.rawValue],
+                currentLoad: .init(
+                    activeRequests: live.activeByBackend[b.name] ?? 0, averageLatencyMs: stats?.averageLatencyMs, totalRequests: stats?.requests ?? 0,
+                    errorRate: stats?.observedErrorRate),
+                modelsLoaded: b.models)
         }
-        let inFlight = live.activeByBackend.values.reduce(0, +)
-        let coordinator: [String: Any] = [
-            "status": "active", "address": "\(config.server.host):\(config.server.port)", "uptime_seconds": Int(uptime),
-            "connected_workers": board.filter { $0.healthy == true }.count,
-        ]
-        let cluster: [String: Any] = [
-            "total_capacity": admission.maxConcurrent > 0 ? admission.maxConcurrent : NSNull(), "current_usage": inFlight,
-            "pending_requests": admission.queued, "max_queue": admission.maxQueue,
-        ]
-        return ["coordinator": coordinator, "workers": workers, "cluster_stats": cluster]
+        return DashboardWorkersAnswer(
+            coordinator: .init(
+                address: "\(config.server.host):\(config.server.port)", uptimeSeconds: Int(uptime),
+                connectedWorkers: board.filter { $0.healthy == true }.count),
+            workers: workers,
+            clusterStats: .init(
+                totalCapacity: admission.maxConcurrent > 0 ? admission.maxConcurrent : nil, currentUsage: live.activeByBackend.values.reduce(0, +),
+                pendingRequests: admission.queued, maxQueue: admission.maxQueue))
+    }
+}
+
+extension CumulativeStats {
+    /// The mean latency in milliseconds; nil before the first request.
+    var averageLatencyMs: Double? { requests > 0 ? Units.ms(averageLatency) : nil }
+    /// The share of requests that failed; nil before the first request.
+    var observedErrorRate: Double? { requests > 0 ? errorRate : nil }
+}
+
+/// What the dashboard reads of an Ollama `/api/tags` entry.
+struct OllamaTag: Decodable {
+    struct Details: Decodable {
+        var format: String?
+        var family: String?
+        var parameterSize: String?
+        var quantizationLevel: String?
+
+        enum CodingKeys: String, CodingKey {
+            case format, family
+            case parameterSize = "parameter_size", quantizationLevel = "quantization_level"
+        }
+    }
+
+    var size: Double?
+    var details: Details?
+}
+
+/// Ollama's `/api/ps`: the models in memory now.
+struct OllamaRunningModels: Decodable {
+    var models: [OllamaRunningModel]
+}
+
+/// What the dashboard reads of one `/api/ps` entry.
+struct OllamaRunningModel: Decodable {
+    var name: String?
+    var model: String?
+    var size: Double?
+    var sizeVram: Double?
+    var expiresAt: String?
+    var contextLength: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case name, model, size
+        case sizeVram = "size_vram", expiresAt = "expires_at", contextLength = "context_length"
     }
 }

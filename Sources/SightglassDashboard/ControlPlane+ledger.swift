@@ -92,7 +92,7 @@ extension ControlPlane {
                     if format == "csv" {
                         chunk += Self.csvLine(r) + "\n"
                     } else {
-                        chunk += String(decoding: JSONResponse.data(RequestRecord(r, detail: false)), as: UTF8.self)
+                        chunk += JSONResponse.text(RequestRecord(r, detail: false))
                         chunk += "\n"
                     }
                 }

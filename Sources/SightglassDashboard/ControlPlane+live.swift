@@ -29,7 +29,7 @@ extension ControlPlane {
                     let denial = AccessDenial(
                         status: .tooManyRequests, code: "TOO_MANY_CONNECTIONS",
                         message: "user '\(user)' already holds \(perUser) live connection(s) (dashboard.auth.websockets_per_user)",
-                        detailsJSON: JSONResponse.string(["limit": perUser]), headers: [:])
+                        detailsJSON: JSONResponse.text(AccessProblem(limit: perUser)), headers: [:])
                     await Self.refuse(outbound, denial: denial, closeCode: 4429)
                     return
                 }
@@ -72,11 +72,12 @@ extension ControlPlane {
             channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
         }
         if topics.isEmpty {
+            let live = config.dashboard.live
             conn.send(
-                JSONResponse.string([
-                    "type": "hello", "topics": LiveFeed.topics, "timestamp": ISO8601.string(Date()),
-                    "intervals": ["stats": config.dashboard.live.statsIntervalSeconds, "metrics": config.dashboard.live.metricsIntervalSeconds],
-                ]))
+                JSONResponse.text(
+                    LiveHello(
+                        topics: LiveFeed.topics, timestamp: ISO8601.string(Date()),
+                        intervals: .init(stats: live.statsIntervalSeconds, metrics: live.metricsIntervalSeconds))))
         } else {
             publishMetricsStream(to: conn)
         }
@@ -94,7 +95,7 @@ extension ControlPlane {
                 for try await message in inbound.messages(maxSize: 1 << 16) {
                     switch message {
                     case .text(let text): onMessage(text, conn)
-                    case .binary: conn.send(Self.socketError("INVALID_MESSAGE", "send JSON text messages", [:]))
+                    case .binary: conn.send(Self.socketError("INVALID_MESSAGE", "send JSON text messages"))
                     }
                 }
             } catch {
@@ -107,62 +108,55 @@ extension ControlPlane {
     /// Sends the denial as an error message, then closes with an application close code
     /// (4401, 4403, 4429: the HTTP status plus 4000) and the message as the reason.
     static func refuse(_ outbound: WebSocketOutboundWriter, denial: AccessDenial, closeCode: Int) async {
-        try? await outbound.write(
-            .text(
-                JSONResponse.string([
-                    "type": "error",
-                    "error": [
-                        "code": denial.code, "message": denial.message,
-                        "details": denial.details, "status": Int(denial.status.code),
-                    ],
-                ])))
+        let error = LiveError(error: .init(code: denial.code, message: denial.message, details: denial.details, status: Int(denial.status.code)))
+        try? await outbound.write(.text(JSONResponse.text(error)))
         try? await outbound.close(.unknown(UInt16(closeCode)), reason: String(denial.message.prefix(120)))
     }
 
-    static func socketError(_ code: String, _ message: String, _ details: [String: Any]) -> String {
-        JSONResponse.string(["type": "error", "error": ["code": code, "message": message, "details": details]])
+    static func socketError(_ code: String, _ message: String, _ details: ClientMessageProblem = .init()) -> String {
+        JSONResponse.text(LiveError(error: .init(code: code, message: message, details: details)))
     }
 
     /// `{"action":"subscribe"|"unsubscribe","topics":[…]}`; `{"action":"ping"}` answers `pong`.
     func handleClientMessage(_ text: String, _ conn: LiveFeed.Connection) {
         guard let obj = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], let action = obj["action"] as? String else {
-            conn.send(Self.socketError("INVALID_MESSAGE", "expected {\"action\": \"subscribe\", \"topics\": [...]}", ["received": String(text.prefix(200))]))
+            conn.send(Self.socketError("INVALID_MESSAGE", "expected {\"action\": \"subscribe\", \"topics\": [...]}", .init(received: String(text.prefix(200)))))
             return
         }
         switch action {
         case "ping":
-            conn.send(JSONResponse.string(["type": "pong", "timestamp": ISO8601.string(Date())]))
+            conn.send(JSONResponse.text(LivePong(timestamp: ISO8601.string(Date()))))
         case "subscribe", "unsubscribe":
             guard let topics = obj["topics"] as? [String], !topics.isEmpty else {
-                conn.send(Self.socketError("INVALID_MESSAGE", "topics must be a non-empty list of strings", ["field": "topics", "available": LiveFeed.topics]))
+                conn.send(Self.socketError("INVALID_MESSAGE", "topics must be a non-empty list of strings", .init(field: "topics", available: LiveFeed.topics)))
                 return
             }
             let unknown = topics.filter { !LiveFeed.topics.contains($0) }
             guard unknown.isEmpty else {
                 conn.send(
                     Self.socketError(
-                        "INVALID_TOPIC", "unknown topic(s): \(unknown.joined(separator: ", "))", ["topics": unknown, "available": LiveFeed.topics]))
+                        "INVALID_TOPIC", "unknown topic(s): \(unknown.joined(separator: ", "))", .init(topics: unknown, available: LiveFeed.topics)))
                 return
             }
             if action == "subscribe" {
                 conn.subscribe(topics)
-                conn.send(JSONResponse.string(["type": "subscribed", "topics": conn.topics.sorted(), "timestamp": ISO8601.string(Date())]))
+                conn.send(JSONResponse.text(LiveSubscription(type: "subscribed", topics: conn.topics.sorted(), timestamp: ISO8601.string(Date()))))
                 // A new subscriber sees the current state at once instead of waiting for the next tick.
                 for t in topics {
                     switch t {
-                    case "stats": conn.send(LiveMessage.text(topic: "stats", data: dashboardStats()))
-                    case "metrics": conn.send(LiveMessage.text(topic: "metrics", data: dashboardMetrics()))
-                    case "alerts": conn.send(LiveMessage.text(topic: "alerts", data: dashboardAlerts()))
+                    case "stats": conn.send(LiveMessage.typed(topic: "stats", data: dashboardStats()))
+                    case "metrics": conn.send(LiveMessage.typed(topic: "metrics", data: dashboardMetrics()))
+                    case "alerts": conn.send(LiveMessage.typed(topic: "alerts", data: dashboardAlerts()))
                     default: break
                     }
                 }
             } else {
                 conn.unsubscribe(topics)
                 conn.send(
-                    JSONResponse.string(["type": "unsubscribed", "topics": conn.topics.sorted(), "removed": topics, "timestamp": ISO8601.string(Date())]))
+                    JSONResponse.text(LiveSubscription(type: "unsubscribed", topics: conn.topics.sorted(), removed: topics, timestamp: ISO8601.string(Date()))))
             }
         default:
-            conn.send(Self.socketError("INVALID_ACTION", "unknown action '\(action)'; use subscribe, unsubscribe or ping", ["field": "action"]))
+            conn.send(Self.socketError("INVALID_ACTION", "unknown action '\(action)'; use subscribe, unsubscribe or ping", .init(field: "action")))
         }
     }
 
@@ -176,13 +170,13 @@ extension ControlPlane {
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(live.statsIntervalSeconds * 1e9))
-                    plane.services.feed.publish("stats") { LiveMessage.text(topic: "stats", data: plane.dashboardStats()) }
+                    plane.services.feed.publish("stats") { LiveMessage.typed(topic: "stats", data: plane.dashboardStats()) }
                 }
             }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(live.metricsIntervalSeconds * 1e9))
-                    plane.services.feed.publish("metrics") { LiveMessage.text(topic: "metrics", data: plane.dashboardMetrics()) }
+                    plane.services.feed.publish("metrics") { LiveMessage.typed(topic: "metrics", data: plane.dashboardMetrics()) }
                 }
             }
             group.addTask {
@@ -198,10 +192,7 @@ extension ControlPlane {
     }
 
     func metricsStreamText() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return (try? encoder.encode(MetricsReport.build(hub))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        JSONResponse.text(MetricsReport.build(hub))
     }
 
     func publishMetricsStream(to conn: LiveFeed.Connection) {
@@ -219,13 +210,9 @@ extension ControlPlane {
         let shown = events.suffix(Self.requestEventsPerBatch)
         var messages = shown.map { LiveMessage.typed(topic: "requests", event: "finished", data: RequestRecord(StoredRequest($0), detail: false)) }
         if events.count > shown.count {
-            messages.insert(
-                LiveMessage.text(
-                    topic: "requests", event: "skipped",
-                    data: [
-                        "count": events.count - shown.count,
-                        "reason": "more than \(Self.requestEventsPerBatch) requests finished in one 50 ms batch",
-                    ]), at: 0)
+            let skipped = SkippedRequests(
+                count: events.count - shown.count, reason: "more than \(Self.requestEventsPerBatch) requests finished in one 50 ms batch")
+            messages.insert(LiveMessage.typed(topic: "requests", event: "skipped", data: skipped), at: 0)
         }
         for c in targets { for m in messages { c.send(m) } }
     }
@@ -234,14 +221,7 @@ extension ControlPlane {
     public func wireLiveSources(webhook: AlertWebhook?) {
         let feed = services.feed
         services.logs.onAppend { e in
-            feed.publish("logs") {
-                LiveMessage.text(
-                    topic: "logs", event: "entry",
-                    data: [
-                        "timestamp": ISO8601.string(epoch: e.timestamp), "level": Self.levelNames[e.level] ?? "info",
-                        "component": e.component, "message": e.message, "metadata": e.metadata,
-                    ])
-            }
+            feed.publish("logs") { LiveMessage.typed(topic: "logs", event: "entry", data: Self.logLine(e)) }
         }
         let plane = self
         services.alerts.onChange { change in
@@ -250,12 +230,20 @@ extension ControlPlane {
                 case .fired(let a): ("fired", a)
                 case .resolved(let a): ("resolved", a)
                 }
-            feed.publish("alerts") { LiveMessage.text(topic: "alerts", event: event, data: Self.json(alert)) }
+            let record = Self.record(alert)
+            feed.publish("alerts") { LiveMessage.typed(topic: "alerts", event: event, data: record) }
             plane.audit(
                 "alert_\(event)", user: "system", resource: alert.rule.name,
                 details: ["alert_id": alert.id, "value": alert.value, "threshold": alert.rule.threshold],
                 level: event == "fired" ? (alert.rule.severity == "critical" ? "error" : "warning") : "info")
-            webhook?.deliver(event: event, alert: Self.json(alert))
+            webhook?.deliver(event: event, alert: record)
         }
+    }
+}
+
+/// Live-feed message text: the envelope `{"type": topic, "topic", "event", "timestamp", "data"}` around a typed payload.
+enum LiveMessage {
+    static func typed<Payload: Codable & Sendable>(topic: String, event: String = "snapshot", data: Payload) -> String {
+        JSONResponse.text(LiveEnvelope(type: topic, topic: topic, event: event, timestamp: ISO8601.string(Date()), data: data))
     }
 }

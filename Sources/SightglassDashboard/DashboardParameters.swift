@@ -61,6 +61,14 @@ extension ControlPlane {
         do { return try await body() } catch { return Self.failure(error) }
     }
 
+    /// Answers a route that takes no parameters with `body`'s value.
+    func answer<Answer: Encodable>(_ request: Request, _ body: () async -> Answer) async -> Response {
+        await answer {
+            _ = try DashboardParameters(request, known: [])
+            return JSONResponse.encode(await body())
+        }
+    }
+
     static func failure(_ error: any Error) -> Response {
         if let e = error as? LedgerQueryError {
             return JSONResponse.error(.badRequest, code: "INVALID_REQUEST", message: e.message, details: ["field": e.field, "parameter": e.field])
@@ -69,12 +77,10 @@ extension ControlPlane {
     }
 }
 
-/// Units the dashboard JSON uses.
+/// Units the dashboard JSON uses: sizes from bytes, durations from seconds, two decimals.
 enum Units {
-    static func gb(_ bytes: Double?) -> Any { bytes.map { round2($0 / 1_073_741_824) } ?? NSNull() }
-    static func mb(_ bytes: Double?) -> Any { bytes.map { round2($0 / 1_048_576) } ?? NSNull() }
+    static func gb(_ bytes: Double) -> Double { round2(bytes / 1_073_741_824) }
+    static func mb(_ bytes: Double) -> Double { round2(bytes / 1_048_576) }
     static func round2(_ v: Double) -> Double { (v * 100).rounded() / 100 }
     static func ms(_ seconds: Double) -> Double { (seconds * 1e6).rounded() / 1000 }
-    static func orNull(_ v: Double?) -> Any { v.map { round2($0) } ?? NSNull() }
-    static func value(_ v: Double?) -> Any { v ?? NSNull() }
 }

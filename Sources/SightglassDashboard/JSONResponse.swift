@@ -4,64 +4,6 @@ import SightglassTelemetry
 
 /// JSON and error responses of the control plane.
 enum JSONResponse {
-    static func make(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        var out = ""
-        write(object, to: &out)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: out)))
-    }
-
-    /// JSON text of plain values (dictionaries, arrays, strings, numbers, booleans, NSNull),
-    /// keys sorted by code point. Hand-written because Foundation's serializer on Linux sorts
-    /// keys with locale-aware collation, which made a page of 100 requests cost 30 ms.
-    /// NaN and infinities, which JSON cannot carry, become null.
-    static func write(_ value: Any, to out: inout String) {
-        switch value {
-        case let s as String: out += JSONText.quote(s)
-        // Exact native types first: on Linux an NSNumber 0 or 1 (from JSONSerialization) also
-        // casts to Bool, so numbers from parsed JSON are told apart by their objCType below.
-        case let b as Bool where type(of: value) == Bool.self: out += b ? "true" : "false"
-        case let i as Int where type(of: value) == Int.self: out += String(i)
-        case let i as Int64 where type(of: value) == Int64.self: out += String(i)
-        case let i as UInt64 where type(of: value) == UInt64.self: out += String(i)
-        case let d as Double where type(of: value) == Double.self: writeDouble(d, to: &out)
-        case let n as NSNumber:
-            switch String(cString: n.objCType) {
-            case "c", "B": out += n.boolValue ? "true" : "false"
-            case "f", "d": writeDouble(n.doubleValue, to: &out)
-            default: out += n.stringValue
-            }
-        case let dict as [String: Any]:
-            out += "{"
-            var first = true
-            for key in dict.keys.sorted() {
-                if !first { out += "," }
-                first = false
-                out += JSONText.quote(key)
-                out += ":"
-                write(dict[key]!, to: &out)
-            }
-            out += "}"
-        case let array as [Any]:
-            out += "["
-            for (i, v) in array.enumerated() {
-                if i > 0 { out += "," }
-                write(v, to: &out)
-            }
-            out += "]"
-        default: out += "null"
-        }
-    }
-
-    static func writeDouble(_ d: Double, to out: inout String) {
-        out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)") : "null"
-    }
-
-    static func string(_ object: Any) -> String {
-        var out = ""
-        write(object, to: &out)
-        return out
-    }
-
     /// The one encoder of typed answers: keys sorted, slashes unescaped.
     static func encode<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data(value))))
@@ -72,6 +14,11 @@ enum JSONResponse {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+
+    /// The same, as text: a live-feed message, a webhook body, an audit entry's details.
+    static func text<T: Encodable>(_ value: T) -> String {
+        String(decoding: data(value), as: UTF8.self)
     }
 
     /// The product error shape `{"error":{"code","message","details"}}` (seed 002's codes).

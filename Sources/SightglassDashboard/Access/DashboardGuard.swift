@@ -11,7 +11,7 @@ public struct AccessDenial: Error, Sendable {
     public var detailsJSON: String
     var headers: HTTPFields
 
-    var details: Any { (try? JSONSerialization.jsonObject(with: Data(detailsJSON.utf8))) ?? NSNull() }
+    var details: JSONValue { JSONValue(parsing: detailsJSON) }
 
     func response() -> Response {
         var r = JSONResponse.error(status, code: code, message: message, details: details)
@@ -65,7 +65,7 @@ struct DashboardGuard: RouterMiddleware {
                     AccessDenial(
                         status: .tooManyRequests, code: "RATE_LIMITED",
                         message: "too many requests: at most \(s.requestsPerMinute) a minute and \(s.burst) per \(Int(s.burstWindowSeconds)) s per client",
-                        detailsJSON: JSONResponse.string(["retry_after_seconds": d.resetSeconds, "client_ip": ip]), headers: limitHeaders))
+                        detailsJSON: JSONResponse.text(AccessProblem(retryAfterSeconds: d.resetSeconds, clientIp: ip)), headers: limitHeaders))
             }
         }
         let needed = request.method == .get || request.method == .head ? "dashboard:read" : "dashboard:admin"
@@ -85,25 +85,25 @@ struct DashboardGuard: RouterMiddleware {
                 audit.record(
                     AuditEntry(
                         user: nil, action: "auth_failure", resource: request.uri.path, level: "warning", sourceIP: ip,
-                        userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.string(["reason": reason]), result: "failure"))
+                        userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.text(AccessProblem(reason: reason)), result: "failure"))
             }
             var headers = limitHeaders
             headers[.wwwAuthenticate] = "Bearer realm=\"sightglass\""
             return .failure(
                 AccessDenial(
                     status: .unauthorized, code: "UNAUTHORIZED", message: message,
-                    detailsJSON: JSONResponse.string(["reason": reason, "methods": auth.methods]), headers: headers))
+                    detailsJSON: JSONResponse.text(AccessProblem(reason: reason, methods: auth.methods)), headers: headers))
         }
         guard principal.allows(needed) else {
             auth.recordFailure(type: "permission_denied", sourceIP: ip, details: "\(principal.user) lacks \(needed) for \(request.uri.path)")
             audit.record(
                 AuditEntry(
                     user: principal.user, action: "permission_denied", resource: request.uri.path, level: "warning", sourceIP: ip,
-                    userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.string(["required_permission": needed]), result: "failure"))
+                    userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.text(AccessProblem(requiredPermission: needed)), result: "failure"))
             return .failure(
                 AccessDenial(
                     status: .forbidden, code: "INSUFFICIENT_PERMISSIONS", message: "Access denied to dashboard endpoint",
-                    detailsJSON: JSONResponse.string(["required_permission": needed, "user_permissions": principal.permissions.sorted()]),
+                    detailsJSON: JSONResponse.text(AccessProblem(requiredPermission: needed, userPermissions: principal.permissions.sorted())),
                     headers: limitHeaders))
         }
         return .success(principal)

@@ -29,12 +29,7 @@ extension ControlPlane {
         } catch let error as ConfigError {
             return JSONResponse.error(
                 .badRequest, code: "INVALID_CONFIG", message: "\(error)",
-                details: error.issues.map { issue -> [String: Any] in
-                    var d: [String: Any] = ["path": issue.path, "message": issue.message]
-                    if let line = issue.line { d["line"] = line }
-                    if let s = issue.suggestion { d["suggestion"] = s }
-                    return d
-                })
+                details: JSONValue(encoding: error.issues.map(ConfigProblem.init)))
         } catch {
             return JSONResponse.error(.badRequest, code: "INVALID_CONFIG", message: "\(error)")
         }

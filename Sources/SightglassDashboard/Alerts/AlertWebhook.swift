@@ -23,8 +23,8 @@ public final class AlertWebhook: Sendable {
     public var delivered: Int { counts.withLockedValue { $0.delivered } }
     public var failed: Int { counts.withLockedValue { $0.failed } }
 
-    public func deliver(event: String, alert: [String: Any]) {
-        let body = JSONResponse.string(["event": event, "alert": alert, "source": "sightglass", "sent_at": ISO8601.string(Date())])
+    public func deliver(event: String, alert: AlertRecord) {
+        let body = JSONResponse.text(AlertDelivery(event: event, alert: alert, sentAt: ISO8601.string(Date())))
         Task { await self.send(body) }
     }
 

@@ -46,10 +46,16 @@ public enum JSONValue: Codable, Sendable, Equatable {
         self = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
     }
 
+    /// The JSON of a typed value, for a free-form place such as an error's details.
+    public init(encoding value: some Encodable) {
+        self.init(parsing: JSONResponse.text(value))
+    }
+
     /// From `JSONSerialization`-style values (dictionaries, arrays, strings, numbers, booleans).
     public init(_ any: Any?) {
         switch any {
         case nil, is NSNull: self = .null
+        case let v as JSONValue: self = v
         case let s as String: self = .string(s)
         case let b as Bool where type(of: any!) == Bool.self: self = .bool(b)
         case let n as NSNumber:
