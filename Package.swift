@@ -167,6 +167,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SightglassDashboardTests",
+            dependencies: [
+                "SightglassDashboard",
+                "SightglassConfig",
+                "SightglassTelemetry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SightglassServerTests",
             dependencies: [
                 "SightglassServer",

@@ -57,28 +57,28 @@ final class MisbehavingBackend: @unchecked Sendable {
             return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"partial\":"
         }
         defer { backend.stop() }
-        let stack = try await TestStack.start { config, _ in
+        try await withTestStack(configure: { config, _ in
             config.backends = [.init(name: "bad", url: "http://127.0.0.1:\(backend.port)", models: ["m"])]
+        }) { stack in
+
+            let before = try await stack.post("/v1/chat/completions", #"{"model":"m","messages":[],"user":"close-before"}"#)
+            #expect(before.status == 502, "closed before any byte: nothing was sent to the client yet")
+
+            let nonsense = try await stack.post("/v1/chat/completions", #"{"model":"m","messages":[],"user":"nonsense"}"#)
+            #expect(nonsense.status == 502)
+
+            // Mid-body: the head was already relayed, so the client's connection is cut rather than completed.
+            let socket = try RawSocket(port: stack.gateway.port)
+            let body = #"{"model":"m","messages":[]}"#
+            socket.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let cut = await socket.readAll()
+            #expect(cut.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(cut.hasSuffix("{\"partial\":"), "forwarded what arrived, then closed")
+
+            let m = try await stack.eventually { m in (m.path("errors", "/v1/chat/completions", "total") as? Int) == 3 }
+            let byType = m.path("errors", "/v1/chat/completions", "by_type") as? [String: Int]
+            #expect(byType?["connection_error"] == 2 && byType?["invalid_response"] == 1)
+            #expect(try await stack.get("/health/detailed").status == 200, "the gateway is still up")
         }
-        defer { Task { await stack.stop() } }
-
-        let before = try await stack.post("/v1/chat/completions", #"{"model":"m","messages":[],"user":"close-before"}"#)
-        #expect(before.status == 502, "closed before any byte: nothing was sent to the client yet")
-
-        let nonsense = try await stack.post("/v1/chat/completions", #"{"model":"m","messages":[],"user":"nonsense"}"#)
-        #expect(nonsense.status == 502)
-
-        // Mid-body: the head was already relayed, so the client's connection is cut rather than completed.
-        let socket = try RawSocket(port: stack.gateway.port)
-        let body = #"{"model":"m","messages":[]}"#
-        socket.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-        let cut = await socket.readAll()
-        #expect(cut.hasPrefix("HTTP/1.1 200 OK"))
-        #expect(cut.hasSuffix("{\"partial\":"), "forwarded what arrived, then closed")
-
-        let m = try await stack.eventually { m in (m.path("errors", "/v1/chat/completions", "total") as? Int) == 3 }
-        let byType = m.path("errors", "/v1/chat/completions", "by_type") as? [String: Int]
-        #expect(byType?["connection_error"] == 2 && byType?["invalid_response"] == 1)
-        #expect(try await stack.get("/health/detailed").status == 200, "the gateway is still up")
     }
 }

@@ -26,8 +26,12 @@ import Testing
     }
 
     @Test func everyRouteAccountsExactly() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
+        try await withTestStack { try await Self.accountsExactly($0) }
+    }
+
+    // A function of its own, not the closure's body: the compiler crashes on the counting
+    // dictionaries' `+=` inside the closure (Swift 6.3.1).
+    static func accountsExactly(_ stack: TestStack) async throws {
         var input: [String: Int] = [:], output: [String: Int] = [:], sent: [String: Int] = [:]
         let chat = #""messages":[{"role":"user","content":"count the tokens of this prompt please"}]"#
 
@@ -127,30 +131,30 @@ import Testing
     }
 
     @Test func catalogIsTheUnionOfBackends() async throws {
-        let stack = try await TestStack.start { config, port in
+        try await withTestStack(configure: { config, port in
             config.backends.append(.init(name: "static", url: "http://127.0.0.1:1", models: ["only-static"]))
+        }) { stack in
+            let models = try await stack.json("/v1/models")
+            let ids = (models["data"] as! [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(Set(ids).isSuperset(of: ["llama3.2:1b", "nomic-embed-text"]))
+            let tags = try await stack.json("/api/tags")
+            let names = (tags["models"] as! [[String: Any]]).compactMap { $0["name"] as? String }
+            #expect(names.contains("llama3.2:1b"))
+            let ps = try await stack.json("/api/ps")
+            #expect((ps["models"] as? [Any])?.isEmpty == false)
+            let version = try await stack.json("/api/version")
+            #expect(version["version"] is String)
+            let health = try await stack.json("/health")
+            #expect(health.path("services", "static", "status") as? String == "unhealthy")
+            #expect(health.path("services", "sim", "status") as? String == "healthy")
+            #expect(health["status"] as? String == "degraded", "one of two backends is down")
+            // The static backend is down: its model routes there and gets a 502 in OpenAI's shape.
+            let r = try await stack.post("/v1/chat/completions", #"{"model":"only-static","messages":[]}"#)
+            #expect(r.status == 502)
+            let err = Self.parse(r.body)["error"] as? [String: Any]
+            #expect(err?["message"] is String && err?["type"] as? String == "server_error")
+            let after = try await stack.get("/health")
+            #expect(after.status == 503, "every request in the window failed on the serving side")
         }
-        defer { Task { await stack.stop() } }
-        let models = try await stack.json("/v1/models")
-        let ids = (models["data"] as! [[String: Any]]).compactMap { $0["id"] as? String }
-        #expect(Set(ids).isSuperset(of: ["llama3.2:1b", "nomic-embed-text"]))
-        let tags = try await stack.json("/api/tags")
-        let names = (tags["models"] as! [[String: Any]]).compactMap { $0["name"] as? String }
-        #expect(names.contains("llama3.2:1b"))
-        let ps = try await stack.json("/api/ps")
-        #expect((ps["models"] as? [Any])?.isEmpty == false)
-        let version = try await stack.json("/api/version")
-        #expect(version["version"] is String)
-        let health = try await stack.json("/health")
-        #expect(health.path("services", "static", "status") as? String == "unhealthy")
-        #expect(health.path("services", "sim", "status") as? String == "healthy")
-        #expect(health["status"] as? String == "degraded", "one of two backends is down")
-        // The static backend is down: its model routes there and gets a 502 in OpenAI's shape.
-        let r = try await stack.post("/v1/chat/completions", #"{"model":"only-static","messages":[]}"#)
-        #expect(r.status == 502)
-        let err = Self.parse(r.body)["error"] as? [String: Any]
-        #expect(err?["message"] is String && err?["type"] as? String == "server_error")
-        let after = try await stack.get("/health")
-        #expect(after.status == 503, "every request in the window failed on the serving side")
     }
 }

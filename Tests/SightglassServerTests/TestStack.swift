@@ -7,6 +7,22 @@ import SightglassConfig
 import SightglassServer
 import SightglassSimulator
 
+/// Runs `body` against a fresh stack, and stops the stack afterwards, awaited, whether `body`
+/// passed or threw: no test leaves a gateway running for the next one.
+func withTestStack(
+    simulator options: SimulatorOptions = SimulatorOptions(ttftMs: 5, tokensPerSecond: 2000),
+    configure: (inout GatewayConfig, Int) -> Void = { _, _ in }, _ body: (TestStack) async throws -> Void
+) async throws {
+    let stack = try await TestStack.start(simulator: options, configure: configure)
+    do {
+        try await body(stack)
+    } catch {
+        await stack.stop()
+        throw error
+    }
+    await stack.stop()
+}
+
 /// A simulator and a gateway in front of it, on ephemeral loopback ports.
 struct TestStack {
     let simulator: SimulatorRuntime
@@ -35,6 +51,7 @@ struct TestStack {
         }
     }
 
+    /// Stops the gateway (drained and flushed) and the simulator, and removes a temporary ledger.
     func stop() async {
         await gateway.shutdown()
         await simulator.stop()
@@ -110,6 +127,13 @@ extension Dictionary where Key == String, Value == Any {
 /// A blocking loopback socket for wire-level tests the HTTP clients would not send.
 final class RawSocket: @unchecked Sendable {
     let fd: Int32
+
+    /// Sends `request` on a new connection and returns everything the gateway answers until it closes.
+    static func exchange(port: Int, _ request: String) async throws -> String {
+        let socket = try RawSocket(port: port)
+        socket.send(request)
+        return await socket.readAll()
+    }
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
