@@ -8,9 +8,10 @@ import SightglassConfig
 import SightglassStore
 import SightglassTelemetry
 
-/// The control plane: every route that is not a proxied inference call. Metrics exports,
-/// health and status, and the model catalog (`/v1/models`, `/api/tags` answer the union over
-/// backends). Tens of microseconds do not matter here, so it is plain Hummingbird.
+/// The control plane: every route that is not a proxied inference call, composed of route
+/// groups (exports and health, model catalogs, ledger API, dashboard API, live feed, web assets,
+/// admin), each a small type holding only what it depends on. Tens of microseconds do not matter
+/// here, so it is plain Hummingbird.
 public struct ControlPlane: Sendable {
     public let hub: TelemetryHub
     /// The configuration in force (a reload replaces it), as every route reads it.
@@ -36,39 +37,45 @@ public struct ControlPlane: Sendable {
         self.startedAt = startedAt
     }
 
+    // The route groups, each with exactly what it depends on.
+    var exports: ExportRoutes { ExportRoutes(hub: hub, ledger: ledger, feed: services.feed, startedAt: startedAt) }
+    var catalog: CatalogRoutes { CatalogRoutes(hub: hub, httpClient: httpClient) }
+    var ledgerAPI: LedgerRoutes { LedgerRoutes(ledger: ledger, auth: services.auth, audit: services.audit) }
+    var dashboard: DashboardRoutes {
+        DashboardRoutes(hub: hub, current: current, ledger: ledger, services: services, httpClient: httpClient, startedAt: startedAt)
+    }
+    var liveFeed: LiveFeedRoutes { LiveFeedRoutes(services: services, current: current, hub: hub, dashboard: dashboard) }
+    var admin: AdminRoutes { AdminRoutes(auth: services.auth, limiter: services.limiter, audit: services.audit, reloader: reloader) }
+
+    /// Every plain HTTP route (WebSocket upgrades: `webSocketRouter`).
     public func router() -> Router<ControlContext> {
         let router = Router(context: ControlContext.self)
         router.add(middleware: ProductErrorMiddleware())
-        let plane = self
-        router.get("/metrics") { req, _ in
-            PrometheusExporter.prefersText(accept: req.headers[.accept]) ? plane.prometheus() : JSONResponse.encode(MetricsReport.build(plane.hub))
-        }
-        router.get("/metrics/prometheus") { _, _ in plane.prometheus() }
-        router.get("/metrics/json") { _, _ in JSONResponse.encode(MetricsReport.build(plane.hub)) }
-        router.get("/metrics/csv") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"sightglass-metrics.csv\""],
-                body: .init(byteBuffer: ByteBuffer(string: MetricsReport.build(plane.hub).csv())))
-        }
-        router.get("/health") { _, _ in plane.health() }
-        router.get("/health/detailed") { _, _ in plane.detailedHealth() }
-        router.get("/api/metrics/summary") { _, _ in plane.summary() }
-        router.get("/api/status") { _, _ in plane.status() }
-        plane.addLedgerRoutes(to: router)
-        plane.addDashboardRoutes(to: router)
-        plane.addWebRoutes(to: router)
-        plane.addAdminRoutes(to: router)
-        router.get("/v1/models") { _, _ in await plane.catalogRoute("/v1/models") { plane.openAIModels() } }
-        router.get("/api/tags") { _, _ in await plane.catalogRoute("/api/tags") { plane.ollamaTags() } }
-        router.get("/api/ps") { _, _ in await plane.catalogRoute("/api/ps") { await plane.ollamaPs() } }
-        router.get("/api/version") { _, _ in await plane.catalogRoute("/api/version") { await plane.ollamaVersion() } }
+        let groups: [any RouteGroup] = [exports, ledgerAPI, dashboard, AssetRoutes(), admin, catalog]
+        for group in groups { group.add(to: router) }
         return router
     }
 
-    func prometheus() -> Response {
-        Response(
-            status: .ok, headers: [.contentType: PrometheusText.contentType],
-            body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub) + ledgerPrometheus())))
+    /// The live feed's WebSocket routes.
+    public func webSocketRouter() -> Router<ControlContext> { liveFeed.webSocketRouter() }
+
+    /// The live feed's periodic snapshots, until cancelled.
+    public func runLiveFeed() async { await liveFeed.runLiveFeed() }
+
+    /// One `requests` event per finished request (called with each drained batch).
+    public func publishRequests(_ events: [RequestEvent]) { liveFeed.publishRequests(events) }
+
+    /// Connects logs and alerts to the feed (and alerts to the audit trail and the webhook).
+    public func wireLiveSources(webhook: AlertWebhook?) { liveFeed.wireLiveSources(webhook: webhook) }
+
+    /// Records an admin or system action in the audit trail.
+    public func audit(_ action: String, user: String?, resource: String?, details: [String: Any] = [:], level: String = "info", result: String = "success") {
+        services.audit.record(action, user: user, resource: resource, details: details, level: level, result: result)
+    }
+
+    /// Installs what `POST /admin/reload` runs.
+    public func setReloader(_ body: @escaping Reloader) {
+        reloader.withLockedValue { $0 = body }
     }
 
     /// Takes a reloaded configuration: what the routes show, and the alert rules.

@@ -72,10 +72,10 @@ struct DashboardAssets: Sendable {
     }
 }
 
-extension ControlPlane {
-    /// `/dashboard` and the page paths serve the app shell (client-side routing with real URLs);
-    /// `/dashboard/assets/*` the files. Neither is rate limited or behind auth: they hold no data.
-    func addWebRoutes(to router: Router<ControlContext>) {
+/// `/dashboard` and the page paths serve the app shell (client-side routing with real URLs);
+/// `/dashboard/assets/*` the files. Neither is rate limited or behind auth: they hold no data.
+struct AssetRoutes: RouteGroup {
+    func add(to router: Router<ControlContext>) {
         let assets = DashboardAssets.shared
         router.get("/dashboard") { req, _ in assets.response("index.html", request: req) }
         router.get("/dashboard/assets/{name}") { req, ctx in assets.response(ctx.parameters.get("name") ?? "", request: req) }
@@ -100,7 +100,7 @@ struct WebShellMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: ControlContext, next: (Request, ControlContext) async throws -> Response) async throws -> Response {
         if request.method == .get, let accept = request.headers[.accept], accept.contains("text/html"),
-            let page = request.uri.path.split(separator: "/").last, ControlPlane.webPages.contains(String(page)),
+            let page = request.uri.path.split(separator: "/").last, AssetRoutes.webPages.contains(String(page)),
             request.uri.path == "/dashboard/\(page)"
         {
             return DashboardAssets.shared.response("index.html", request: request)

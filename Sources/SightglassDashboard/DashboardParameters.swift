@@ -51,32 +51,6 @@ struct DashboardParameters {
     }
 }
 
-extension ControlPlane {
-    /// Runs a dashboard handler, turning a bad parameter into 400 naming it.
-    func answer(_ body: () throws -> Response) -> Response {
-        do { return try body() } catch { return Self.failure(error) }
-    }
-
-    func answer(_ body: () async throws -> Response) async -> Response {
-        do { return try await body() } catch { return Self.failure(error) }
-    }
-
-    /// Answers a route that takes no parameters with `body`'s value.
-    func answer<Answer: Encodable>(_ request: Request, _ body: () async -> Answer) async -> Response {
-        await answer {
-            _ = try DashboardParameters(request, known: [])
-            return JSONResponse.encode(await body())
-        }
-    }
-
-    static func failure(_ error: any Error) -> Response {
-        if let e = error as? LedgerQueryError {
-            return JSONResponse.error(.badRequest, code: "INVALID_REQUEST", message: e.message, details: ["field": e.field, "parameter": e.field])
-        }
-        return JSONResponse.error(.internalServerError, code: "INTERNAL_ERROR", message: "\(error)")
-    }
-}
-
 /// Units the dashboard JSON uses: sizes from bytes, durations from seconds, two decimals.
 enum Units {
     static func gb(_ bytes: Double) -> Double { round2(bytes / 1_073_741_824) }

@@ -21,12 +21,11 @@ import Testing
         system.sampleGPU()
         let config = GatewayConfig()
         let hub = TelemetryHub(config: config, loops: 1, version: "t", system: system)
-        let services = try await DashboardServices.make(config: config, ledger: nil, logs: LogRing(capacity: 8), logger: Logger(label: "t"))
-        let plane = ControlPlane(hub: hub, config: config, httpClient: .shared, services: services)
-        let sys = plane.summaryAnswer().system
+        let exports = ExportRoutes(hub: hub, ledger: nil, feed: LiveFeed(queueLimit: 8), startedAt: Date())
+        let sys = exports.summaryAnswer().system
         #expect(sys.gpu.available && sys.gpu.count == 1 && sys.gpu.devices?.first?.name == "NVIDIA L4")
         #expect(sys.gpuUtilizationPercent == 37 && sys.powerGpuWatts == 31.5)
-        #expect(JSONResponse.data(sys.gpu) == JSONResponse.data(plane.gpuStatus(detailed: false)), "the same object as /dashboard/stats")
+        #expect(JSONResponse.data(sys.gpu) == JSONResponse.data(GPUStatus(hub.system.gpu, detailed: false)), "the same object as /dashboard/stats")
     }
 
     @Test func burstWindowIsExact() {

@@ -1,3 +1,5 @@
+import SightglassTelemetry
+
 /// Typed answers of the health and status routes (seeds 002 and 003). Optional fields are left
 /// out when unknown; `ExplicitNull` ones are always present.
 
@@ -186,6 +188,23 @@ public struct GPUStatus: Codable, Sendable {
     public var devices: [GPUDevice]?
 
     public static let unavailable = GPUStatus(available: false)
+
+    /// The GPUs as `/dashboard/stats`, `/dashboard/resources` (detailed) and `/api/metrics/summary` show them.
+    init(_ gpu: GPUSnapshot, detailed: Bool) {
+        guard gpu.available else {
+            self = .unavailable
+            return
+        }
+        let devices = gpu.devices.map { d in
+            GPUDevice(
+                id: d.index, name: d.name, memoryUsedMb: d.memoryUsedMB.map(Units.round2), memoryTotalMb: d.memoryTotalMB.map(Units.round2),
+                utilizationPercent: d.utilizationPercent.map(Units.round2), temperatureCelsius: d.temperatureCelsius.map(Units.round2),
+                memoryFreeMb: detailed ? ExplicitNull(wrappedValue: d.memoryFreeMB.map(Units.round2)) : nil,
+                powerUsageWatts: detailed ? ExplicitNull(wrappedValue: d.powerWatts.map(Units.round2)) : nil,
+                fanSpeedPercent: detailed ? ExplicitNull(wrappedValue: d.fanPercent.map(Units.round2)) : nil)
+        }
+        self.init(available: true, count: devices.count, source: gpu.source, devices: devices)
+    }
 
     init(available: Bool, count: Int? = nil, source: String? = nil, devices: [GPUDevice]? = nil) {
         self.available = available

@@ -1,17 +1,31 @@
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
+import NIOConcurrencyHelpers
 import NIOCore
+import SightglassConfig
 import SightglassStore
 import SightglassTelemetry
 
 /// The live feed: `ws /dashboard/ws` (seed 000's subscribe protocol over the topics `stats`,
 /// `metrics`, `alerts`, `requests`, `logs`) and `ws /metrics/stream` (seed 003's metrics JSON
 /// every second), and the publishers that feed them.
-extension ControlPlane {
+struct LiveFeedRoutes: Sendable {
+    /// Logs, alerts, the feed itself and the access checks.
+    let services: DashboardServices
+    /// The configuration in force (pacing, per-user connection limit).
+    let current: NIOLockedValueBox<GatewayConfig>
+    let hub: TelemetryHub
+    /// The `stats`, `metrics` and `alerts` snapshots are the dashboard API's answers.
+    let dashboard: DashboardRoutes
+
+    var config: GatewayConfig { current.withLockedValue { $0 } }
+}
+
+extension LiveFeedRoutes {
     /// WebSocket upgrades are routed separately from plain HTTP (Hummingbird's advice), with
     /// the same guard in front of the dashboard feed.
-    public func webSocketRouter() -> Router<ControlContext> {
+    func webSocketRouter() -> Router<ControlContext> {
         let router = Router(context: ControlContext.self)
         router.add(middleware: ProductErrorMiddleware())
         let plane = self
@@ -144,9 +158,9 @@ extension ControlPlane {
                 // A new subscriber sees the current state at once instead of waiting for the next tick.
                 for t in topics {
                     switch t {
-                    case "stats": conn.send(LiveMessage.typed(topic: "stats", data: dashboardStats()))
-                    case "metrics": conn.send(LiveMessage.typed(topic: "metrics", data: dashboardMetrics()))
-                    case "alerts": conn.send(LiveMessage.typed(topic: "alerts", data: dashboardAlerts()))
+                    case "stats": conn.send(LiveMessage.typed(topic: "stats", data: dashboard.dashboardStats()))
+                    case "metrics": conn.send(LiveMessage.typed(topic: "metrics", data: dashboard.dashboardMetrics()))
+                    case "alerts": conn.send(LiveMessage.typed(topic: "alerts", data: dashboard.dashboardAlerts()))
                     default: break
                     }
                 }
@@ -163,20 +177,20 @@ extension ControlPlane {
     // MARK: - Publishers
 
     /// The periodic snapshots, until cancelled. Each is built only when someone listens.
-    public func runLiveFeed() async {
+    func runLiveFeed() async {
         let live = config.dashboard.live
         let plane = self
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(live.statsIntervalSeconds * 1e9))
-                    plane.services.feed.publish("stats") { LiveMessage.typed(topic: "stats", data: plane.dashboardStats()) }
+                    plane.services.feed.publish("stats") { LiveMessage.typed(topic: "stats", data: plane.dashboard.dashboardStats()) }
                 }
             }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(live.metricsIntervalSeconds * 1e9))
-                    plane.services.feed.publish("metrics") { LiveMessage.typed(topic: "metrics", data: plane.dashboardMetrics()) }
+                    plane.services.feed.publish("metrics") { LiveMessage.typed(topic: "metrics", data: plane.dashboard.dashboardMetrics()) }
                 }
             }
             group.addTask {
@@ -204,7 +218,7 @@ extension ControlPlane {
     static let requestEventsPerBatch = 500
 
     /// One `requests` event per finished request (called with each drained batch).
-    public func publishRequests(_ events: [RequestEvent]) {
+    func publishRequests(_ events: [RequestEvent]) {
         let targets = services.feed.subscribers("requests")
         guard !targets.isEmpty, !events.isEmpty else { return }
         let shown = events.suffix(Self.requestEventsPerBatch)
@@ -218,10 +232,10 @@ extension ControlPlane {
     }
 
     /// Connects logs and alerts to the feed (and alerts to the audit trail and the webhook).
-    public func wireLiveSources(webhook: AlertWebhook?) {
+    func wireLiveSources(webhook: AlertWebhook?) {
         let feed = services.feed
         services.logs.onAppend { e in
-            feed.publish("logs") { LiveMessage.typed(topic: "logs", event: "entry", data: Self.logLine(e)) }
+            feed.publish("logs") { LiveMessage.typed(topic: "logs", event: "entry", data: DashboardRoutes.logLine(e)) }
         }
         let plane = self
         services.alerts.onChange { change in
@@ -230,9 +244,9 @@ extension ControlPlane {
                 case .fired(let a): ("fired", a)
                 case .resolved(let a): ("resolved", a)
                 }
-            let record = Self.record(alert)
+            let record = DashboardRoutes.record(alert)
             feed.publish("alerts") { LiveMessage.typed(topic: "alerts", event: event, data: record) }
-            plane.audit(
+            plane.services.audit.record(
                 "alert_\(event)", user: "system", resource: alert.rule.name,
                 details: ["alert_id": alert.id, "value": alert.value, "threshold": alert.rule.threshold],
                 level: event == "fired" ? (alert.rule.severity == "critical" ? "error" : "warning") : "info")

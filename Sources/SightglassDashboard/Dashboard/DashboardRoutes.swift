@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import SightglassConfig
 import SightglassStore
 import SightglassTelemetry
@@ -7,8 +9,22 @@ import SightglassTelemetry
 /// Seed 000's fourteen `/dashboard/*` endpoints. Shapes follow the seed; every value is
 /// measured here, derived from measurements, or configured. Where a capability does not exist
 /// (response cache, batch jobs, a GPU) the answer says so instead of inventing numbers.
-extension ControlPlane {
-    func addDashboardRoutes(to router: Router<ControlContext>) {
+struct DashboardRoutes: RouteGroup {
+    let hub: TelemetryHub
+    /// The configuration in force; a reload replaces it.
+    let current: NIOLockedValueBox<GatewayConfig>
+    /// The request ledger's writer; nil when disabled.
+    let ledger: LedgerWriter?
+    /// Logs, audit, alerts, live feed and access checks.
+    let services: DashboardServices
+    /// For what Ollama backends report loaded (`/api/ps`).
+    let httpClient: HTTPClient
+    let startedAt: Date
+
+    var config: GatewayConfig { current.withLockedValue { $0 } }
+    var uptime: Double { Date().timeIntervalSince(startedAt) }
+
+    func add(to router: Router<ControlContext>) {
         let plane = self
         let guardMiddleware = DashboardGuard(auth: services.auth, limiter: services.limiter, audit: services.audit)
         let d = router.group("/dashboard").add(middleware: WebShellMiddleware()).add(middleware: guardMiddleware)
@@ -36,11 +52,14 @@ extension ControlPlane {
         d.get("alerts") { req, _ in await plane.answer(req) { plane.dashboardAlerts() } }
         d.post("alerts/{id}/acknowledge") { req, ctx in plane.acknowledge(req, ctx) }
     }
+}
+
+extension DashboardRoutes {
 
     // MARK: - stats
 
     func dashboardStats() -> DashboardStatsAnswer {
-        let (window, agg) = windowTotals()
+        let (window, agg) = hub.trafficWindow()
         let sys = hub.system.snapshot
         let host = hub.system.host
         let live = hub.live()
@@ -58,35 +77,23 @@ extension ControlPlane {
             averageLatencyMs: window.requests > 0 ? Units.ms(window.latency.average) : nil, activeRequests: live.activeByBackend.values.reduce(0, +),
             activeStreams: live.activeStreams, totalRequests: agg.total.requests, totalErrors: agg.total.errors, windowSeconds: window.span)
         return DashboardStatsAnswer(
-            timestamp: ISO8601.string(Date()), uptimeSeconds: Int(uptime), system: system, gpu: gpuStatus(detailed: false), inference: inference)
-    }
-
-    /// The GPUs as `/dashboard/stats`, `/dashboard/resources` (detailed) and `/api/metrics/summary` show them.
-    func gpuStatus(detailed: Bool) -> GPUStatus {
-        let gpu = hub.system.gpu
-        guard gpu.available else { return .unavailable }
-        let devices = gpu.devices.map { d in
-            GPUDevice(
-                id: d.index, name: d.name, memoryUsedMb: d.memoryUsedMB.map(Units.round2), memoryTotalMb: d.memoryTotalMB.map(Units.round2),
-                utilizationPercent: d.utilizationPercent.map(Units.round2), temperatureCelsius: d.temperatureCelsius.map(Units.round2),
-                memoryFreeMb: detailed ? ExplicitNull(wrappedValue: d.memoryFreeMB.map(Units.round2)) : nil,
-                powerUsageWatts: detailed ? ExplicitNull(wrappedValue: d.powerWatts.map(Units.round2)) : nil,
-                fanSpeedPercent: detailed ? ExplicitNull(wrappedValue: d.fanPercent.map(Units.round2)) : nil)
-        }
-        return GPUStatus(available: true, count: devices.count, source: gpu.source, devices: devices)
+            timestamp: ISO8601.string(Date()), uptimeSeconds: Int(uptime), system: system, gpu: GPUStatus(hub.system.gpu, detailed: false), inference: inference
+        )
     }
 
     // MARK: - models
 
     func dashboardModels() async -> DashboardModelsAnswer {
-        let (_, agg) = windowTotals()
+        let (_, agg) = hub.trafficWindow()
         let byModel = agg.byModel
         var models: [DashboardModelsAnswer.Model] = []
         var totalSize = 0.0, memory = 0.0, loadedCount = 0
         for b in hub.board.all {
             // Ollama says what is loaded in memory right now.
             var loaded: [String: OllamaRunningModel] = [:]
-            if b.kind == .ollama, let data = await fetch(b.url + "/api/ps"), let ps = try? JSONDecoder().decode(OllamaRunningModels.self, from: data) {
+            if b.kind == .ollama, let data = await httpClient.fetchData(b.url + "/api/ps"),
+                let ps = try? JSONDecoder().decode(OllamaRunningModels.self, from: data)
+            {
                 for m in ps.models { if let name = m.name ?? m.model { loaded[name] = m } }
             }
             for model in b.models {
@@ -129,11 +136,11 @@ extension ControlPlane {
     // MARK: - health
 
     func dashboardHealth() async -> DashboardHealthAnswer {
-        let (window, _) = windowTotals()
+        let (window, _) = hub.trafficWindow()
         let board = hub.board.all
         let live = hub.live()
         let now = ISO8601.string(Date())
-        var status = Self.status(errorRate: window.failureRate)
+        var status = TrafficWindow.status(errorRate: window.failureRate)
         let checked = board.filter { $0.healthy != nil }
         let down = checked.filter { $0.healthy == false }
         let backendsStatus = checked.isEmpty ? "unknown" : down.isEmpty ? "healthy" : down.count == checked.count ? "unhealthy" : "degraded"
@@ -242,7 +249,7 @@ extension ControlPlane {
 
     /// The live window's figures (`/dashboard/metrics` adds the ledger's last hour as `time_series`).
     func dashboardMetrics() -> DashboardMetricsAnswer {
-        let (window, agg) = windowTotals()
+        let (window, agg) = hub.trafficWindow()
         let host = hub.system.host
         var out = WindowStats()
         for w in window.byRoute.values { out.merge(w) }
@@ -295,7 +302,7 @@ extension ControlPlane {
         let board = hub.board.all
         let live = hub.live()
         let admission = hub.admissionSnapshot
-        let byBackend = windowTotals().1.byBackend
+        let byBackend = hub.trafficWindow().1.byBackend
         let workers = board.map { b in
             let stats = byBackend[b.name]
             return DashboardWorkersAnswer.Worker(

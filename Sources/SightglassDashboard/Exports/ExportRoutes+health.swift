@@ -2,43 +2,7 @@ import Foundation
 import Hummingbird
 import SightglassTelemetry
 
-extension ControlPlane {
-    /// Health over the metrics window: healthy < 5 %, degraded 5–10 %, unhealthy > 10 % (seed 003),
-    /// of server-side failures; a client asking for a model that does not exist is not the gateway failing.
-    static func status(errorRate: Double) -> String {
-        if errorRate > 0.10 { return "unhealthy" }
-        if errorRate >= 0.05 { return "degraded" }
-        return "healthy"
-    }
-
-    struct WindowTotals {
-        var requests = 0
-        var errors = 0
-        var failures = 0
-        var latency = LogHistogram()
-        var span = 1.0
-        var byRoute: [String: WindowStats] = [:]
-        var errorRate: Double { requests > 0 ? Double(errors) / Double(requests) : 0 }
-        /// Share of requests that failed on the serving side; what health is judged on.
-        var failureRate: Double { requests > 0 ? Double(failures) / Double(requests) : 0 }
-    }
-
-    func windowTotals() -> (WindowTotals, MetricsAggregator) {
-        let now = Date().timeIntervalSince1970
-        return hub.read { agg in
-            var t = WindowTotals()
-            t.byRoute = agg.window(now: now)
-            t.span = agg.effectiveWindow(now: now)
-            for w in t.byRoute.values {
-                t.requests += w.requests
-                t.errors += w.errors
-                t.failures += w.failures
-                t.latency.merge(w.latency)
-            }
-            return (t, agg)
-        }
-    }
-
+extension ExportRoutes {
     /// seed 002 `GET /health`.
     func health() -> Response {
         let answer = healthAnswer()
@@ -46,7 +10,7 @@ extension ControlPlane {
     }
 
     func healthAnswer() -> HealthAnswer {
-        let (window, agg) = windowTotals()
+        let (window, agg) = hub.trafficWindow()
         let board = hub.board.all
         let live = hub.live()
         let admission = hub.admissionSnapshot
@@ -86,7 +50,7 @@ extension ControlPlane {
             entry.enabled = false
             services["ledger"] = entry
         }
-        var status = Self.status(errorRate: window.failureRate)
+        var status = TrafficWindow.status(errorRate: window.failureRate)
         let checked = board.filter { $0.healthy != nil }
         let down = checked.filter { $0.healthy == false }
         if !checked.isEmpty && down.count == checked.count {
@@ -105,7 +69,7 @@ extension ControlPlane {
     func detailedHealth() -> Response { JSONResponse.encode(detailedHealthAnswer()) }
 
     func detailedHealthAnswer() -> DetailedHealthAnswer {
-        let (window, _) = windowTotals()
+        let (window, _) = hub.trafficWindow()
         let endpoints = window.byRoute.mapValues { w in
             DetailedHealthAnswer.Endpoint(
                 requestsPerSecond: Double(w.requests) / window.span, latencyP50Ms: w.latency.quantile(0.5) * 1000,
@@ -116,7 +80,7 @@ extension ControlPlane {
             errorRatePercentage: window.errorRate * 100, serverErrorRatePercentage: window.failureRate * 100,
             averageLatencySeconds: window.latency.average, activeStreams: hub.live().activeStreams)
         return DetailedHealthAnswer(
-            status: Self.status(errorRate: window.failureRate), timestamp: Date().timeIntervalSince1970, uptimeSeconds: uptime,
+            status: TrafficWindow.status(errorRate: window.failureRate), timestamp: Date().timeIntervalSince1970, uptimeSeconds: uptime,
             windowSeconds: window.span, metricsSummary: summary, endpoints: endpoints)
     }
 
@@ -124,7 +88,7 @@ extension ControlPlane {
     func summary() -> Response { JSONResponse.encode(summaryAnswer()) }
 
     func summaryAnswer() -> MetricsSummaryAnswer {
-        let (_, agg) = windowTotals()
+        let (_, agg) = hub.trafficWindow()
         let live = hub.live()
         let admission = hub.admissionSnapshot
         let sys = hub.system.snapshot
@@ -135,7 +99,7 @@ extension ControlPlane {
         let use = gpu.devices.compactMap(\.utilizationPercent)
         let power = gpu.devices.compactMap(\.powerWatts)
         let system = MetricsSummaryAnswer.System(
-            gpu: gpuStatus(detailed: false),
+            gpu: GPUStatus(hub.system.gpu, detailed: false),
             gpuUtilizationPercent: gpu.available && !use.isEmpty ? use.reduce(0, +) / Double(use.count) : nil,
             powerGpuWatts: gpu.available && !power.isEmpty ? power.reduce(0, +) : nil,
             cpuPercent: sys.cpuPercent, memoryPercent: sys.memoryPercent,
@@ -157,10 +121,10 @@ extension ControlPlane {
     func status() -> Response { JSONResponse.encode(statusAnswer()) }
 
     func statusAnswer() -> StatusAnswer {
-        let (_, agg) = windowTotals()
+        let (_, agg) = hub.trafficWindow()
         let last = agg.total.lastRequest
         return StatusAnswer(
-            status: "online", version: hub.version, uptimeSeconds: uptime, connectedClients: services.feed.connectionCount,
+            status: "online", version: hub.version, uptimeSeconds: uptime, connectedClients: feed.connectionCount,
             lastUpdate: last > 0 ? ISO8601.string(epoch: last) : nil, aiStatusEnabled: false, monitoringActive: true)
     }
 }

@@ -5,11 +5,16 @@ import SightglassStore
 import SightglassTelemetry
 
 /// The request ledger's API: `/api/requests`, one request, the export, and the analytics.
-extension ControlPlane {
-    func addLedgerRoutes(to router: Router<ControlContext>) {
+struct LedgerRoutes: RouteGroup {
+    /// The request ledger's writer (its store, once open); nil when the ledger is disabled.
+    let ledger: LedgerWriter?
+    let auth: DashboardAuth
+    let audit: AuditLog
+
+    func add(to router: Router<ControlContext>) {
         let plane = self
         // Request records are as private as the dashboard: the same credentials guard them.
-        let api = router.group("/api").add(middleware: DashboardGuard(auth: services.auth, limiter: nil, audit: services.audit))
+        let api = router.group("/api").add(middleware: DashboardGuard(auth: auth, limiter: nil, audit: audit))
         api.get("requests") { req, _ in try await plane.withLedger { try await plane.listRequests(req, $0) } }
         api.get("requests/export") { req, _ in try await plane.withLedger { try plane.export(req, $0) } }
         api.get("requests/{id}") { _, ctx in
@@ -24,6 +29,9 @@ extension ControlPlane {
         api.get("analytics/timeseries") { req, _ in try await plane.withLedger { try await plane.timeseries(req, $0) } }
         api.get("analytics/breakdown") { req, _ in try await plane.withLedger { try await plane.breakdown(req, $0) } }
     }
+}
+
+extension LedgerRoutes {
 
     /// Runs `body` with the ledger, or answers 503 saying why there is none; bad parameters
     /// become 400 naming the field.
@@ -180,26 +188,5 @@ extension ControlPlane {
             BreakdownAnswer(
                 by: by.rawValue, since: ISO8601.string(epoch: since), until: ISO8601.string(epoch: until),
                 groups: rows.map { RollupFigures($0.cell, key: $0.key) }, total: RollupFigures(total)))
-    }
-
-    /// The ledger's own families, appended to `/metrics/prometheus`.
-    func ledgerPrometheus() -> String {
-        guard let writer = ledger else { return "" }
-        let s = writer.status
-        return """
-            # HELP sightglass_ledger_up Whether the request ledger is writable (1) or degraded (0).
-            # TYPE sightglass_ledger_up gauge
-            sightglass_ledger_up \(s.healthy ? 1 : 0)
-            # HELP sightglass_ledger_records_written_total Requests written to the ledger.
-            # TYPE sightglass_ledger_records_written_total counter
-            sightglass_ledger_records_written_total \(s.written)
-            # HELP sightglass_ledger_records_dropped_total Requests lost because the ledger's buffer was full.
-            # TYPE sightglass_ledger_records_dropped_total counter
-            sightglass_ledger_records_dropped_total \(s.dropped)
-            # HELP sightglass_ledger_pending_records Requests waiting to be written.
-            # TYPE sightglass_ledger_pending_records gauge
-            sightglass_ledger_pending_records \(s.pending)
-
-            """
     }
 }

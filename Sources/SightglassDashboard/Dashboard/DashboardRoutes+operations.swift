@@ -7,7 +7,7 @@ import SightglassTelemetry
 
 /// The operational endpoints: logs, audit, errors, security, alerts, resources. The honest
 /// answers for capabilities Sightglass does not have (cache, jobs) are constant values.
-extension ControlPlane {
+extension DashboardRoutes {
     // MARK: - logs
 
     static let levelNames: [Logger.Level: String] = [
@@ -60,17 +60,6 @@ extension ControlPlane {
         return JSONResponse.encode(DashboardAuditAnswer(entries: items, totalCount: total, filteredCount: filtered, persistent: services.audit.persistent))
     }
 
-    /// Records an admin or system action in the audit trail.
-    public func audit(
-        _ action: String, user: String?, resource: String?, request: Request? = nil, ip: String? = nil,
-        details: [String: Any] = [:], level: String = "info", result: String = "success"
-    ) {
-        services.audit.record(
-            AuditEntry(
-                user: user, action: action, resource: resource, level: level, sourceIP: ip,
-                userAgent: request?.headers[.userAgent], detailsJSON: JSONResponse.text(JSONValue(details)), result: result))
-    }
-
     // MARK: - errors
 
     static func severity(_ type: String) -> String {
@@ -114,7 +103,7 @@ extension ControlPlane {
             }
         } else {
             source = "memory"
-            let (window, _) = windowTotals()
+            let (window, _) = hub.trafficWindow()
             var types: [String: Int] = [:]
             for w in window.byRoute.values { for (t, n) in w.errorsByType { types[t, default: 0] += n } }
             for (t, n) in types.sorted(by: { $0.value > $1.value }) {
@@ -190,7 +179,8 @@ extension ControlPlane {
             }
             return JSONResponse.error(.notFound, code: "NOT_FOUND", message: "no active alert with id '\(id)'", details: ["field": "id"])
         }
-        audit("alert_acknowledge", user: user, resource: id, request: req, ip: ctx.clientIP(req), details: ["rule": alert.rule.name, "title": alert.title])
+        services.audit.record(
+            "alert_acknowledge", user: user, resource: id, request: req, ip: ctx.clientIP(req), details: ["rule": alert.rule.name, "title": alert.title])
         let record = Self.record(alert)
         services.feed.publish("alerts") { LiveMessage.typed(topic: "alerts", event: "acknowledged", data: record) }
         return JSONResponse.encode(AlertAcknowledgement(alert: record))
@@ -235,6 +225,6 @@ extension ControlPlane {
         return DashboardResourcesAnswer(
             timestamp: ISO8601.string(epoch: host.timestamp > 0 ? host.timestamp : Date().timeIntervalSince1970), cpu: cpu, memory: memory,
             disk: .init(filesystems: filesystems, ioStats: io), network: .init(interfaces: interfaces, connections: connections),
-            gpu: gpuStatus(detailed: true), process: process)
+            gpu: GPUStatus(hub.system.gpu, detailed: true), process: process)
     }
 }

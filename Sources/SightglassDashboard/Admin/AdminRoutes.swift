@@ -1,20 +1,28 @@
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import SightglassConfig
+import SightglassStore
 
 /// `/admin/*`: operations that change the running gateway. They need `dashboard:admin`; with
 /// authentication off they answer loopback clients only, so a gateway listening on a public
 /// address never lets strangers reconfigure it.
-extension ControlPlane {
-    func addAdminRoutes(to router: Router<ControlContext>) {
-        let plane = self
-        let admin = router.group("/admin").add(middleware: DashboardGuard(auth: services.auth, limiter: services.limiter, audit: services.audit))
-        admin.post("reload") { req, ctx in await plane.reload(req, ctx) }
+struct AdminRoutes: RouteGroup {
+    let auth: DashboardAuth
+    let limiter: RateLimiter?
+    let audit: AuditLog
+    /// What a reload runs, once the runtime has installed it.
+    let reloader: NIOLockedValueBox<Reloader?>
+
+    func add(to router: Router<ControlContext>) {
+        let routes = self
+        let admin = router.group("/admin").add(middleware: DashboardGuard(auth: auth, limiter: limiter, audit: audit))
+        admin.post("reload") { req, ctx in await routes.reload(req, ctx) }
     }
 
     func reload(_ request: Request, _ context: ControlContext) async -> Response {
         let ip = context.clientIP(request)
-        if services.auth.mode == .off && !Self.isLoopback(ip) {
+        if auth.mode == .off && !Self.isLoopback(ip) {
             return JSONResponse.error(
                 .forbidden, code: "ADMIN_LOOPBACK_ONLY",
                 message: "admin routes answer loopback clients only while dashboard authentication is off",
@@ -33,11 +41,6 @@ extension ControlPlane {
         } catch {
             return JSONResponse.error(.badRequest, code: "INVALID_CONFIG", message: "\(error)")
         }
-    }
-
-    /// Installs what `POST /admin/reload` runs.
-    public func setReloader(_ body: @escaping Reloader) {
-        reloader.withLockedValue { $0 = body }
     }
 
     static func isLoopback(_ ip: String) -> Bool {

@@ -4,7 +4,21 @@ import Hummingbird
 import NIOCore
 import SightglassTelemetry
 
-extension ControlPlane {
+/// The model catalogs the control plane answers for every backend at once: `GET /v1/models`
+/// and `GET /api/tags` (the union), `GET /api/ps` (what every Ollama backend has loaded),
+/// `GET /api/version`. Each is recorded like a proxied request.
+struct CatalogRoutes: RouteGroup {
+    let hub: TelemetryHub
+    let httpClient: HTTPClient
+
+    func add(to router: Router<ControlContext>) {
+        let routes = self
+        router.get("/v1/models") { _, _ in await routes.catalogRoute("/v1/models") { routes.openAIModels() } }
+        router.get("/api/tags") { _, _ in await routes.catalogRoute("/api/tags") { routes.ollamaTags() } }
+        router.get("/api/ps") { _, _ in await routes.catalogRoute("/api/ps") { await routes.ollamaPs() } }
+        router.get("/api/version") { _, _ in await routes.catalogRoute("/api/version") { await routes.ollamaVersion() } }
+    }
+
     /// Serves a catalog route and records it like any other request.
     func catalogRoute(_ route: String, _ body: () async -> Response) async -> Response {
         let start = Date()
@@ -52,7 +66,7 @@ extension ControlPlane {
     func ollamaPs() async -> Response {
         var items: [JSONValue] = []
         for b in hub.board.all where b.kind == .ollama {
-            guard let data = await fetch(b.url + "/api/ps"), case .object(let obj) = JSONValue(parsing: String(decoding: data, as: UTF8.self)),
+            guard let data = await httpClient.fetchData(b.url + "/api/ps"), case .object(let obj) = JSONValue(parsing: String(decoding: data, as: UTF8.self)),
                 case .array(let models)? = obj["models"]
             else { continue }
             items += models
@@ -63,16 +77,19 @@ extension ControlPlane {
     /// The first Ollama backend's version; Sightglass's own when there is none.
     func ollamaVersion() async -> Response {
         for b in hub.board.all where b.kind == .ollama {
-            if let data = await fetch(b.url + "/api/version"), let answer = try? JSONDecoder().decode(OllamaVersion.self, from: data) {
+            if let data = await httpClient.fetchData(b.url + "/api/version"), let answer = try? JSONDecoder().decode(OllamaVersion.self, from: data) {
                 return JSONResponse.encode(answer)
             }
         }
         return JSONResponse.encode(OllamaVersion(version: hub.version))
     }
+}
 
-    func fetch(_ url: String) async -> Data? {
+extension HTTPClient {
+    /// The body of a `GET` that answered 200 within 3 seconds, else nil.
+    func fetchData(_ url: String) async -> Data? {
         do {
-            let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(3))
+            let response = try await execute(HTTPClientRequest(url: url), timeout: .seconds(3))
             guard response.status == .ok else { return nil }
             let body = try await response.body.collect(upTo: 8 << 20)
             return Data(body.readableBytesView)
