@@ -58,6 +58,18 @@ public final class LedgerWriter: Sendable {
     /// The opened ledger, or nil while it cannot be opened.
     public var ledger: (any LedgerStore)? { opened.withLockedValue { $0 } }
 
+    /// The store; while it is still being opened for the first time (PostgreSQL connects on the
+    /// writer's thread, after the gateway already listens), waits for it up to `timeout`, so the
+    /// first queries after a start get answers instead of "unavailable". Nil once opening failed.
+    public func store(waitingUpTo timeout: Duration) async -> (any LedgerStore)? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let l = ledger { return l }
+            if status.degradedReason != nil || ContinuousClock.now >= deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// The location without any password.
     public var displayLocation: String { LedgerStores.redacted(location) }
 

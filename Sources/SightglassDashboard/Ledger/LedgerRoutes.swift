@@ -39,7 +39,7 @@ extension LedgerRoutes {
         guard let writer = ledger else {
             return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the request ledger is disabled (ledger.enabled: false)")
         }
-        guard let l = writer.ledger else {
+        guard let l = await writer.store(waitingUpTo: .seconds(10)) else {
             return JSONResponse.error(
                 .serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the request ledger is unavailable",
                 details: writer.status.degradedReason)

@@ -32,7 +32,9 @@ public enum HeadParser {
         head.versionMinor = try parseVersion(parts[2])
         try parseHeaders(&lines, into: &head)
         // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host; two are refused, never forwarded.
-        switch head.values("host").count {
+        var hosts = 0
+        for h in head.headers where HTTPHead.sameName(h.name, "host") { hosts += 1 }  // counted without allocating
+        switch hosts {
         case 0: if head.versionMinor == 1 { throw HTTPParseError.missingHost }
         case 1: break
         default: throw HTTPParseError.duplicateHost
