@@ -5,23 +5,43 @@ extension GatewayConfig {
     /// What stands in for a secret wherever the configuration is shown.
     public static let redactedMark = "[REDACTED]"
 
-    /// A copy that is safe to print, log or serve: upstream API keys, dashboard keys, the JWT
-    /// secret and a PostgreSQL password are replaced by `[REDACTED]`.
-    public var redacted: GatewayConfig {
+    /// A copy that is safe to print, log or serve: `mark` replaces upstream API keys, dashboard
+    /// keys and the JWT secret, and every password in a URL becomes `REDACTED`. `hidingDigests`
+    /// also replaces the dashboard keys' SHA-256 digests (the control plane serves the
+    /// configuration without them; `config check` keeps them so that its output loads back).
+    public func redacted(mark: String = redactedMark, hidingDigests: Bool = false) -> GatewayConfig {
         var c = self
-        for i in c.backends.indices where c.backends[i].apiKey != nil { c.backends[i].apiKey = Self.redactedMark }
-        for i in c.dashboard.auth.apiKeys.indices where c.dashboard.auth.apiKeys[i].key != nil {
-            c.dashboard.auth.apiKeys[i].key = Self.redactedMark
+        for i in c.backends.indices {
+            c.backends[i].url = Self.withoutPassword(c.backends[i].url)
+            c.backends[i].apiKey = c.backends[i].apiKey.map { _ in mark }
         }
-        if c.dashboard.auth.jwt?.hs256Secret != nil { c.dashboard.auth.jwt?.hs256Secret = Self.redactedMark }
-        c.ledger.path = c.ledger.path.map(LedgerSettings.redacted)
+        for i in c.dashboard.auth.apiKeys.indices {
+            c.dashboard.auth.apiKeys[i].key = c.dashboard.auth.apiKeys[i].key.map { _ in mark }
+            if hidingDigests { c.dashboard.auth.apiKeys[i].sha256 = c.dashboard.auth.apiKeys[i].sha256.map { _ in mark } }
+        }
+        if var jwt = c.dashboard.auth.jwt {
+            jwt.hs256Secret = jwt.hs256Secret.map { _ in mark }
+            jwt.issuer = jwt.issuer.map(Self.withoutPassword)
+            jwt.audience = jwt.audience.map(Self.withoutPassword)
+            c.dashboard.auth.jwt = jwt
+        }
+        if let url = c.dashboard.alerts.webhook?.url { c.dashboard.alerts.webhook?.url = Self.withoutPassword(url) }
+        c.ledger.path = c.ledger.path.map(Self.withoutPassword)
         return c
+    }
+
+    /// `url` with its password, if it has one, replaced by `REDACTED` (a PostgreSQL ledger URL,
+    /// a backend's `https://user:password@…`); anything else, file paths included, unchanged.
+    public static func withoutPassword(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        parts.password = "REDACTED"
+        return parts.string ?? url
     }
 
     /// The effective configuration as YAML under the file's own key names, defaults included,
     /// secrets redacted: what `sightglass config check` prints. Loading it gives the same settings.
     public func effectiveYAML() throws -> String {
-        let text = try YAMLEncoder().encode(redacted)
+        let text = try YAMLEncoder().encode(redacted())
         guard let node = try Yams.compose(yaml: text) else { return text }
         return try Yams.serialize(node: Self.plainNumbers(node))
     }
@@ -43,16 +63,5 @@ extension GatewayConfig {
         case .alias:
             return node
         }
-    }
-}
-
-extension LedgerSettings {
-    /// A ledger location fit to show: a PostgreSQL URL's password replaced.
-    public static func redacted(_ location: String) -> String {
-        guard location.hasPrefix("postgres://") || location.hasPrefix("postgresql://"),
-            var parts = URLComponents(string: location), parts.password != nil
-        else { return location }
-        parts.password = "REDACTED"
-        return parts.string ?? location
     }
 }

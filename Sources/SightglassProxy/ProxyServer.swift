@@ -19,12 +19,6 @@ public final class ProxyServer: Sendable {
     let serverChannel = NIOLockedValueBox<(any Channel)?>(nil)
     /// Every backend slot so far: a slot keeps its index for the life of the process.
     let slots: NIOLockedValueBox<[Backend]>
-    /// The backends in service, by slot.
-    public var backends: [Backend] {
-        let all = slots.withLockedValue { $0 }
-        return self.active.withLockedValue { $0 }.map { all[$0] }
-    }
-    let active: NIOLockedValueBox<[Int]>
 
     /// Event loops to use when the configuration says 0: the CPUs this process may run on
     /// (its affinity mask, so `taskset -c 0 sightglass serve` gets one loop), not all CPUs.
@@ -56,7 +50,6 @@ public final class ProxyServer: Sendable {
         admission = AdmissionController(maxConcurrent: config.limits.maxConcurrentRequests, maxQueue: config.limits.maxQueueSize)
         let backends = try config.backends.enumerated().map { try Backend(index: $0.offset, config: $0.element) }
         slots = NIOLockedValueBox(backends)
-        active = NIOLockedValueBox(Array(backends.indices))
         let settings = RelaySettings(config: config)
         var map: [ObjectIdentifier: LoopContext] = [:]
         var ordered: [LoopContext] = []
@@ -122,7 +115,6 @@ public final class ProxyServer: Sendable {
         }
         let settings = RelaySettings(config: config)
         slots.withLockedValue { $0 = all }
-        active.withLockedValue { $0 = order }
         for c in orderedContexts {
             c.loop.execute { c.apply(backends: all, settings: settings) }
         }

@@ -33,7 +33,7 @@ public final class BackendMonitor: Sendable {
 
     /// Watches a reloaded configuration's backends (with their data-plane slots) from now on.
     public func apply(_ config: GatewayConfig, slots: [Int]) {
-        watched.withLockedValue { $0 = Array(zip(slots, config.backends)).map { ($0.0, $0.1) } }
+        watched.withLockedValue { $0 = zip(slots, config.backends).map { (slot: $0, config: $1) } }
     }
 
     /// Checks every backend once, concurrently, then publishes the routing table.

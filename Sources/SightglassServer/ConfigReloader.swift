@@ -16,32 +16,28 @@ actor ConfigReloader {
     /// Loads the configuration as the gateway was started with it: file, environment, flags.
     let source: @Sendable () throws -> GatewayConfig
     let sourceName: String?
-    private(set) var running: GatewayConfig
     let proxy: ProxyServer
     let hub: TelemetryHub
     let monitor: BackendMonitor
     let controlPlane: ControlPlane
     let logger: Logger
-    /// Called with each configuration applied, so the runtime's view stays current.
-    let applied: @Sendable (GatewayConfig) -> Void
 
     init(
-        source: @escaping @Sendable () throws -> GatewayConfig, sourceName: String?, running: GatewayConfig, proxy: ProxyServer,
-        hub: TelemetryHub, monitor: BackendMonitor, controlPlane: ControlPlane, logger: Logger,
-        applied: @escaping @Sendable (GatewayConfig) -> Void
+        source: @escaping @Sendable () throws -> GatewayConfig, sourceName: String?, proxy: ProxyServer, hub: TelemetryHub,
+        monitor: BackendMonitor, controlPlane: ControlPlane, logger: Logger
     ) {
         self.source = source
         self.sourceName = sourceName
-        self.running = running
         self.proxy = proxy
         self.hub = hub
         self.monitor = monitor
         self.controlPlane = controlPlane
         self.logger = logger
-        self.applied = applied
     }
 
     func reload(trigger: String, user: String?) async throws -> ReloadReport {
+        // The configuration in force lives in one place, the control plane; reloads run one at a time here.
+        let running = controlPlane.config
         let loaded: GatewayConfig
         let next: GatewayConfig
         let slots: [Int]
@@ -66,8 +62,6 @@ actor ConfigReloader {
         hub.apply(next, slots: slots)
         monitor.apply(next, slots: slots)
         controlPlane.apply(next)
-        running = next
-        applied(next)
         if changed.contains(where: { $0 == "backends" }) {
             // New backends' models are routable (and listed) as soon as the answer is given.
             await monitor.checkAll()

@@ -25,8 +25,7 @@ public final class GatewayRuntime: Sendable {
     public static let version = "0.1.0"
 
     /// The configuration in force; a reload replaces it.
-    public var config: GatewayConfig { running.withLockedValue { $0 } }
-    let running: NIOLockedValueBox<GatewayConfig>
+    public var config: GatewayConfig { controlPlane.config }
     /// Nil when the gateway was started without a way to load its configuration again.
     let reloader: ConfigReloader?
     public let hub: TelemetryHub
@@ -129,12 +128,10 @@ public final class GatewayRuntime: Sendable {
             proxy.updateRouting(table)
         }
         proxy.updateRouting(monitor.routingTable())
-        let running = NIOLockedValueBox(config)
         let reloader = reloadSource.map { source in
             ConfigReloader(
-                source: source, sourceName: sourceName, running: config, proxy: proxy, hub: hub, monitor: monitor,
-                controlPlane: controlPlane, logger: logger
-            ) { next in running.withLockedValue { $0 = next } }
+                source: source, sourceName: sourceName, proxy: proxy, hub: hub, monitor: monitor,
+                controlPlane: controlPlane, logger: logger)
         }
         if let reloader {
             controlPlane.setReloader { trigger, user in try await reloader.reload(trigger: trigger, user: user) }
@@ -165,7 +162,7 @@ public final class GatewayRuntime: Sendable {
             control,
             ShutdownService("data plane") {
                 // Runs first: stop accepting, let in-flight requests and streams finish.
-                let drain = running.withLockedValue { $0.server.drainTimeoutSeconds }
+                let drain = controlPlane.config.server.drainTimeoutSeconds
                 logger.info("draining in-flight requests", metadata: ["timeout_seconds": "\(drain)"])
                 controlPlane.audit("gateway_stop", user: "system", resource: "gateway", details: ["uptime_seconds": Int(controlPlane.uptime)])
                 await proxy.shutdown(timeout: .nanoseconds(Int64(drain * 1e9)))
@@ -216,7 +213,7 @@ public final class GatewayRuntime: Sendable {
                 "auth_mode": services.auth.mode.rawValue, "ledger": ledger?.displayLocation ?? "disabled",
             ])
         return GatewayRuntime(
-            running: running, reloader: reloader, hub: hub, proxy: proxy, port: port, controlPort: controlPort,
+            reloader: reloader, hub: hub, proxy: proxy, port: port, controlPort: controlPort,
             group: group, task: task, ledger: ledger, logger: logger, controlPlane: controlPlane)
     }
 
@@ -257,10 +254,9 @@ public final class GatewayRuntime: Sendable {
     }
 
     init(
-        running: NIOLockedValueBox<GatewayConfig>, reloader: ConfigReloader?, hub: TelemetryHub, proxy: ProxyServer, port: Int,
+        reloader: ConfigReloader?, hub: TelemetryHub, proxy: ProxyServer, port: Int,
         controlPort: Int?, group: ServiceGroup, task: Task<Void, Never>, ledger: LedgerWriter?, logger: Logger, controlPlane: ControlPlane
     ) {
-        self.running = running
         self.reloader = reloader
         self.hub = hub
         self.proxy = proxy

@@ -80,6 +80,6 @@ public enum LedgerStores {
 
     /// The location with any password replaced, for logs, `/health` and the config endpoint.
     public static func redacted(_ location: String) -> String {
-        LedgerSettings.redacted(location)
+        GatewayConfig.withoutPassword(location)
     }
 }

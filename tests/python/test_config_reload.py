@@ -73,12 +73,19 @@ def test_serve_with_an_unknown_key_exits_before_listening(tmp_path):
 
 
 def test_log_level_in_any_case(procs, tmp_path):
-    sim, gw = free_port(), free_port()
+    """`logging.level: WARNING` keeps info lines out of the log; `LOG_LEVEL=Info` (any case) overrides it."""
+    sim = free_port()
     procs.start([BIN, "simulate", "--port", str(sim)], sim, "simulate-loglevel")
-    f = tmp_path / "gw.yaml"
-    f.write_text(f"server: {{port: {gw}}}\nbackends: [{{name: s, url: 'http://127.0.0.1:{sim}'}}]\nlogging: {{level: WARNING}}\nledger: {{enabled: false}}\n")
-    procs.start([BIN, "serve", "--config", str(f)], gw, "serve-loglevel", env={"LOG_LEVEL": "Debug"})
-    assert get_json(f"http://127.0.0.1:{gw}/health")["status"] in ("healthy", "degraded")
+    logs = {}
+    for name, env in (("quiet", {"LOG_LEVEL": ""}), ("loud", {"LOG_LEVEL": "Info"})):
+        gw = free_port()
+        f = tmp_path / f"{name}.yaml"
+        f.write_text(f"server: {{port: {gw}}}\nbackends: [{{name: s, url: 'http://127.0.0.1:{sim}'}}]\nlogging: {{level: WARNING}}\nledger: {{enabled: false}}\n")
+        procs.start([BIN, "serve", "--config", str(f)], gw, f"serve-loglevel-{name}", env=env)
+        assert get_json(f"http://127.0.0.1:{gw}/health")["status"] in ("healthy", "degraded")
+        logs[name] = open(os.path.join(os.environ.get("SIGHTGLASS_ARTIFACTS", os.path.join(ROOT, "artifacts")), f"serve-loglevel-{name}-{gw}.log")).read()
+    assert " info " not in logs["quiet"], logs["quiet"][:500]
+    assert " info " in logs["loud"] and "gateway listening" in logs["loud"]
 
 
 class Traffic(threading.Thread):

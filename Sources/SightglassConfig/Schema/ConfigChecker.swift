@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Checks a parsed YAML document against a `ConfigShape`: every key known, every value of the
@@ -99,9 +100,9 @@ struct ConfigChecker {
         return previous[b.count]
     }
 
+    /// A plain `~`/`null`/empty value, as Yams' own decoder reads null.
     static func isNull(_ node: Node) -> Bool {
-        guard let s = node.scalar else { return false }
-        return s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string)
+        node.scalar.flatMap(NSNull.construct(from:)) != nil
     }
 
     static func show(_ node: Node) -> String {

@@ -149,7 +149,7 @@ extension DashboardRoutes {
         var backends: [String: DashboardHealthAnswer.Backend] = [:]
         for b in board {
             backends[b.name] = DashboardHealthAnswer.Backend(
-                status: b.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "unknown", url: Self.redactURL(b.url),
+                status: b.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "unknown", url: GatewayConfig.withoutPassword(b.url),
                 responseTimeMs: b.responseTimeMs.map(Units.round2), error: b.lastError, models: b.models.count,
                 lastCheck: b.lastCheck.map { ISO8601.string(epoch: $0) })
         }
@@ -195,12 +195,6 @@ extension DashboardRoutes {
         return o
     }
 
-    static func redactURL(_ url: String) -> String {
-        guard var c = URLComponents(string: url), c.password != nil || c.user != nil else { return url }
-        if c.password != nil { c.password = "REDACTED" }
-        return c.string ?? url
-    }
-
     // MARK: - config
 
     /// The effective configuration (defaults, file, environment and flags merged), secrets redacted,
@@ -213,36 +207,12 @@ extension DashboardRoutes {
         let security = DashboardConfigSections.Security(
             authEnabled: auth.mode != .off, authMode: auth.mode.rawValue, rateLimiting: services.limiter != nil,
             maxRequestsPerMinute: config.dashboard.rateLimit.requestsPerMinute, burst: config.dashboard.rateLimit.burst)
-        let redacted = Self.redacted(config)
+        let redacted = config.redacted(mark: "REDACTED", hidingDigests: true)
         return DashboardConfigAnswer(
             redacted,
             DashboardConfigSections(
                 server: Merged(redacted.server, serving), security: security,
                 models: .init(backends: config.backends.count, autoDiscovery: config.backends.contains { $0.models.isEmpty })))
-    }
-
-    /// What `/dashboard/config` shows of `config`: every key, key hash and secret as `REDACTED`,
-    /// and no password in any URL.
-    static func redacted(_ config: GatewayConfig) -> GatewayConfig {
-        let mark = "REDACTED"
-        var c = config
-        for i in c.backends.indices {
-            c.backends[i].url = redactURL(c.backends[i].url)
-            c.backends[i].apiKey = c.backends[i].apiKey.map { _ in mark }
-        }
-        for i in c.dashboard.auth.apiKeys.indices {
-            c.dashboard.auth.apiKeys[i].key = c.dashboard.auth.apiKeys[i].key.map { _ in mark }
-            c.dashboard.auth.apiKeys[i].sha256 = c.dashboard.auth.apiKeys[i].sha256.map { _ in mark }
-        }
-        if var jwt = c.dashboard.auth.jwt {
-            jwt.hs256Secret = jwt.hs256Secret.map { _ in mark }
-            jwt.issuer = jwt.issuer.map(redactURL)
-            jwt.audience = jwt.audience.map(redactURL)
-            c.dashboard.auth.jwt = jwt
-        }
-        if let url = c.dashboard.alerts.webhook?.url { c.dashboard.alerts.webhook?.url = redactURL(url) }
-        c.ledger.path = c.ledger.path.map(redactURL)
-        return c
     }
 
     // MARK: - metrics
@@ -306,7 +276,7 @@ extension DashboardRoutes {
         let workers = board.map { b in
             let stats = byBackend[b.name]
             return DashboardWorkersAnswer.Worker(
-                id: b.name, address: Self.redactURL(b.url), status: b.healthy.map { $0 ? "active" : "down" } ?? "unknown", kind: b.kind.rawValue,
+                id: b.name, address: GatewayConfig.withoutPassword(b.url), status: b.healthy.map { $0 ? "active" : "down" } ?? "unknown", kind: b.kind.rawValue,
                 lastHeartbeat: b.lastCheck.map { ISO8601.string(epoch: $0) }, healthCheckLatencyMs: b.responseTimeMs.map(Units.round2),
                 lastError: b.lastError, capabilities: [b.kind.rawValue],
                 currentLoad: .init(

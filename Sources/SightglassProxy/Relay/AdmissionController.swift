@@ -35,10 +35,19 @@ public final class AdmissionController: Sendable {
 
     /// Tries to take a slot. When queued, `admit` runs on `loop` once a slot frees.
     func acquire(loop: any EventLoop, admit: @escaping () -> Void) -> Decision {
-        let waiter = Waiter(loop: loop, admit: admit)
-        switch state.withLockedValue({ $0.arrive(waiter) }) {
+        // The waiter is allocated only for a request that has to wait, not on the common path.
+        var queued: Waiter?
+        let arrival = state.withLockedValue { s in
+            s.arrive(
+                {
+                    let w = Waiter(loop: loop, admit: admit)
+                    queued = w
+                    return w
+                }())
+        }
+        switch arrival {
         case .admitted: return .admitted
-        case .queued: return .queued(waiter)
+        case .queued: return .queued(queued!)
         case .rejected: return .rejected
         }
     }

@@ -19,14 +19,14 @@ struct AdmissionState<Waiter: AnyObject> {
     enum Arrival: Equatable { case admitted, queued, rejected }
 
     /// A request arrives: in if there is room (and no one waits before it), else in line if the
-    /// line has room, else refused.
-    mutating func arrive(_ waiter: Waiter) -> Arrival {
+    /// line has room, else refused. `waiter` is made only when the request has to wait.
+    mutating func arrive(_ waiter: @autoclosure () -> Waiter) -> Arrival {
         if hasRoom && waiting.isEmpty {
             inFlight += 1
             return .admitted
         }
         guard waiting.count < maxQueue else { return .rejected }
-        waiting.append(waiter)
+        waiting.append(waiter())
         return .queued
     }
 
