@@ -175,9 +175,11 @@ struct Handlers: Sendable {
                 chat
                 ? ["index": 0, "message": ["role": "assistant", "content": gen.text], "finish_reason": "stop", "logprobs": NSNull()]
                 : ["index": 0, "text": gen.text, "finish_reason": "stop", "logprobs": NSNull()]
-            return Simulator.json(["id": id, "object": object, "created": created, "model": parsed.model, "choices": [choice], "usage": usage()])
+            var answer: [String: Any] = ["id": id, "object": object, "created": created, "model": parsed.model, "choices": [choice]]
+            if options.reportsUsage { answer["usage"] = usage() }
+            return Simulator.json(answer)
         }
-        let includeUsage = ((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool) ?? false
+        let includeUsage = options.reportsUsage && (((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool) ?? false)
         let model = parsed.model
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -239,7 +241,9 @@ struct Handlers: Sendable {
         let data = inputs.enumerated().map { i, text in
             ["object": "embedding", "index": i, "embedding": SimulatedGeneration.embedding(text, dimension: dim, seed: options.seed)] as [String: Any]
         }
-        return Simulator.json(["object": "list", "data": data, "model": parsed.model, "usage": ["prompt_tokens": tokens, "total_tokens": tokens]])
+        var answer: [String: Any] = ["object": "list", "data": data, "model": parsed.model]
+        if options.reportsUsage { answer["usage"] = ["prompt_tokens": tokens, "total_tokens": tokens] }
+        return Simulator.json(answer)
     }
 
     // MARK: - Ollama

@@ -14,13 +14,16 @@ public struct SimulatorOptions: Sendable {
     /// Bounds of the number of generated tokens when the request sets no limit.
     public var minTokens: Int
     public var maxTokens: Int
+    /// Whether OpenAI-style answers carry `usage` (and streams honour `include_usage`). Some
+    /// OpenAI-compatible servers report none; the gateway then estimates, and marks it.
+    public var reportsUsage: Bool
 
     public static let defaultModels = ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini", "nomic-embed-text"]
 
     public init(
         models: [String] = SimulatorOptions.defaultModels, ttftMs: Double = 120, tokensPerSecond: Double = 60,
         errorRate: Double = 0, slowdownRate: Double = 0, slowdownFactor: Double = 4, seed: UInt64 = 42,
-        minTokens: Int = 12, maxTokens: Int = 48
+        minTokens: Int = 12, maxTokens: Int = 48, reportsUsage: Bool = true
     ) {
         self.models = models
         self.ttftMs = ttftMs
@@ -31,6 +34,7 @@ public struct SimulatorOptions: Sendable {
         self.seed = seed
         self.minTokens = minTokens
         self.maxTokens = maxTokens
+        self.reportsUsage = reportsUsage
     }
 
     /// Embedding width per model: fixed by the name, so each model has its own dimension.

@@ -12,6 +12,8 @@ public enum AnalyticsMetric: String, Sendable, CaseIterable {
     case tokensIn = "tokens_in"
     case tokensOut = "tokens_out"
     case cost
+    /// The part of `cost` priced from estimated token counts.
+    case estimatedCost = "estimated_cost"
     case latencyP50 = "latency_p50"
     case latencyP95 = "latency_p95"
     case latencyP99 = "latency_p99"
@@ -37,6 +39,7 @@ public enum AnalyticsMetric: String, Sendable, CaseIterable {
         case .tokensIn: return Double(c.tokensIn)
         case .tokensOut: return Double(c.tokensOut)
         case .cost: return c.cost
+        case .estimatedCost: return c.estimatedCost
         case .latencyP50: return c.latency.count > 0 ? c.latency.quantile(0.5) * 1000 : nil
         case .latencyP95: return c.latency.count > 0 ? c.latency.quantile(0.95) * 1000 : nil
         case .latencyP99: return c.latency.count > 0 ? c.latency.quantile(0.99) * 1000 : nil

@@ -147,7 +147,8 @@ extension PostgresLedger {
                 """
                 : """
                 SELECT bucket, \(groupColumn), SUM(count)::bigint, SUM(errors)::bigint, SUM(tokens_in)::bigint, SUM(tokens_out)::bigint,
-                    SUM(tokens_cached)::bigint, SUM(cost), SUM(gen_tokens)::bigint, SUM(gen_seconds), NULL::bytea, NULL::bytea
+                    SUM(tokens_cached)::bigint, SUM(cost), SUM(gen_tokens)::bigint, SUM(gen_seconds), NULL::bytea, NULL::bytea,
+                    SUM(cost_estimated)
                 FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ? GROUP BY 1, 2
                 """, [.int(Int64(level.rawValue)), .int(level.bucket(since)), .int(Int64(until.rounded(.up)))])
         // Merged by (bucket, group id) as rows arrive; named afterwards.

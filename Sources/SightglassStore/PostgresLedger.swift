@@ -299,12 +299,13 @@ public final class PostgresLedger: LedgerStore {
                 let key = try (0..<width).map { try r[$0].decode(Int64.self) }
                 try Self.add(r, offset: width, histograms: true, to: &merged[key, default: RollupCell()])
             }
-            var b = PostgresBindings(capacity: merged.count * (width + 10))
+            var b = PostgresBindings(capacity: merged.count * (width + SQLCondition.cellColumnCount))
             for (key, c) in merged {
                 for v in key { b.append(v) }
                 b.append(Int64(c.count)); b.append(Int64(c.errors)); b.append(Int64(c.tokensIn)); b.append(Int64(c.tokensOut))
                 b.append(Int64(c.tokensCached)); b.append(c.cost); b.append(Int64(c.genTokens)); b.append(c.genSeconds)
                 b.append(ByteBuffer(bytes: c.latency.encoded())); b.append(ByteBuffer(bytes: c.ttft.encoded()))
+                b.append(c.estimatedCost)
             }
             let updates = SQLCondition.cellColumns.split(separator: ",").map { c -> String in
                 let name = c.trimmingCharacters(in: .whitespaces)
@@ -313,7 +314,7 @@ public final class PostgresLedger: LedgerStore {
             try await conn.query(
                 PostgresQuery(
                     unsafeSQL: """
-                        INSERT INTO \(table) (\(keyList), \(SQLCondition.cellColumns)) VALUES \(Self.placeholders(rows: merged.count, columns: width + 10))
+                        INSERT INTO \(table) (\(keyList), \(SQLCondition.cellColumns)) VALUES \(Self.placeholders(rows: merged.count, columns: width + SQLCondition.cellColumnCount))
                         ON CONFLICT (\(keyList)) DO UPDATE SET \(updates)
                         """, binds: b), logger: logger)
         }
@@ -329,6 +330,7 @@ public final class PostgresLedger: LedgerStore {
         c.cost += try r[o + 5].decode(Double.self)
         c.genTokens += try r[o + 6].decode(Int.self)
         c.genSeconds += try r[o + 7].decode(Double.self)
+        c.estimatedCost += try r[o + 10].decode(Double.self)
         guard histograms else { return }
         if let lat = try r[o + 8].decode(ByteBuffer?.self) { c.latency.merge(encoded: lat.readableBytesView) }
         if let ttft = try r[o + 9].decode(ByteBuffer?.self) { c.ttft.merge(encoded: ttft.readableBytesView) }

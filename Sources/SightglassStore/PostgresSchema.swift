@@ -133,6 +133,13 @@ enum PostgresSchema {
                 """
             ]
         ),
+        (
+            3, "estimated cost in rollups",
+            [
+                "ALTER TABLE rollups ADD COLUMN cost_estimated DOUBLE PRECISION NOT NULL DEFAULT 0",
+                "ALTER TABLE user_rollups ADD COLUMN cost_estimated DOUBLE PRECISION NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 
     /// Applies the versions not yet applied, each in the one transaction with its record.

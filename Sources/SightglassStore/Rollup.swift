@@ -40,6 +40,9 @@ public struct RollupCell: Sendable {
     public var tokensOut = 0
     public var tokensCached = 0
     public var cost = 0.0
+    /// The part of `cost` priced from estimated tokens (the backend reported no usage), so
+    /// every aggregate can say how much of its cost is an estimate.
+    public var estimatedCost = 0.0
     /// Output tokens and seconds of generation of successful requests, for tokens per second.
     public var genTokens = 0
     public var genSeconds = 0.0
@@ -56,6 +59,7 @@ public struct RollupCell: Sendable {
         tokensOut += e.outputTokens
         tokensCached += e.cachedTokens
         cost += e.cost
+        if e.tokensEstimated { estimatedCost += e.cost }
         latency.record(e.latency)
         if let t = e.firstToken { ttft.record(t) }
         if e.outputTokensPerSecond != nil {
@@ -71,6 +75,7 @@ public struct RollupCell: Sendable {
         tokensOut += o.tokensOut
         tokensCached += o.tokensCached
         cost += o.cost
+        estimatedCost += o.estimatedCost
         genTokens += o.genTokens
         genSeconds += o.genSeconds
         latency.merge(o.latency)
@@ -86,6 +91,7 @@ public struct RollupCell: Sendable {
         c.outputTokens = tokensOut
         c.cachedTokens = tokensCached
         c.cost = cost
+        c.estimatedCost = estimatedCost
         c.latencySum = latency.sum
         c.generatedTokens = genTokens
         c.generationSeconds = genSeconds

@@ -87,7 +87,18 @@ struct SQLCondition {
 
     static let auditColumns = "id, ts, \"user\", action, resource, level, source_ip, user_agent, details, result"
 
-    static let cellColumns = "count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft"
+    /// The columns of a rollup cell, in the order `add(_:offset:…)` reads them (`cost_estimated`,
+    /// added in v6, last, so the older offsets stay).
+    static let cellColumns = cellColumns(histograms: true)
+
+    /// `cellColumns`, with NULL in place of the histograms when they are not needed.
+    static func cellColumns(histograms: Bool) -> String {
+        "count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, "
+            + (histograms ? "latency, ttft" : "NULL, NULL") + ", cost_estimated"
+    }
+
+    /// How many columns `cellColumns` names.
+    static let cellColumnCount = 11
 
     /// The rollup column a group reads (a constant when not grouped).
     static func groupColumn(_ group: AnalyticsGroup?) -> String {

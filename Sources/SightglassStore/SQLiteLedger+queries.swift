@@ -93,8 +93,7 @@ extension SQLiteLedger {
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT bucket, \(groupColumn), count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds,
-                        \(histograms ? "latency, ttft" : "NULL, NULL")
+                    SELECT bucket, \(groupColumn), \(SQLCondition.cellColumns(histograms: histograms))
                     FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
                     """, arguments: [level.rawValue, level.bucket(since), Int64(until.rounded(.up))])
             var out: [Key: RollupCell] = [:]
@@ -124,7 +123,7 @@ extension SQLiteLedger {
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+                    SELECT \(SQLCondition.cellColumns)
                     FROM rollups WHERE level = ?
                     """, arguments: [RollupLevel.day.rawValue])
             var total = RollupCell()
@@ -146,7 +145,7 @@ extension SQLiteLedger {
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT user, count, errors, tokens_in, tokens_out, tokens_cached, cost, gen_tokens, gen_seconds, latency, ttft
+                    SELECT user, \(SQLCondition.cellColumns)
                     FROM user_rollups WHERE bucket >= ? AND bucket < ?
                     """, arguments: [RollupLevel.hour.bucket(since), Int64(until.rounded(.up))])
             var byId: [Int64: RollupCell] = [:]

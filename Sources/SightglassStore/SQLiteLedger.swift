@@ -161,7 +161,7 @@ public final class SQLiteLedger: LedgerStore {
                 + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "))
         let upsert = try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO \(table) (\(keyColumns.joined(separator: ", ")), \(SQLCondition.cellColumns)) VALUES ("
-                + Array(repeating: "?", count: keyColumns.count + 10).joined(separator: ", ") + ")")
+                + Array(repeating: "?", count: keyColumns.count + SQLCondition.cellColumnCount).joined(separator: ", ") + ")")
         for (key, cell) in cells {
             var merged = cell
             if let row = try Row.fetchOne(select, arguments: key) { Self.add(row, offset: 0, histograms: true, to: &merged) }
@@ -169,6 +169,7 @@ public final class SQLiteLedger: LedgerStore {
                 arguments: key + [
                     merged.count, merged.errors, merged.tokensIn, merged.tokensOut, merged.tokensCached, merged.cost,
                     merged.genTokens, merged.genSeconds, Data(merged.latency.encoded()), Data(merged.ttft.encoded()),
+                    merged.estimatedCost,
                 ])
         }
     }
@@ -184,6 +185,7 @@ public final class SQLiteLedger: LedgerStore {
         c.cost += row[o + 5] as Double
         c.genTokens += row[o + 6] as Int
         c.genSeconds += row[o + 7] as Double
+        c.estimatedCost += row[o + 10] as Double
         guard histograms else { return }
         if let lat = row.dataNoCopy(atIndex: o + 8) { lat.withUnsafeBytes { c.latency.merge(encoded: $0) } }
         if let ttft = row.dataNoCopy(atIndex: o + 9) { ttft.withUnsafeBytes { c.ttft.merge(encoded: $0) } }

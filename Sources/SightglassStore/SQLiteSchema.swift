@@ -185,6 +185,12 @@ enum SQLiteSchema {
                     CREATE INDEX requests_user ON requests (user, ts) WHERE user IS NOT NULL;
                     """)
         }
+        // The part of a cell's cost priced from estimated tokens, so aggregates can mark it;
+        // rows written before this version count as measured (0), which is what they showed.
+        m.registerMigration("v6: estimated cost in rollups") { db in
+            try db.execute(sql: "ALTER TABLE rollups ADD COLUMN cost_estimated REAL NOT NULL DEFAULT 0")
+            try db.execute(sql: "ALTER TABLE user_rollups ADD COLUMN cost_estimated REAL NOT NULL DEFAULT 0")
+        }
         return m
     }
 }

@@ -75,6 +75,8 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Fraction of requests answered with a 500 (0 to 1).") var errorRate = 0.0
     @Option(help: "Fraction of requests slowed down 4x (0 to 1).") var slowdownRate = 0.0
     @Option(help: "Seed for deterministic output.") var seed: UInt64 = 42
+    @Flag(help: "Answer OpenAI-style requests without usage, as some compatible servers do (the gateway then estimates tokens).")
+    var noUsage = false
 
     func validate() throws {
         guard (0...1).contains(errorRate) else { throw ValidationError("--error-rate must be between 0 and 1") }
@@ -86,7 +88,7 @@ struct Simulate: AsyncParsableCommand {
         let list = models.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let options = SimulatorOptions(
             models: list, ttftMs: ttftMs, tokensPerSecond: tokensPerSecond, errorRate: errorRate,
-            slowdownRate: slowdownRate, seed: seed)
+            slowdownRate: slowdownRate, seed: seed, reportsUsage: !noUsage)
         let sim = try await SimulatorRuntime.start(options: options, host: host, port: port, logger: Console.logger())
         Console.say("sightglass simulate: listening on http://\(host):\(sim.port) with models \(list.joined(separator: ", "))")
         await Signals.wait()

@@ -7,7 +7,7 @@ import SightglassDashboard
 import SightglassServer
 import Testing
 
-/// The fourteen `/dashboard/*` endpoints against a running gateway with real traffic.
+/// The fourteen `/dashboard/*` endpoints against a running gateway with real traffic, one test each.
 @Suite struct DashboardAPITests {
     static let chat = #"{"model":"llama3.2:1b","messages":[{"role":"user","content":"hello"}]}"#
 
@@ -15,12 +15,19 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
     }
 
-    @Test func everyEndpointAnswersWithSeedShapeAndMeasuredValues() async throws {
+    /// A gateway that has answered five chat completions and one unknown model (404), with
+    /// everything recorded: what each endpoint test below reads.
+    func withTraffic(_ body: (TestStack) async throws -> Void) async throws {
         try await withTestStack(configure: { c, _ in c.dashboard.rateLimit.enabled = false }) { stack in
             for _ in 0..<5 { #expect(try await stack.post("/v1/chat/completions", Self.chat).status == 200) }
             #expect(try await stack.post("/v1/chat/completions", #"{"model":"no-such-model","messages":[]}"#).status == 404)
             _ = try await stack.eventually("/dashboard/stats") { ($0.path("inference", "total_requests") as? Int) == 6 }
+            try await body(stack)
+        }
+    }
 
+    @Test func statsCountTheTrafficAndSayThereIsNoGPU() async throws {
+        try await withTraffic { stack in
             let stats = try await stack.json("/dashboard/stats")
             #expect(stats.path("inference", "total_requests") as? Int == 6)
             #expect(stats.path("inference", "total_errors") as? Int == 1)
@@ -29,59 +36,109 @@ import Testing
             for key in ["cpu_usage_percent", "memory_usage_percent", "memory_total_gb", "disk_total_gb", "load_average", "network_io"] {
                 #expect(stats.path("system", key) != nil, "system.\(key)")
             }
+        }
+    }
 
+    @Test func modelsListTheirBackendAndMeasuredRequests() async throws {
+        try await withTraffic { stack in
             let models = try await stack.json("/dashboard/models")
             let list = try #require(models["models"] as? [[String: Any]])
             let llama = try #require(list.first { $0["id"] as? String == "llama3.2:1b" })
             #expect(llama["backend"] as? String == "sim")
             #expect((llama["performance"] as? [String: Any])?["total_requests"] as? Int == 5)
             #expect(models.path("summary", "total_models") as? Int == list.count)
+        }
+    }
 
+    @Test func healthNamesEveryComponentAndTheCacheAsDisabled() async throws {
+        try await withTraffic { stack in
             let health = try await stack.json("/dashboard/health")
             #expect(health["status"] as? String == "healthy")
             for c in ["api_server", "model_backends", "cache_system", "database", "audit_system"] { #expect(health.path("components", c) != nil, "\(c)") }
             #expect(health.path("components", "cache_system", "enabled") as? Bool == false)
+        }
+    }
 
+    @Test func metricsCountRequestsAndErrorsByType() async throws {
+        try await withTraffic { stack in
             let metrics = try await stack.json("/dashboard/metrics")
             #expect(metrics.path("metrics", "requests", "total") as? Int == 6)
             #expect(metrics.path("metrics", "errors", "types", "model_not_found") as? Int == 1)
             #expect(metrics.path("metrics", "latency", "p95_ms") is Double)
             #expect(metrics.path("time_series", "requests_per_minute") is [Any])
+        }
+    }
 
+    @Test func errorsListTheFailedRequest() async throws {
+        try await withTraffic { stack in
             let errors = try await stack.eventually("/dashboard/errors") { (($0["recent_errors"] as? [Any])?.count ?? 0) >= 1 }
             let first = try #require((errors["recent_errors"] as? [[String: Any]])?.first)
             #expect(first["type"] as? String == "model_not_found")
             #expect(errors.path("error_summary", "last_24_hours", "total_errors") as? Int == 1)
+        }
+    }
 
+    @Test func configShowsTheRunningSettings() async throws {
+        try await withTraffic { stack in
             let config = try await stack.json("/dashboard/config")
             #expect(config.path("server", "bind_address") as? String != nil)
             #expect(config.path("cache", "enabled") as? Bool == false)
+        }
+    }
 
-            #expect(try await stack.json("/dashboard/cache")["enabled"] as? Bool == false)
-            #expect(try await stack.json("/dashboard/jobs")["enabled"] as? Bool == false)
+    @Test func cacheAndJobsSayTheyDoNotExistYet() async throws {
+        try await withTraffic { stack in
+            let cache = try await stack.json("/dashboard/cache"), jobs = try await stack.json("/dashboard/jobs")
+            #expect(cache["enabled"] as? Bool == false)
+            #expect(jobs["enabled"] as? Bool == false)
+        }
+    }
+
+    @Test func workersAreTheBackendsWithTheirHealth() async throws {
+        try await withTraffic { stack in
             let workers = try await stack.json("/dashboard/workers")
             #expect((workers["workers"] as? [[String: Any]])?.first?["id"] as? String == "sim")
             #expect((workers["workers"] as? [[String: Any]])?.first?["status"] as? String == "active")
+        }
+    }
 
+    @Test func resourcesAreThisMachines() async throws {
+        try await withTraffic { stack in
             let resources = try await stack.json("/dashboard/resources")
             #expect(resources.path("cpu", "cores") as? Int == ProcessInfo.processInfo.activeProcessorCount)
             #expect(resources.path("gpu", "available") as? Bool == false)
+        }
+    }
 
+    @Test func auditRecordsTheStart() async throws {
+        try await withTraffic { stack in
             let audit = try await stack.json("/dashboard/audit?action=gateway_start")
             #expect((audit["entries"] as? [[String: Any]])?.first?["action"] as? String == "gateway_start")
+        }
+    }
 
+    @Test func logsFilterByLevelAndHoldTheFailure() async throws {
+        try await withTraffic { stack in
             let logs = try await stack.json("/dashboard/logs?level=warn")
             let entries = try #require(logs["logs"] as? [[String: Any]])
             #expect(entries.contains { ($0["message"] as? String)?.contains("request failed") == true })
             #expect(entries.allSatisfy { ["warn", "error", "critical"].contains($0["level"] as? String ?? "") })
+        }
+    }
 
+    @Test func securityCountsLiveFeedSocketsUnderTheirOwnName() async throws {
+        try await withTraffic { stack in
             let security = try await stack.json("/dashboard/security")
             #expect(security.path("authentication", "enabled") as? Bool == false)
             #expect(security.path("rate_limiting", "enabled") as? Bool == false)
             // No server-side sessions exist; the live-feed sockets are counted under their own name.
             #expect(security.path("authentication", "active_sessions") is NSNull)
             #expect(security.path("authentication", "live_feed_connections") as? Int == 0)
+        }
+    }
 
+    @Test func alertsListTheirRules() async throws {
+        try await withTraffic { stack in
             let alerts = try await stack.json("/dashboard/alerts")
             #expect((alerts["alert_rules"] as? [Any])?.isEmpty == false)
         }

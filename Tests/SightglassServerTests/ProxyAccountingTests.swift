@@ -25,109 +25,107 @@ import Testing
         }
     }
 
-    @Test func everyRouteAccountsExactly() async throws {
-        try await withTestStack { try await Self.accountsExactly($0) }
+    /// One exchange and the tokens its client saw (nil: the route reports none of that kind).
+    struct Exchange: Sendable, CustomTestStringConvertible {
+        var name: String
+        var route: String
+        var body: String
+        /// Checks the answer's shape; returns (input, output) tokens as the client can count them.
+        var seen: @Sendable (String) throws -> (input: Int?, output: Int?)
+        var testDescription: String { name }
+
+        static let prompt = #""messages":[{"role":"user","content":"count the tokens of this prompt please"}]"#
+
+        static let all: [Exchange] = [
+            Exchange(name: "OpenAI chat, usage in the body", route: "/v1/chat/completions", body: #"{"model":"gpt-4o-mini",\#(prompt)}"#) {
+                let u = try #require(parse($0)["usage"] as? [String: Any])
+                return (u["prompt_tokens"] as? Int, u["completion_tokens"] as? Int)
+            },
+            Exchange(
+                name: "OpenAI chat streamed with include_usage: exactly one usage chunk, passed through", route: "/v1/chat/completions",
+                body: #"{"model":"llama3.2:1b",\#(prompt),"stream":true,"stream_options":{"include_usage":true}}"#
+            ) {
+                let events = sseEvents($0)
+                let usage = events.compactMap { $0["usage"] as? [String: Any] }
+                try #require(usage.count == 1)
+                #expect($0.hasSuffix("data: [DONE]\n\n"))
+                #expect(streamedText(events).count == usage[0]["completion_tokens"] as? Int)
+                return (usage[0]["prompt_tokens"] as? Int, usage[0]["completion_tokens"] as? Int)
+            },
+            // The client never sees the prompt count in these two; the simulator's tokenizer counts words.
+            Exchange(
+                name: "OpenAI chat streamed without include_usage: injected upstream, stripped before the client",
+                route: "/v1/chat/completions", body: #"{"model":"qwen2.5:0.5b",\#(prompt),"stream":true}"#
+            ) {
+                #expect(!$0.contains("usage") && $0.hasSuffix("data: [DONE]\n\n"))
+                return (7, streamedText(sseEvents($0)).count)
+            },
+            Exchange(
+                name: "OpenAI completions streamed without include_usage", route: "/v1/completions",
+                body: #"{"model":"qwen2.5:0.5b","prompt":"one two three","stream":true}"#
+            ) {
+                #expect(!$0.contains("usage") && $0.hasSuffix("data: [DONE]\n\n"))
+                return (3, streamedText(sseEvents($0)).count)
+            },
+            Exchange(name: "Ollama chat, streamed by default", route: "/api/chat", body: #"{"model":"llama3.2:1b",\#(prompt)}"#) {
+                let lines = $0.split(separator: "\n").map { parse(String($0)) }
+                let final = try #require(lines.last)
+                #expect(final["done"] as? Bool == true)
+                #expect(lines.count - 1 == final["eval_count"] as? Int)
+                return (final["prompt_eval_count"] as? Int, final["eval_count"] as? Int)
+            },
+            Exchange(
+                name: "Ollama generate, not streamed", route: "/api/generate",
+                body: #"{"model":"qwen2.5:0.5b","prompt":"why is the sky blue","stream":false}"#
+            ) {
+                let g = parse($0)
+                return (g["prompt_eval_count"] as? Int, g["eval_count"] as? Int)
+            },
+            Exchange(name: "OpenAI embeddings", route: "/v1/embeddings", body: #"{"model":"nomic-embed-text","input":["a b c","d e"]}"#) {
+                let e = parse($0)
+                #expect((e["data"] as? [Any])?.count == 2)
+                return ((e["usage"] as? [String: Any])?["prompt_tokens"] as? Int, nil)
+            },
+            Exchange(name: "Ollama embed", route: "/api/embed", body: #"{"model":"nomic-embed-text","input":["x y z"]}"#) {
+                (parse($0)["prompt_eval_count"] as? Int, nil)
+            },
+            Exchange(name: "Ollama legacy embeddings", route: "/api/embeddings", body: #"{"model":"nomic-embed-text","prompt":"x"}"#) {
+                #expect((parse($0)["embedding"] as? [Any])?.isEmpty == false)
+                return (nil, nil)
+            },
+            Exchange(name: "Ollama show", route: "/api/show", body: #"{"name":"llama3.2:1b"}"#) {
+                #expect(parse($0)["modelfile"] != nil || parse($0)["details"] != nil)
+                return (nil, nil)
+            },
+        ]
     }
 
-    // A function of its own, not the closure's body: the compiler crashes on the counting
-    // dictionaries' `+=` inside the closure (Swift 6.3.1).
-    static func accountsExactly(_ stack: TestStack) async throws {
-        var input: [String: Int] = [:], output: [String: Int] = [:], sent: [String: Int] = [:]
-        let chat = #""messages":[{"role":"user","content":"count the tokens of this prompt please"}]"#
-
-        // OpenAI chat, not streamed: usage in the body.
-        for model in ["llama3.2:1b", "gpt-4o-mini"] {
-            let r = try await stack.post("/v1/chat/completions", #"{"model":"\#(model)",\#(chat)}"#)
+    /// Each exchange on a fresh gateway: the request is counted once, and the tokens the client
+    /// saw are exactly what `/metrics/json` and the Prometheus exposition report, none estimated.
+    @Test(arguments: Exchange.all)
+    func everyRouteAccountsExactlyWhatTheClientSaw(_ exchange: Exchange) async throws {
+        try await withTestStack { stack in
+            let r = try await stack.post(exchange.route, exchange.body)
             #expect(r.status == 200)
-            let u = Self.parse(r.body)["usage"] as! [String: Any]
-            input["/v1/chat/completions", default: 0] += u["prompt_tokens"] as! Int
-            output["/v1/chat/completions", default: 0] += u["completion_tokens"] as! Int
-            sent["/v1/chat/completions", default: 0] += 1
+            let (input, output) = try exchange.seen(r.body)
+            for _ in 0..<100 where stack.gateway.hub.read({ $0.total.requests }) < 1 { try await Task.sleep(nanoseconds: 20_000_000) }
+            #expect(stack.gateway.hub.read { $0.total.requests } == 1 && stack.gateway.hub.read { $0.total.errors } == 0)
+            let route = exchange.route
+            #expect(try await stack.promSample(#"inference_gateway_requests_total{route="\#(route)",backend="sim",status="200"}"#) == 1)
+            let metrics = try await stack.json("/metrics/json")
+            if let input {
+                #expect(input > 0)
+                #expect(metrics.path("tokens", route, "input_total") as? Int == input)
+                #expect(try await stack.promSample(#"inference_gateway_tokens_total{route="\#(route)",backend="sim",type="input"}"#) == Double(input))
+                #expect(metrics.path("tokens", route, "estimated_requests") as? Int == 0, "counted, not estimated")
+            }
+            if let output {
+                #expect(output > 0)
+                #expect(metrics.path("tokens", route, "output_total") as? Int == output)
+                #expect(try await stack.promSample(#"inference_gateway_tokens_total{route="\#(route)",backend="sim",type="output"}"#) == Double(output))
+            }
+            #expect(try await stack.promSample(#"inference_gateway_active_requests{backend="sim"}"#) == 0)
         }
-        // OpenAI chat streamed with include_usage: passed through, exactly one usage chunk.
-        do {
-            let r = try await stack.post("/v1/chat/completions", #"{"model":"llama3.2:1b",\#(chat),"stream":true,"stream_options":{"include_usage":true}}"#)
-            let events = Self.sseEvents(r.body)
-            let usage = events.compactMap { $0["usage"] as? [String: Any] }
-            #expect(usage.count == 1)
-            #expect(r.body.hasSuffix("data: [DONE]\n\n"))
-            input["/v1/chat/completions", default: 0] += usage[0]["prompt_tokens"] as! Int
-            output["/v1/chat/completions", default: 0] += usage[0]["completion_tokens"] as! Int
-            #expect(Self.streamedText(events).count == usage[0]["completion_tokens"] as! Int)
-            sent["/v1/chat/completions", default: 0] += 1
-        }
-        // OpenAI chat streamed without include_usage: injected upstream, stripped before the client.
-        var strippedOutput = 0
-        for path in ["/v1/chat/completions", "/v1/completions"] {
-            let body =
-                path == "/v1/completions"
-                ? #"{"model":"qwen2.5:0.5b","prompt":"one two three","stream":true}"#
-                : #"{"model":"qwen2.5:0.5b",\#(chat),"stream":true}"#
-            let r = try await stack.post(path, body)
-            #expect(r.status == 200)
-            #expect(!r.body.contains("usage"), "the client did not ask for usage and must not see it")
-            #expect(r.body.hasSuffix("data: [DONE]\n\n"))
-            let n = Self.streamedText(Self.sseEvents(r.body)).count
-            strippedOutput += n
-            output[path, default: 0] += n
-            // The client never sees the prompt count here; the simulator's tokenizer counts words.
-            input[path, default: 0] += path == "/v1/completions" ? 3 : 7
-            sent[path, default: 0] += 1
-        }
-        // Ollama chat streamed (the default) and generate not streamed.
-        do {
-            let r = try await stack.post("/api/chat", #"{"model":"llama3.2:1b",\#(chat)}"#)
-            let lines = r.body.split(separator: "\n").map { Self.parse(String($0)) }
-            let final = lines.last!
-            #expect(final["done"] as? Bool == true)
-            input["/api/chat", default: 0] += final["prompt_eval_count"] as! Int
-            output["/api/chat", default: 0] += final["eval_count"] as! Int
-            #expect(lines.count - 1 == final["eval_count"] as! Int)
-            sent["/api/chat", default: 0] += 1
-            let g = Self.parse(try await stack.post("/api/generate", #"{"model":"qwen2.5:0.5b","prompt":"why is the sky blue","stream":false}"#).body)
-            input["/api/generate", default: 0] += g["prompt_eval_count"] as! Int
-            output["/api/generate", default: 0] += g["eval_count"] as! Int
-            sent["/api/generate", default: 0] += 1
-        }
-        // Embeddings, both dialects.
-        do {
-            let e = Self.parse(try await stack.post("/v1/embeddings", #"{"model":"nomic-embed-text","input":["a b c","d e"]}"#).body)
-            input["/v1/embeddings", default: 0] += (e["usage"] as! [String: Any])["prompt_tokens"] as! Int
-            #expect((e["data"] as! [Any]).count == 2)
-            sent["/v1/embeddings", default: 0] += 1
-            let o = Self.parse(try await stack.post("/api/embed", #"{"model":"nomic-embed-text","input":["x y z"]}"#).body)
-            input["/api/embed", default: 0] += o["prompt_eval_count"] as! Int
-            sent["/api/embed", default: 0] += 1
-            let legacy = Self.parse(try await stack.post("/api/embeddings", #"{"model":"nomic-embed-text","prompt":"x"}"#).body)
-            #expect((legacy["embedding"] as? [Any])?.isEmpty == false)
-            sent["/api/embeddings", default: 0] += 1
-            let show = try await stack.post("/api/show", #"{"name":"llama3.2:1b"}"#)
-            #expect(show.status == 200)
-            sent["/api/show", default: 0] += 1
-        }
-        #expect(strippedOutput > 0)
-
-        let total = sent.values.reduce(0, +)
-        for _ in 0..<100 where stack.gateway.hub.read({ $0.total.requests }) < total {
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
-        #expect(stack.gateway.hub.read { $0.total.requests } == total)
-        let metrics = try await stack.json("/metrics/json")
-        for (route, n) in input {
-            #expect(metrics.path("tokens", route, "input_total") as? Int == n, "input tokens of \(route)")
-            #expect(try await stack.promSample(#"inference_gateway_tokens_total{route="\#(route)",backend="sim",type="input"}"#) == Double(n))
-        }
-        for (route, n) in output {
-            #expect(metrics.path("tokens", route, "output_total") as? Int == n, "output tokens of \(route)")
-            #expect(try await stack.promSample(#"inference_gateway_tokens_total{route="\#(route)",backend="sim",type="output"}"#) == Double(n))
-        }
-        for (route, n) in sent {
-            #expect(try await stack.promSample(#"inference_gateway_requests_total{route="\#(route)",backend="sim",status="200"}"#) == Double(n))
-        }
-        #expect(stack.gateway.hub.read { $0.total.errors } == 0)
-        // Streams without usage from the client's view still have exact tokens, not estimates.
-        #expect(metrics.path("tokens", "/v1/completions", "estimated_requests") as? Int == 0)
-        #expect(try await stack.promSample(#"inference_gateway_active_requests{backend="sim"}"#) == 0)
     }
 
     @Test func catalogIsTheUnionOfBackends() async throws {

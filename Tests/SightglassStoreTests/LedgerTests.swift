@@ -223,6 +223,35 @@ func event(
     }
 
     @Test(arguments: LedgerEngine.available)
+    func estimatedCostIsKeptApartInEveryAggregate(engine: LedgerEngine) async throws {
+        try await withLedger(engine) { ledger in
+            let t0 = 1_800_000_000.0 - 1_800_000_000.0.truncatingRemainder(dividingBy: 86400)
+            // Model a's backend reports usage; model b's does not, so its tokens (and cost) are estimated.
+            var events: [RequestEvent] = []
+            for i in 0..<40 {
+                var e = event(i, at: t0 + Double(i) * 30, model: i % 4 == 0 ? "b" : "a", user: "u\(i % 2)")
+                e.tokensEstimated = i % 4 == 0
+                events.append(e)
+            }
+            let first = Array(events[..<15]), rest = Array(events[15...])
+            // Two writes: the column must merge like every other sum.
+            try await offPool {
+                try ledger.write(first)
+                try ledger.write(rest)
+            }
+            let (rows, total) = try await ledger.breakdown(by: .model, since: t0, until: t0 + 3600)
+            #expect(abs(total.cost - 0.040) < 1e-9 && abs(total.estimatedCost - 0.010) < 1e-9)
+            #expect(rows.map(\.key) == ["a", "b"])
+            #expect(rows[0].cell.estimatedCost == 0 && abs(rows[1].cell.estimatedCost - rows[1].cell.cost) < 1e-9)
+            let (users, _) = try await ledger.breakdown(by: .user, since: t0, until: t0 + 3600)
+            #expect(abs(users.map(\.cell.estimatedCost).reduce(0, +) - 0.010) < 1e-9)
+            let series = try await ledger.timeseries(metric: .estimatedCost, interval: .oneHour, group: nil, since: t0, until: t0 + 3600)
+            #expect(series.count == 1 && abs((series[0].points[0].value ?? 0) - 0.010) < 1e-9)
+            #expect(abs(try await ledger.totals().estimatedCost - 0.010) < 1e-9)
+        }
+    }
+
+    @Test(arguments: LedgerEngine.available)
     func pruningRemovesOnlyWhatIsOlderThanRetention(engine: LedgerEngine) async throws {
         try await withLedger(engine) { ledger in
             let now = Date().timeIntervalSince1970

@@ -41,17 +41,24 @@ def gateway(tmp_path_factory):
     from conftest import Processes
     procs = Processes()
     try:
-        sim_port, gw_port = free_port(), free_port()
+        sim_port, bare_port, gw_port = free_port(), free_port(), free_port()
         cfg = tmp_path_factory.mktemp("web") / "sightglass.yaml"
         # The browser tests load every page repeatedly; the API's per-IP budget is for people.
-        cfg.write_text("dashboard:\n  rate_limit:\n    enabled: false\npricing:\n  gpt-4o-mini: {input: 0.15, output: 0.6}\n")
+        # A second engine reports no usage: its tokens, and so its cost, are estimated.
+        cfg.write_text("dashboard:\n  rate_limit:\n    enabled: false\npricing:\n  gpt-4o-mini: {input: 0.15, output: 0.6}\n"
+                       "  bare-model: {input: 1.0, output: 2.0}\n")
         procs.start([BIN, "simulate", "--port", str(sim_port), "--ttft-ms", "5", "--tokens-per-second", "2000"], sim_port, "simulate")
-        procs.start([BIN, "serve", "--config", str(cfg), "--port", str(gw_port), "--backend", f"sim=http://127.0.0.1:{sim_port}"], gw_port, "serve")
+        procs.start([BIN, "simulate", "--port", str(bare_port), "--ttft-ms", "5", "--tokens-per-second", "2000", "--models", "bare-model",
+                     "--no-usage"], bare_port, "simulate-bare")
+        procs.start([BIN, "serve", "--config", str(cfg), "--port", str(gw_port), "--backend", f"sim=http://127.0.0.1:{sim_port}",
+                     "--backend", f"bare=http://127.0.0.1:{bare_port}"], gw_port, "serve")
         base = f"http://127.0.0.1:{gw_port}"
         for i in range(6):
             chat(base, "llama3.2:1b", f"question {i}")
         for i in range(3):
             chat(base, "gpt-4o-mini", f"other {i}")
+        for i in range(2):
+            chat(base, "bare-model", f"no usage {i}")
         urllib.request.urlopen(urllib.request.Request(base + "/v1/embeddings", data=json.dumps({"model": "nomic-embed-text", "input": "x"}).encode(),
                                                       headers={"Content-Type": "application/json"}), timeout=10).read()
         time.sleep(1.5)  # the ledger writes at least every second
@@ -146,6 +153,33 @@ def test_every_range_page_loads_the_range_its_selector_shows(gateway, browser):
         api)
     assert dict(rows) == expected
     assert api["gpt-4o-mini"] > 0 and api["llama3.2:1b"] == 0
+
+
+def test_costs_page_says_how_much_of_the_cost_is_estimated(gateway, browser):
+    """bare-model's engine reports no usage, so its tokens are counted by Sightglass and its cost
+    is an estimate: the API and the Costs page say so, per model and in total; measured costs are
+    not marked."""
+    browser.get(f"{gateway}/dashboard/costs?since=24h")
+    wait_loaded(browser)
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('main section h2')].some(h => h.textContent === 'By model')"))
+    api = get_json(f"{gateway}/api/analytics/breakdown?by=model&since=24h")
+    by = {g["key"]: g for g in api["groups"] if g["key"]}
+    assert by["bare-model"]["cost"] > 0 and by["bare-model"]["estimated_cost"] == by["bare-model"]["cost"]
+    assert by["gpt-4o-mini"]["cost"] > 0 and by["gpt-4o-mini"]["estimated_cost"] == 0
+    assert abs(api["total"]["estimated_cost"] - by["bare-model"]["cost"]) < 1e-12
+    shown = browser.execute_script("""
+        const card = [...document.querySelectorAll('main section')].find(s => s.querySelector('h2')?.textContent === 'By model');
+        const t = card.querySelector('table');
+        const col = [...t.tHead.rows[0].cells].findIndex(c => c.textContent.startsWith('of which estimated'));
+        return {total: document.querySelector('[data-estimated-cost]').textContent,
+                rows: Object.fromEntries([...t.tBodies[0].rows].map(r => [r.cells[0].textContent, r.cells[col].textContent]))};""")
+    expected = browser.execute_async_script("""
+        const [total, rows, done] = arguments;
+        Promise.all([import('/dashboard/assets/charts.js'), import('/dashboard/assets/ui.js')]).then(([c, u]) => done({
+          total: c.formatValue(total, '$'), rows: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, u.f.usd(v)]))}));""",
+        api["total"]["estimated_cost"], {k: g["estimated_cost"] for k, g in by.items()})
+    assert shown == expected
 
 
 def test_a_new_request_appears_in_the_live_table_within_2_seconds(gateway, browser):

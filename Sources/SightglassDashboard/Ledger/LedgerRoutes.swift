@@ -161,7 +161,7 @@ extension LedgerRoutes {
         let unit: String
         switch metric {
         case .latencyP50, .latencyP95, .latencyP99, .ttftP50, .ttftP95: unit = "ms"
-        case .cost: unit = "usd"
+        case .cost, .estimatedCost: unit = "usd"
         case .errorRate: unit = "ratio"
         case .tokensPerSecond: unit = "tokens/s"
         case .tokensIn, .tokensOut: unit = "tokens"

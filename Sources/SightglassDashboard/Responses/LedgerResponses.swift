@@ -212,12 +212,15 @@ public struct RollupFigures: Codable, Sendable {
     public var errorRate: Double
     public var tokens: Tokens
     public var cost: Double
+    /// The part of `cost` priced from estimated token counts (the backend reported no usage).
+    public var estimatedCost: Double
     @ExplicitNull public var tokensPerSecond: Double?
     public var latencyMs: Latency
     public var ttftMs: Latency
 
     enum CodingKeys: String, CodingKey {
         case key, requests, errors, tokens, cost
+        case estimatedCost = "estimated_cost"
         case errorRate = "error_rate", tokensPerSecond = "tokens_per_second", latencyMs = "latency_ms", ttftMs = "ttft_ms"
     }
 
@@ -229,6 +232,7 @@ public struct RollupFigures: Codable, Sendable {
         errorRate = c.count > 0 ? c.errorRate : 0
         tokens = Tokens(input: c.tokensIn, output: c.tokensOut, cached: c.tokensCached)
         cost = c.cost
+        estimatedCost = c.estimatedCost
         tokensPerSecond = c.genSeconds > 0 ? c.tokensPerSecond : nil
         latencyMs = Latency(
             p50: q(c.latency, 0.5), p95: q(c.latency, 0.95), p99: q(c.latency, 0.99),

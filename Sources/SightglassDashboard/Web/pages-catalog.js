@@ -190,6 +190,8 @@ export const costs = {
       body.replaceChildren(
         h("div", { class: "status-bar" },
           h("div", { class: "stat" }, h("div", { class: "label" }, "In range"), h("div", { class: "value" }, formatValue(byModel.total.cost, "$"))),
+          h("div", { class: "stat", title: "Priced from token counts Sightglass estimated because the backend reported no usage" },
+            h("div", { class: "label" }, "Of which estimated"), h("div", { class: "value", "data-estimated-cost": "" }, formatValue(byModel.total.estimated_cost, "$"))),
           h("div", { class: "stat" }, h("div", { class: "label" }, "This month so far"), h("div", { class: "value" }, formatValue(monthCost, "$"))),
           h("div", { class: "stat" }, h("div", { class: "label" }, "Month projection (at this month's daily rate)"), h("div", { class: "value" }, formatValue(projection, "$")))),
         byModel.total.cost === 0 ? empty("No cost recorded: prices come from the `pricing:` section of the config (USD per million tokens); local models cost 0.") : "");
@@ -199,6 +201,7 @@ export const costs = {
       for (const [title, b] of [["By model", byModel], ["By backend", byBackend], ["By route", byRoute]]) {
         grid.append(card(title, table(b.groups.filter((g) => g.key).sort((a, z) => z.cost - a.cost), [
           { key: "key", label: title.slice(3) }, { key: "cost", label: "cost", num: true, fmt: f.usd },
+          { key: "estimated_cost", label: "of which estimated", num: true, fmt: f.usd },
           { key: (g) => g.tokens.input + g.tokens.output, label: "tokens", num: true, fmt: f.int }, { key: per1k, label: "$ / 1K tokens", num: true, fmt: f.usd }])));
       }
       body.append(grid);
