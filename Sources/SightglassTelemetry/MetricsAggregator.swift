@@ -53,6 +53,10 @@ public struct MetricsAggregator: Sendable {
         "sightglass_tokens_total",
         help: "Tokens by route, backend, model and type (input, output, cached); estimated=true where the backend reported no usage.",
         labels: ["route", "backend", "model", "type", "estimated"])
+    var sgCost = CounterFamily(
+        "sightglass_cost_usd_total",
+        help: "Cost in USD from configured per-model prices; estimated=true where it was priced from estimated tokens (the backend reported no usage).",
+        labels: ["route", "backend", "model", "estimated"])
     var sgTTFT = HistogramFamily(
         "sightglass_time_to_first_token_seconds", help: "Time from request received to first content token, streamed requests.",
         labels: ["route", "backend", "model"], buckets: genAITTFTBuckets)
@@ -125,7 +129,7 @@ public struct MetricsAggregator: Sendable {
         var otelDuration = -1, otelTokensIn = -1, otelTokensOut = -1, otelTTFT = -1, otelTPOT = -1
         var olRequests = -1, olDuration = -1
         var sgRequests = -1, sgTokensIn = -1, sgTokensOut = -1, sgTokensCached = -1, sgTTFT = -1, sgTPS = -1
-        var sgBytesIn = -1, sgBytesOut = -1, sgStreams = -1
+        var sgBytesIn = -1, sgBytesOut = -1, sgStreams = -1, sgCost = -1
         var route = -1, model = -1, backend = -1
     }
     var slotCache: [EventKey: Slots] = [:]
@@ -224,6 +228,10 @@ public struct MetricsAggregator: Sendable {
         if e.cachedTokens > 0 {
             ensure(&s.sgTokensCached) { sgTokens.slot([e.route, backend, e.model, "cached", est]) }
             sgTokens.add(slot: s.sgTokensCached, Double(e.cachedTokens))
+        }
+        if !e.backend.isEmpty {
+            ensure(&s.sgCost) { sgCost.slot([e.route, backend, e.model, est]) }
+            sgCost.add(slot: s.sgCost, e.cost)
         }
         if e.stream, !e.isError, let t = e.firstToken {
             ensure(&s.sgTTFT) { sgTTFT.slot([e.route, backend, e.model]) }

@@ -24,6 +24,7 @@ public enum PrometheusExporter {
             agg.olDuration.render(into: &out)
             agg.sgRequests.render(into: &out)
             agg.sgTokens.render(into: &out)
+            agg.sgCost.render(into: &out)
             agg.sgTTFT.render(into: &out)
             agg.sgTPS.render(into: &out)
             agg.sgBytes.render(into: &out)

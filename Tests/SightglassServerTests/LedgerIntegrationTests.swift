@@ -109,6 +109,12 @@ import Testing
             let summary = try await stack.json("/api/metrics/summary")
             #expect(summary.path("summary", "estimated_cost_usd") as? Double == summary.path("summary", "total_cost_usd") as? Double)
             #expect(summary.path("models", "m", "estimated_cost_usd") as? Double == cost)
+            let breakdown = try await stack.json("/api/analytics/breakdown?by=model&since=1h")
+            let group = try #require((breakdown["groups"] as? [[String: Any]])?.first { $0["key"] as? String == "m" })
+            #expect(group["cost"] as? Double == cost && group["estimated_cost"] as? Double == cost)
+            #expect(breakdown.path("total", "estimated_cost") as? Double == cost)
+            let sample = #"sightglass_cost_usd_total{route="/v1/chat/completions",backend="nousage",model="m",estimated="true"}"#
+            #expect(try await stack.promSample(sample) == cost)
         }
     }
 
