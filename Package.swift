@@ -59,6 +59,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Who may call what: API keys (digests only), their scopes, and the decision the request path takes.
+        .target(
+            name: "SightglassGovernance",
+            dependencies: ["SightglassConfig", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // libc's memmem for the stream taps.
         .target(name: "CSightglassShims"),
         // The data plane: SwiftNIO listener, HTTP/1.1 framing, relay, stream taps, upstream pools.
@@ -67,6 +73,7 @@ let package = Package(
             dependencies: [
                 "CSightglassShims",
                 "SightglassConfig",
+                "SightglassGovernance",
                 "SightglassTelemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -146,6 +153,11 @@ let package = Package(
         .testTarget(
             name: "SightglassProxyTests",
             dependencies: ["SightglassProxy", .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SightglassGovernanceTests",
+            dependencies: ["SightglassGovernance", "SightglassConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

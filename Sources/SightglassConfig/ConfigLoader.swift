@@ -76,6 +76,7 @@ public enum ConfigLoader {
         "SIGHTGLASS_MAX_QUEUE": "limits.max_queue_size",
         "SIGHTGLASS_BACKENDS": "backends (NAME=URL,NAME=URL)",
         "SIGHTGLASS_METRICS_WINDOW": "metrics.window_seconds",
+        "SIGHTGLASS_AUTH_INFERENCE": "auth.inference",
         "LOG_LEVEL": "logging.level",
     ]
 
@@ -114,6 +115,12 @@ public enum ConfigLoader {
         if let v = try int("SIGHTGLASS_MAX_CONCURRENT") { config.limits.maxConcurrentRequests = v }
         if let v = try int("SIGHTGLASS_MAX_QUEUE") { config.limits.maxQueueSize = v }
         if let v = try int("SIGHTGLASS_METRICS_WINDOW") { config.metrics.windowSeconds = v }
+        if let v = env["SIGHTGLASS_AUTH_INFERENCE"] {
+            guard let mode = GatewayAuthSettings.Mode(rawValue: v.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ConfigError.invalid("SIGHTGLASS_AUTH_INFERENCE='\(v)' is not one of off, optional, required")
+            }
+            config.auth.inference = mode
+        }
         if let v = env["LOG_LEVEL"], !v.isEmpty {
             guard LoggingSettings.canonical(v) != nil else {
                 throw ConfigError.invalid("LOG_LEVEL='\(v)' is not a log level (one of trace, debug, info, notice, warning, error, critical)")

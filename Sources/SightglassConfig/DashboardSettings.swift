@@ -122,8 +122,7 @@ public struct AuthSettings: Codable, Sendable, Equatable {
     /// The mode in force for a gateway listening on `host`.
     public func effectiveMode(host: String) -> Mode {
         if let mode { return mode }
-        let loopback = host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
-        if loopback { return .off }
+        if ServerSettings.isLoopback(host) { return .off }
         if !apiKeys.isEmpty { return .apiKey }
         if jwt != nil { return .jwt }
         return .off

@@ -15,11 +15,12 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
     public var ledger = LedgerSettings()
     public var dashboard = DashboardSettings()
     public var logging = LoggingSettings()
+    public var auth = GatewayAuthSettings()
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, limits, timeouts, backends, pricing, metrics, ledger, dashboard, logging
+        case server, limits, timeouts, backends, pricing, metrics, ledger, dashboard, logging, auth
     }
 
     public init(from decoder: any Decoder) throws {
@@ -33,6 +34,7 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
         ledger = try c.decodeIfPresent(LedgerSettings.self, forKey: .ledger) ?? LedgerSettings()
         dashboard = try c.decodeIfPresent(DashboardSettings.self, forKey: .dashboard) ?? DashboardSettings()
         logging = try c.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? LoggingSettings()
+        auth = try c.decodeIfPresent(GatewayAuthSettings.self, forKey: .auth) ?? GatewayAuthSettings()
     }
 
     /// Checks what decoding cannot: unique backend names, valid URLs, numbers in range. Each

@@ -11,6 +11,7 @@ extension GatewayConfig {
         ("ledger", LedgerSettings.shape),
         ("dashboard", DashboardSettings.shape),
         ("logging", LoggingSettings.shape),
+        ("auth", .section([("inference", .choice(["off", "optional", "required"], caseInsensitive: false))])),
     ])
 }
 

@@ -1,0 +1,77 @@
+import SightglassConfig
+
+/// Whether an inference request may go on, decided from its credential, the key table, the
+/// route's scope and the model: a pure function of its inputs, so every case is a unit test.
+public enum InferenceAuth {
+    public enum Decision: Equatable, Sendable {
+        /// No key and none needed (`off`, or `optional` without a credential).
+        case anonymous
+        case granted(KeyGrant)
+        case refused(Refusal)
+    }
+
+    /// Why a request is refused; each maps to one status and one message per dialect.
+    public enum Refusal: Equatable, Sendable {
+        /// 401: no credential where one is required.
+        case missingKey
+        /// 401: malformed, unknown, revoked, or of an archived project (indistinguishable on purpose).
+        case invalidKey
+        /// 401: past its `expires_at`.
+        case expiredKey
+        /// 403: the key's scopes do not include this route group.
+        case routeNotAllowed(RouteScope)
+        /// Answered exactly as an unknown model (404), so a key cannot probe which models exist.
+        case modelHidden
+        /// 400: `max_tokens` above the key's cap.
+        case maxTokensAbove(Int)
+
+        public var status: Int {
+            switch self {
+            case .missingKey, .invalidKey, .expiredKey: 401
+            case .routeNotAllowed: 403
+            case .modelHidden: 404
+            case .maxTokensAbove: 400
+            }
+        }
+    }
+
+    /// The credential a request carries: `Authorization: Bearer …` (OpenAI and Ollama clients),
+    /// else `api-key` (Azure-style clients) or `x-api-key`. Nil when none is present; an empty
+    /// string when one is present but unusable (not Bearer, too long, not visible ASCII).
+    public static func credential(_ value: (String) -> String?) -> String? {
+        if let auth = value("authorization") {
+            let bytes = Array(auth.utf8)
+            guard bytes.count > 7, bytes[0...6].map({ $0 | 0x20 }) == Array("bearer ".utf8) else { return "" }
+            return usable(String(decoding: bytes[7...], as: UTF8.self).trimmingSpaces)
+        }
+        if let key = value("api-key") ?? value("x-api-key") { return usable(key.trimmingSpaces) }
+        return nil
+    }
+
+    static func usable(_ key: String) -> String {
+        key.utf8.count <= APIKeySecret.maxLength && key.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) ? key : ""
+    }
+
+    public static func decide(
+        mode: GatewayAuthSettings.Mode, credential: String?, keys: KeyTable, scope: RouteScope, model: String?,
+        maxTokens: Int?, now: Double
+    ) -> Decision {
+        if mode == .off { return .anonymous }
+        guard let credential else { return mode == .optional ? .anonymous : .refused(.missingKey) }
+        guard !credential.isEmpty, let grant = keys.grant(for: KeyDigest(of: credential)) else { return .refused(.invalidKey) }
+        if let e = grant.expiresAt, now >= e { return .refused(.expiredKey) }
+        guard grant.scopes.routes.contains(scope) else { return .refused(.routeNotAllowed(scope)) }
+        if let model, !grant.scopes.allows(model: model) { return .refused(.modelHidden) }
+        if let cap = grant.scopes.maxTokens, let asked = maxTokens, asked > cap { return .refused(.maxTokensAbove(cap)) }
+        return .granted(grant)
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
+        while s.last == " " || s.last == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
