@@ -50,6 +50,7 @@ let package = Package(
             name: "SightglassStore",
             dependencies: [
                 "SightglassConfig",
+                "SightglassGovernance",
                 "SightglassTelemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -173,7 +174,8 @@ let package = Package(
         .testTarget(
             name: "SightglassStoreTests",
             dependencies: [
-                "SightglassStore", "SightglassTelemetry", "SightglassConfig", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "SightglassStore", "SightglassTelemetry", "SightglassConfig", "SightglassGovernance",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

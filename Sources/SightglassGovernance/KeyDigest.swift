@@ -11,8 +11,10 @@ public struct KeyDigest: Hashable, Sendable {
         let d = SHA256.hash(data: Array(key))
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         d.withUnsafeBytes { raw in
-            words = (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                     raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            words = (
+                raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
         }
         (w0, w1, w2, w3) = words
     }

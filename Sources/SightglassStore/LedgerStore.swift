@@ -50,6 +50,9 @@ public protocol LedgerStore: AnyObject, Sendable {
 }
 
 extension LedgerStore {
+    /// The organization (users, projects, keys) kept in the same database.
+    public var organization: Organization { Organization(self as! any SQLRunner) }
+
     public func write(_ events: [RequestEvent]) throws { try write(events, synthetic: false) }
 
     public func errorGroups(since: Double) async throws -> [ErrorGroup] { try await errorGroups(since: since, examples: 5) }

@@ -9,6 +9,7 @@ extension PostgresLedger {
             switch v {
             case .int(let n): b.append(n)
             case .text(let t): b.append(t)
+            case .null: b.appendNull()
             }
         }
         return PostgresQuery(unsafeSQL: SQLCondition.numbered(sql), binds: b)
@@ -100,7 +101,7 @@ extension PostgresLedger {
         var seq: Int64, id: String, ts: Int64, route: Int64, backend: Int64, model: Int64, method: String, stream: Bool, status: Int
         var errorType: Int64?, errorMessage: String?, tokensIn: Int, tokensOut: Int, tokensCached: Int, estimated: Bool, cost: Double
         var latency: Int64, firstByte: Int64?, firstToken: Int64?, bytesIn: Int, bytesOut: Int, client: Int64?, user: Int64?
-        var apiKey: String?, synthetic: Bool
+        var apiKey: String?, synthetic: Bool, project: String?
 
         init(_ r: PostgresRandomAccessRow) throws {
             seq = try r[0].decode(Int64.self); id = try r[1].decode(String.self); ts = try r[2].decode(Int64.self)
@@ -113,6 +114,7 @@ extension PostgresLedger {
             bytesIn = try r[19].decode(Int.self); bytesOut = try r[20].decode(Int.self)
             client = try r[21].decode(Int64?.self); user = try r[22].decode(Int64?.self)
             apiKey = try r[23].decode(String?.self); synthetic = try r[24].decode(Bool.self)
+            project = try r[25].decode(String?.self)
         }
     }
 
@@ -126,7 +128,7 @@ extension PostgresLedger {
                 tokensEstimated: r.estimated, cost: r.cost, latency: LedgerRow.seconds(r.latency),
                 firstByte: r.firstByte.map(LedgerRow.seconds), firstToken: r.firstToken.map(LedgerRow.seconds),
                 bytesIn: r.bytesIn, bytesOut: r.bytesOut, client: name(r.client), user: name(r.user), apiKeyId: r.apiKey,
-                synthetic: r.synthetic)
+                projectId: r.project, synthetic: r.synthetic)
         }
     }
 

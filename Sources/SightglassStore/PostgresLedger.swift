@@ -172,7 +172,7 @@ public final class PostgresLedger: LedgerStore {
 
     static let insertColumns = """
         id, id_hash, ts, route, backend, model, method, stream, status, error_type, error_message, tokens_in, tokens_out, tokens_cached,
-        estimated, cost, latency_us, first_byte_us, first_token_us, bytes_in, bytes_out, client, "user", api_key, synthetic
+        estimated, cost, latency_us, first_byte_us, first_token_us, bytes_in, bytes_out, client, "user", api_key, synthetic, project_id
         """
 
     /// The rows: most by `COPY` (several times faster for the server to take than an insert's
@@ -201,7 +201,7 @@ public final class PostgresLedger: LedgerStore {
         r.int(e.firstByte.map(LedgerRow.micros)); r.int(e.firstToken.map(LedgerRow.micros))
         r.int(Int64(e.requestBytes)); r.int(Int64(e.responseBytes))
         r.int(e.clientAddress.isEmpty ? nil : ids(.client, e.clientAddress)); r.int(e.user.map { ids(.user, $0) })
-        r.text(e.apiKeyId); r.bool(synthetic)
+        r.text(e.apiKeyId); r.bool(synthetic); r.text(e.projectId)
     }
 
     /// `COPY requests FROM STDIN` in text format, sent in pieces of about 1 MB.
@@ -227,9 +227,9 @@ public final class PostgresLedger: LedgerStore {
         for e in events { timings[e.id] = e }
         for start in stride(from: 0, to: events.count, by: 1_000) {
             let chunk = events[start..<min(start + 1_000, events.count)]
-            var b = PostgresBindings(capacity: chunk.count * 25)
+            var b = PostgresBindings(capacity: chunk.count * 26)
             for e in chunk { Self.row(e, synthetic: synthetic, ids: ids, into: &b) }
-            let sql = "INSERT INTO requests (\(Self.insertColumns)) VALUES " + Self.placeholders(rows: chunk.count, columns: 25) + " RETURNING seq, id"
+            let sql = "INSERT INTO requests (\(Self.insertColumns)) VALUES " + Self.placeholders(rows: chunk.count, columns: 26) + " RETURNING seq, id"
             let rows = try await conn.query(PostgresQuery(unsafeSQL: sql, binds: b), logger: logger)
             var marks = PostgresBindings(), bodies = PostgresBindings()
             var count = 0, bodyCount = 0

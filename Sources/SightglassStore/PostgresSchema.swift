@@ -140,6 +140,7 @@ enum PostgresSchema {
                 "ALTER TABLE user_rollups ADD COLUMN cost_estimated DOUBLE PRECISION NOT NULL DEFAULT 0",
             ]
         ),
+        (4, "organization, projects, keys; requests carry their project", IdentitySchema.statements),
     ]
 
     /// Applies the versions not yet applied, each in the one transaction with its record.

@@ -20,6 +20,8 @@ public struct RequestFilter: Sendable {
     public var statusClass: Int?
     public var errorType: String?
     public var user: String?
+    public var apiKeyId: String?
+    public var projectId: String?
     /// Seconds since 1970.
     public var since: Double?
     public var until: Double?
@@ -44,6 +46,8 @@ public struct RequestFilter: Sendable {
         f.route = q["route"]
         f.errorType = q["error_type"]
         f.user = q["user"]
+        f.apiKeyId = q["api_key_id"]
+        f.projectId = q["project_id"]
         f.idSearch = q["q"] ?? q["id"]
         if let s = q["status"] {
             let lower = s.lowercased()

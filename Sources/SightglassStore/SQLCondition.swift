@@ -1,7 +1,11 @@
 /// A value bound to a `?` in SQL shared by both engines; each engine binds it its own way.
-enum SQLValue: Sendable {
+enum SQLValue: Sendable, Equatable {
     case int(Int64)
     case text(String)
+    case null
+
+    var int: Int64? { if case .int(let n) = self { n } else { nil } }
+    var text: String? { if case .text(let t) = self { t } else { nil } }
 }
 
 /// A WHERE clause written once for SQLite and PostgreSQL: conditions with `?` placeholders, in
@@ -42,6 +46,8 @@ struct SQLCondition {
             c.add("\(column) = ?", .int(id))
         }
         if filter.onlyErrors { c.add("error_type IS NOT NULL") }
+        if let k = filter.apiKeyId { c.add("api_key = ?", .text(k)) }
+        if let p = filter.projectId { c.add("project_id = ?", .text(p)) }
         if let s = filter.status { c.add("status = ?", .int(Int64(s))) }
         if let k = filter.statusClass { c.add("status >= ? AND status < ?", .int(Int64(k * 100)), .int(Int64(k * 100 + 100))) }
         if let s = filter.since { c.add("ts >= ?", .int(Int64(s * 1e6))) }
@@ -81,7 +87,7 @@ struct SQLCondition {
         """
         seq, id, ts, route, backend, model, method, stream, status, error_type, error_message, tokens_in, tokens_out,
         tokens_cached, estimated, \(cost), latency_us, first_byte_us, first_token_us, bytes_in, bytes_out, client, "user",
-        api_key, synthetic
+        api_key, synthetic, project_id
         """
     }
 

@@ -11,7 +11,7 @@ extension SQLiteLedger {
             tokensIn: row[11], tokensOut: row[12], tokensCached: row[13], tokensEstimated: row[14], cost: Double(row[15] as Int64) / 1e9,
             latency: Double(row[16] as Int64) / 1e6, firstByte: (row[17] as Int64?).map { Double($0) / 1e6 },
             firstToken: (row[18] as Int64?).map { Double($0) / 1e6 }, bytesIn: row[19], bytesOut: row[20], client: try dims.name(row[21], db),
-            user: try dims.name(row[22], db), apiKeyId: row[23], synthetic: row[24])
+            user: try dims.name(row[22], db), apiKeyId: row[23], projectId: row[25], synthetic: row[24])
     }
 
     public func requests(_ filter: RequestFilter) throws -> RequestPage {
@@ -34,10 +34,11 @@ extension SQLiteLedger {
 
     static func arguments(_ values: [SQLValue]) -> StatementArguments {
         StatementArguments(
-            values.map { v -> any DatabaseValueConvertible in
+            values.map { v -> (any DatabaseValueConvertible)? in
                 switch v {
                 case .int(let n): n
                 case .text(let t): t
+                case .null: nil
                 }
             })
     }

@@ -88,8 +88,8 @@ public final class SQLiteLedger: LedgerStore {
     static let insertSQL = """
         INSERT INTO requests (id, ts, route, backend, model, method, stream, status, error_type, error_message,
             tokens_in, tokens_out, tokens_cached, estimated, cost_nano_usd, latency_us, first_byte_us, first_token_us,
-            bytes_in, bytes_out, client, "user", api_key, synthetic)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            bytes_in, bytes_out, client, "user", api_key, synthetic, project_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// Inserts one request row (values bound directly: this runs once per proxied request),
@@ -126,6 +126,7 @@ public final class SQLiteLedger: LedgerStore {
             row.bind(user)
             row.bind(e.apiKeyId)
             row.bind(synthetic)
+            row.bind(e.projectId)
         }
         if let b = e.bodies {
             try db.execute(

@@ -191,6 +191,9 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE rollups ADD COLUMN cost_estimated REAL NOT NULL DEFAULT 0")
             try db.execute(sql: "ALTER TABLE user_rollups ADD COLUMN cost_estimated REAL NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v7: organization, projects, keys; requests carry their project") { db in
+            for sql in IdentitySchema.statements { try db.execute(sql: sql) }
+        }
         return m
     }
 }

@@ -28,6 +28,7 @@ public struct StoredRequest: Sendable {
     public var client: String?
     public var user: String?
     public var apiKeyId: String?
+    public var projectId: String? = nil
     /// Written by `ledger generate`, not by traffic.
     public var synthetic: Bool
     /// Seconds waiting in the admission queue (nil: not queued) and opening a new upstream
@@ -77,6 +78,6 @@ extension StoredRequest {
             tokensIn: e.inputTokens, tokensOut: e.outputTokens, tokensCached: e.cachedTokens, tokensEstimated: e.tokensEstimated,
             cost: e.cost, latency: e.latency, firstByte: e.firstByte, firstToken: e.firstToken, bytesIn: e.requestBytes,
             bytesOut: e.responseBytes, client: e.clientAddress.isEmpty ? nil : e.clientAddress, user: e.user, apiKeyId: e.apiKeyId,
-            synthetic: false, queued: e.queued, connect: e.connect)
+            projectId: e.projectId, synthetic: false, queued: e.queued, connect: e.connect)
     }
 }

@@ -46,8 +46,9 @@ public struct RequestEvent: Sendable {
     public var user: String?
     /// What went wrong, in words, for failed requests.
     public var errorMessage: String?
-    /// The API key that authenticated the request, once keys exist.
+    /// The API key that authenticated the request, and the project it belongs to (nil: no key).
     public var apiKeyId: String?
+    public var projectId: String?
 
     public init(
         route: String, method: String, backend: String, serverAddress: String = "", serverPort: Int = 0,
@@ -56,7 +57,7 @@ public struct RequestEvent: Sendable {
         inputTokens: Int = 0, outputTokens: Int = 0, cachedTokens: Int = 0, tokensEstimated: Bool = false,
         requestBytes: Int = 0, responseBytes: Int = 0, cost: Double = 0,
         id: String = "", clientAddress: String = "", user: String? = nil, errorMessage: String? = nil, apiKeyId: String? = nil,
-        queued: Double? = nil, connect: Double? = nil
+        projectId: String? = nil, queued: Double? = nil, connect: Double? = nil
     ) {
         self.queued = queued
         self.connect = connect
@@ -65,6 +66,7 @@ public struct RequestEvent: Sendable {
         self.user = user
         self.errorMessage = errorMessage
         self.apiKeyId = apiKeyId
+        self.projectId = projectId
         self.route = route
         self.method = method
         self.backend = backend

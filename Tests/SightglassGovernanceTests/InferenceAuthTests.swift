@@ -49,12 +49,13 @@ import Testing
         #expect(InferenceAuth.Refusal.modelHidden.status == 404)
     }
 
-    @Test(arguments: [
-        (["authorization": "Bearer sk-sg-x"], "sk-sg-x"), (["authorization": "bearer   sk-sg-x  "], "sk-sg-x"),
-        (["authorization": "Basic dXNlcjpwYXNz"], ""), (["authorization": "Bearer sk-sg-é"], ""),
-        (["authorization": "Bearer " + String(repeating: "a", count: 300)], ""), (["api-key": "sk-sg-y"], "sk-sg-y"),
-        (["x-api-key": "sk-sg-z"], "sk-sg-z"), ([:], nil),
-    ] as [([String: String], String?)])
+    @Test(
+        arguments: [
+            (["authorization": "Bearer sk-sg-x"], "sk-sg-x"), (["authorization": "bearer   sk-sg-x  "], "sk-sg-x"),
+            (["authorization": "Basic dXNlcjpwYXNz"], ""), (["authorization": "Bearer sk-sg-é"], ""),
+            (["authorization": "Bearer " + String(repeating: "a", count: 300)], ""), (["api-key": "sk-sg-y"], "sk-sg-y"),
+            (["x-api-key": "sk-sg-z"], "sk-sg-z"), ([:], nil),
+        ] as [([String: String], String?)])
     func credentialsComeFromTheHeadersClientsSend(_ headers: [String: String], _ expected: String?) {
         #expect(InferenceAuth.credential { headers[$0] } == expected)
     }

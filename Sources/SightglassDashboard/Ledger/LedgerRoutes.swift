@@ -57,7 +57,7 @@ extension LedgerRoutes {
     }
 
     static let filterParameters: Set<String> = [
-        "model", "backend", "route", "status", "status_class", "error_type", "user",
+        "model", "backend", "route", "status", "status_class", "error_type", "user", "api_key_id", "project_id",
         "since", "until", "min_latency_ms", "q", "id", "cursor", "limit",
     ]
 
@@ -85,6 +85,7 @@ extension LedgerRoutes {
             "id", "timestamp", "route", "method", "backend", "model", "stream", "status", "error_type", "error_message",
             "tokens_input", "tokens_output", "tokens_cached", "tokens_estimated", "cost", "cost_estimated", "latency_ms", "ttft_ms",
             "first_byte_ms", "tokens_per_second", "request_bytes", "response_bytes", "client_ip", "user", "synthetic",
+            "api_key_id", "project_id",
         ]
         let startFilter = filter
         let body = ResponseBody { writer in
@@ -122,7 +123,7 @@ extension LedgerRoutes {
             r.errorType ?? "", r.errorMessage ?? "", String(r.tokensIn), String(r.tokensOut), String(r.tokensCached),
             String(r.tokensEstimated), String(r.cost), String(r.costEstimated), ms(r.latency), ms(r.firstToken), ms(r.firstByte),
             r.tokensPerSecond.map { String($0) } ?? "", String(r.bytesIn), String(r.bytesOut), r.client ?? "", r.user ?? "",
-            String(r.synthetic),
+            String(r.synthetic), r.apiKeyId ?? "", r.projectId ?? "",
         ]
         return fields.map(CSV.field).joined(separator: ",")
     }

@@ -67,6 +67,7 @@ public struct RequestRecord: Codable, Sendable {
     @ExplicitNull public var clientIp: String?
     @ExplicitNull public var user: String?
     @ExplicitNull public var apiKeyId: String?
+    @ExplicitNull public var projectId: String?
     public var synthetic: Bool
     // Detail only.
     public var queueMs: ExplicitNull<Double>?
@@ -82,7 +83,8 @@ public struct RequestRecord: Codable, Sendable {
         case id, timestamp, route, method, backend, model, stream, status, tokens, cost, user, synthetic, phases, times
         case errorType = "error_type", errorMessage = "error_message", costEstimated = "cost_estimated", latencyMs = "latency_ms"
         case ttftMs = "ttft_ms", firstByteMs = "first_byte_ms", tokensPerSecond = "tokens_per_second", requestBytes = "request_bytes"
-        case responseBytes = "response_bytes", clientIp = "client_ip", apiKeyId = "api_key_id", queueMs = "queue_ms", connectMs = "connect_ms"
+        case responseBytes = "response_bytes", clientIp = "client_ip", apiKeyId = "api_key_id", projectId = "project_id", queueMs = "queue_ms", connectMs =
+            "connect_ms"
         case requestBody = "request_body", responseBody = "response_body", bodiesRecorded = "bodies_recorded", bodiesTruncated = "bodies_truncated"
     }
 
@@ -112,6 +114,7 @@ public struct RequestRecord: Codable, Sendable {
         clientIp = r.client
         user = r.user
         apiKeyId = r.apiKeyId
+        projectId = r.projectId
         synthetic = r.synthetic
         guard detail else { return }
         queueMs = ExplicitNull(wrappedValue: r.queued.map(Self.ms))
