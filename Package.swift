@@ -89,6 +89,7 @@ let package = Package(
             name: "SightglassDashboard",
             dependencies: [
                 "SightglassConfig",
+                "SightglassGovernance",
                 "SightglassTelemetry",
                 "SightglassProxy",
                 "SightglassStore",
@@ -119,6 +120,7 @@ let package = Package(
             name: "SightglassServer",
             dependencies: [
                 "SightglassConfig",
+                "SightglassGovernance",
                 "SightglassTelemetry",
                 "SightglassProxy",
                 "SightglassDashboard",
@@ -139,6 +141,7 @@ let package = Package(
             dependencies: [
                 "SightglassServer",
                 "SightglassStore",
+                "SightglassGovernance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

@@ -19,6 +19,8 @@ public struct ControlPlane: Sendable {
     let current: NIOLockedValueBox<GatewayConfig>
     /// What `POST /admin/reload` runs; installed by the runtime.
     let reloader = NIOLockedValueBox<Reloader?>(nil)
+    /// What reloads the request path's key table after an Admin API change; installed by the runtime.
+    let keysChanged = NIOLockedValueBox<(@Sendable () async -> Void)?>(nil)
     public let httpClient: HTTPClient
     public let startedAt: Date
     /// The request ledger's writer; nil when the ledger is disabled.
@@ -45,13 +47,18 @@ public struct ControlPlane: Sendable {
         DashboardRoutes(hub: hub, current: current, ledger: ledger, services: services, httpClient: httpClient, startedAt: startedAt)
     }
     var liveFeed: LiveFeedRoutes { LiveFeedRoutes(services: services, current: current, hub: hub, dashboard: dashboard) }
+    var organization: OrganizationRoutes {
+        OrganizationRoutes(ledger: ledger, auth: services.auth, audit: services.audit) { [keysChanged] in
+            await keysChanged.withLockedValue { $0 }?()
+        }
+    }
     var admin: AdminRoutes { AdminRoutes(auth: services.auth, limiter: services.limiter, audit: services.audit, reloader: reloader) }
 
     /// Every plain HTTP route (WebSocket upgrades: `webSocketRouter`).
     public func router() -> Router<ControlContext> {
         let router = Router(context: ControlContext.self)
         router.add(middleware: ProductErrorMiddleware())
-        let groups: [any RouteGroup] = [exports, ledgerAPI, dashboard, AssetRoutes(), admin, catalog]
+        let groups: [any RouteGroup] = [exports, ledgerAPI, dashboard, AssetRoutes(), admin, organization, catalog]
         for group in groups { group.add(to: router) }
         return router
     }
@@ -71,6 +78,11 @@ public struct ControlPlane: Sendable {
     /// Records an admin or system action in the audit trail.
     public func audit(_ action: String, user: String?, resource: String?, details: [String: Any] = [:], level: String = "info", result: String = "success") {
         services.audit.record(action, user: user, resource: resource, details: details, level: level, result: result)
+    }
+
+    /// Installs what runs after an Admin API change to keys, projects or users.
+    public func setKeysChanged(_ body: @escaping @Sendable () async -> Void) {
+        keysChanged.withLockedValue { $0 = body }
     }
 
     /// Installs what `POST /admin/reload` runs.

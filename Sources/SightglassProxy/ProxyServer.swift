@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SightglassConfig
+import SightglassGovernance
 import SightglassTelemetry
 
 /// The data plane: a SwiftNIO listener whose event loops each own their connections, upstream
@@ -120,6 +121,13 @@ public final class ProxyServer: Sendable {
         }
         admission.reconfigure(maxConcurrent: config.limits.maxConcurrentRequests, maxQueue: config.limits.maxQueueSize)
         return order
+    }
+
+    /// Replaces the key table on every loop: new requests see it as soon as their loop runs this.
+    public func updateKeys(_ table: KeyTable) {
+        for c in orderedContexts {
+            c.loop.execute { c.keys = table }
+        }
     }
 
     /// Replaces the model → backend table on every loop.

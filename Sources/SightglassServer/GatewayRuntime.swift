@@ -128,6 +128,10 @@ public final class GatewayRuntime: Sendable {
             proxy.updateRouting(table)
         }
         proxy.updateRouting(monitor.routingTable())
+        let writerRef = ledger
+        let keySync = KeySync(proxy: proxy, logger: logger) { writerRef?.ledger }
+        controlPlane.setKeysChanged { await keySync.refresh(force: true) }
+        let inferenceAuth = config.auth.effectiveInference(host: config.server.host)
         let reloader = reloadSource.map { source in
             ConfigReloader(
                 source: source, sourceName: sourceName, proxy: proxy, hub: hub, monitor: monitor,
@@ -155,6 +159,8 @@ public final class GatewayRuntime: Sendable {
             // GPUs: NVML is fast, nvidia-smi is a process start; every 5 s either way.
             PeriodicService("GPU sampler", every: .seconds(5)) { _ = try? await BlockingWork.run { hub.system.sampleGPU() } },
             LoopService("backend monitor") { await monitor.run() },
+            // Keys changed on another instance sharing the database reach this one within ~2 s.
+            PeriodicService("key sync", every: .seconds(1)) { await keySync.refresh() },
             PeriodicService("alert evaluator", every: .milliseconds(Int64(config.dashboard.alerts.intervalSeconds * 1000))) {
                 services.alerts.evaluate(.init(now: Date().timeIntervalSince1970, host: hub.system.host, backends: hub.board.all))
             },
@@ -193,6 +199,11 @@ public final class GatewayRuntime: Sendable {
             for await p in controlPorts { bound = p }
             guard bound != nil else { throw RunnerError.failedToStart("control plane on \(address)") }
             await monitor.checkAll()
+            if inferenceAuth != .off {
+                // Keys are loaded before the first request, so a valid key never meets an empty table.
+                for _ in 0..<50 where writerRef?.ledger == nil { try? await Task.sleep(for: .milliseconds(100)) }
+                await keySync.refresh(force: true)
+            }
             port = try await proxy.start(host: config.server.host, port: config.server.port)
         } catch {
             await group.triggerGracefulShutdown()
@@ -205,7 +216,16 @@ public final class GatewayRuntime: Sendable {
             metadata: [
                 "address": "\(config.server.host):\(port)", "backends": "\(config.backends.count)",
                 "ledger": "\(ledger?.displayLocation ?? "disabled")", "auth": "\(services.auth.mode.rawValue)",
+                "inference_auth": "\(inferenceAuth.rawValue)",
             ])
+        if inferenceAuth == .off && !ServerSettings.isLoopback(config.server.host) {
+            logger.warning(
+                "inference routes are open to anyone who can reach \(config.server.host): auth.inference is off; set it to required and create keys with `sightglass keys create`"
+            )
+        }
+        if inferenceAuth != .off && ledger == nil {
+            logger.error("auth.inference is \(inferenceAuth.rawValue) but the ledger is disabled: keys live in the ledger's database, so no key can be valid")
+        }
         controlPlane.audit(
             "gateway_start", user: "system", resource: "gateway",
             details: [

@@ -153,6 +153,16 @@ public final class LedgerWriter: Sendable {
         }
     }
 
+    /// Records when each key in the batch was last used: one update per key per batch, here on
+    /// the writer's thread, never on the request path. A failure only delays `last_used_at`.
+    func touchKeys(_ batch: [RequestEvent], _ ledger: any LedgerStore) {
+        var last: [String: Int64] = [:]
+        for e in batch { if let k = e.apiKeyId { last[k] = max(last[k] ?? 0, Int64(e.startTime)) } }
+        guard !last.isEmpty else { return }
+        let map = last
+        _ = try? LedgerStores.blocking { try await ledger.organization.touch(map) }
+    }
+
     /// Writes the buffer in batches; on failure keeps them for the next attempt.
     func flushAll() {
         while true {
@@ -164,6 +174,7 @@ public final class LedgerWriter: Sendable {
             guard !batch.isEmpty, let ledger = openIfNeeded() else { return }
             do {
                 try ledger.write(batch.contains { $0.bodies != nil } ? batch.map(redactor.redacted) : batch)
+                touchKeys(batch, ledger)
                 state.withLockedValue { s in
                     s.buffer.removeFirst(batch.count)
                     s.written += batch.count

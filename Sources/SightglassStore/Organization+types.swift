@@ -37,6 +37,12 @@ public struct ProjectMember: Sendable, Equatable {
     public var role: String
     public var addedAt: Int64
     public static let roles = ["owner", "member"]
+
+    public init(user: OrgUser, role: String, addedAt: Int64) {
+        self.user = user
+        self.role = role
+        self.addedAt = addedAt
+    }
 }
 
 /// A project's non-human identity; its key is created with it.
@@ -76,6 +82,15 @@ public struct CreatedKey: Sendable {
 public struct Page<Item: Sendable>: Sendable {
     public var items: [Item]
     public var hasMore: Bool
+
+    public init(items: [Item], hasMore: Bool) {
+        self.items = items
+        self.hasMore = hasMore
+    }
+
+    public func map<T: Sendable>(_ transform: (Item) throws -> T) rethrows -> Page<T> {
+        Page<T>(items: try items.map(transform), hasMore: hasMore)
+    }
 }
 
 /// What `sightglass admin bootstrap` creates on a fresh store.

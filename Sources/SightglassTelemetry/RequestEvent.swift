@@ -97,7 +97,7 @@ public struct RequestEvent: Sendable {
         switch errorType {
         case .connectionError, .timeout, .queueFull, .invalidResponse: return true
         case .upstreamError: return status >= 500
-        case .validationError, .modelNotFound, .requestTooLarge, .clientCancelled: return false
+        case .validationError, .modelNotFound, .requestTooLarge, .clientCancelled, .authenticationError, .permissionDenied: return false
         case nil: return status >= 500
         }
     }
@@ -153,6 +153,10 @@ public enum ErrorType: String, Sendable, CaseIterable, Codable {
     case queueFull = "queue_full"
     /// The backend's response could not be parsed as HTTP.
     case invalidResponse = "invalid_response"
+    /// No key, or a malformed, unknown, revoked or expired one (401).
+    case authenticationError = "authentication_error"
+    /// A live key used outside its scopes (403, or a token cap).
+    case permissionDenied = "permission_denied"
 }
 
 /// Bodies as the proxy captured them: capped, not yet redacted.

@@ -9,6 +9,6 @@ struct Sightglass: AsyncParsableCommand {
         commandName: "sightglass",
         abstract: "A gateway and live dashboard for LLM inference.",
         version: GatewayRuntime.version,
-        subcommands: [Serve.self, Simulate.self, Demo.self, LedgerCommand.self, ConfigCommand.self, Version.self]
+        subcommands: [Serve.self, Simulate.self, Demo.self, LedgerCommand.self, ConfigCommand.self, AdminCommand.self, KeysCommand.self, Version.self]
     )
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SightglassGovernance
 import SightglassTelemetry
 
 /// One client connection: reads requests with our own minimal HTTP/1.1 framing, validates the
@@ -275,6 +276,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             e.begin()
             return
         }
+        // The key first: a client without a valid one learns nothing about the body or the models.
+        let grant: KeyGrant?
+        switch InferenceAuth.decide(
+            mode: ctx.settings.auth, credential: ctx.settings.auth == .off ? nil : InferenceAuth.credential({ head.value($0) }), keys: ctx.keys,
+            scope: route.scope, model: nil, maxTokens: nil, now: Date().timeIntervalSince1970)
+        {
+        case .anonymous: grant = nil
+        case .granted(let g): grant = g
+        case .refused(let refusal):
+            refuse(head, route: route, refusal, bytes: body.readableBytes)
+            return
+        }
         let fields: RequestFields
         do {
             fields = try body.withUnsafeReadableBytes { try RequestFields.scan($0, modelKeys: route.modelKeys) }
@@ -295,14 +308,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             return
         }
         let stream = route.canStream && (fields.stream ?? route.streamsByDefault)
-        guard let backend = ctx.pickBackend(for: model) else {
+        // A model outside the key's scope is answered exactly as one that does not exist.
+        let hidden = grant.map { !$0.scopes.allows(model: model) } ?? false
+        guard !hidden, let backend = ctx.pickBackend(for: model) else {
             let msg =
                 route.dialect == .ollama
                 ? "model \"\(model)\" not found, try pulling it first"
                 : "The model `\(model)` does not exist or you do not have access to it."
             rejectRequest(
-                head, route: route, status: 404, error: .modelNotFound, message: msg, code: "model_not_found", param: "model",
-                bytes: body.readableBytes, model: model, stream: stream)
+                head, route: route, status: 404, error: hidden ? .permissionDenied : .modelNotFound, message: msg, code: "model_not_found",
+                param: "model", bytes: body.readableBytes, model: model, stream: stream, grant: grant,
+                recorded: hidden ? "model '\(model)' is outside the key's scopes" : nil)
             return
         }
         var upstreamBody = body
@@ -313,7 +329,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         let e = Exchange(
             conn: self, ctx: ctx, head: head, route: route, backend: backend, model: model, stream: stream,
-            stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes, requestId: ctx.requestId(for: head))
+            stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes, requestId: ctx.requestId(for: head), grant: grant)
         state = .exchange(e)
         e.begin()
     }
@@ -340,10 +356,31 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         return out
     }
 
+    /// Answers a request its key does not allow, in the route's dialect. The message never
+    /// repeats the credential.
+    func refuse(_ head: HTTPHead, route: ProxyRoute, _ refusal: InferenceAuth.Refusal, bytes: Int) {
+        let message: String, code: String?
+        switch refusal {
+        case .missingKey:
+            message = "You didn't provide an API key. Send it in an Authorization header using Bearer auth (Authorization: Bearer YOUR_KEY)."
+            code = "missing_api_key"
+        case .invalidKey: (message, code) = ("Incorrect API key provided.", "invalid_api_key")
+        case .expiredKey: (message, code) = ("The API key provided has expired.", "invalid_api_key")
+        case .routeNotAllowed(let scope):
+            (message, code) = ("This API key is not allowed to use \(route.path) (it lacks the '\(scope.rawValue)' scope).", "insufficient_scope")
+        case .maxTokensAbove(let cap): (message, code) = ("max_tokens is above this key's limit of \(cap).", "max_tokens_above_limit")
+        case .modelHidden: (message, code) = ("The model does not exist or you do not have access to it.", "model_not_found")
+        }
+        rejectRequest(
+            head, route: route, status: refusal.status, error: refusal.status == 401 ? .authenticationError : .permissionDenied,
+            message: message, code: code, param: nil, bytes: bytes)
+    }
+
     /// Answers an inference request the gateway refuses itself, records it, and keeps the connection.
+    /// `recorded` is what the ledger keeps as the message when it differs from the client's.
     func rejectRequest(
         _ head: HTTPHead, route: ProxyRoute, status: Int, error: ErrorType, message: String, code: String?, param: String?,
-        bytes: Int, model: String = "", stream: Bool = false
+        bytes: Int, model: String = "", stream: Bool = false, grant: KeyGrant? = nil, recorded: String? = nil
     ) {
         let close = !head.keepAlive || ctx.draining
         let id = ctx.requestId(for: head)
@@ -356,7 +393,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 route: route.path, method: head.method, backend: "", model: model, status: status,
                 errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, latency: 0,
                 requestBytes: bytes, id: id, clientAddress: remoteIP,
-                user: head.value(ctx.settings.userHeader), errorMessage: message))
+                user: Self.user(head, grant: grant, header: ctx.settings.userHeader), errorMessage: recorded ?? message,
+                apiKeyId: grant?.keyId, projectId: grant?.projectId))
         if close {
             state = .closed
             context?.close(promise: nil)
@@ -364,6 +402,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             state = .head
             armTimer(ctx.settings.keepAliveTimeout, idle: true)
         }
+    }
+
+    /// Who a request is attributed to: without a key, the user header; with one, its owner,
+    /// unless the key lets the caller name its end user and the header does.
+    static func user(_ head: HTTPHead, grant: KeyGrant?, header: String) -> String? {
+        guard let grant else { return head.value(header) }
+        return grant.scopes.endUser ? (head.value(header) ?? grant.ownerId) : grant.ownerId
     }
 
     func rejectTooLarge(_ head: HTTPHead) {

@@ -7,6 +7,8 @@ enum ErrorResponse {
     static func productCode(_ status: Int) -> String {
         switch status {
         case 400, 413: return "INVALID_REQUEST"
+        case 401: return "UNAUTHORIZED"
+        case 403: return "FORBIDDEN"
         case 404: return "MODEL_NOT_FOUND"
         case 429: return "RATE_LIMIT_EXCEEDED"
         case 502, 503: return "SERVICE_UNAVAILABLE"
@@ -18,6 +20,8 @@ enum ErrorResponse {
     static func reason(_ status: Int) -> String {
         switch status {
         case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
         case 408: return "Request Timeout"
@@ -41,7 +45,8 @@ enum ErrorResponse {
         case .openAI:
             let type: String
             switch status {
-            case 400, 404, 413: type = "invalid_request_error"
+            case 400, 401, 404, 413: type = "invalid_request_error"
+            case 403: type = "permission_error"
             case 429: type = "rate_limit_error"
             default: type = "server_error"
             }

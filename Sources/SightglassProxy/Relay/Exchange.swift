@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SightglassGovernance
 import SightglassTelemetry
 
 /// One request relayed to one upstream and its response relayed back, from the moment the
@@ -33,6 +34,8 @@ final class Exchange {
     let upgradeRequested: Bool
     /// Empty for requests relayed to the control plane (they are not recorded).
     let requestId: String
+    /// The key the request was made with (nil: none, or auth off).
+    let grant: KeyGrant?
     var errorMessage: String?
 
     let start: NIODeadline
@@ -81,9 +84,11 @@ final class Exchange {
 
     init(
         conn: ClientConnectionHandler, ctx: LoopContext, head: HTTPHead, route: ProxyRoute?, backend: Backend?, model: String,
-        stream: Bool, stripUsage: Bool, body: ByteBuffer, requestBytes: Int, requestId: String = ""
+        stream: Bool, stripUsage: Bool, body: ByteBuffer, requestBytes: Int, requestId: String = "",
+        grant: KeyGrant? = nil
     ) {
         self.requestId = requestId
+        self.grant = grant
         self.conn = conn
         self.ctx = ctx
         settings = ctx.settings
@@ -207,8 +212,10 @@ final class Exchange {
             case "accept-encoding":
                 // The tap must see plain text to find usage; identity is always acceptable to clients.
                 if route != nil { continue }
-            case "authorization":
-                if backend?.apiKey != nil { continue }
+            case "authorization", "api-key", "x-api-key":
+                // With auth on, these carry the gateway's own key: never forwarded upstream.
+                // (Requests for the control plane keep theirs: the dashboard and Admin API read it.)
+                if (route != nil && settings.auth != .off) || (lower == "authorization" && backend?.apiKey != nil) { continue }
             case "x-forwarded-for":
                 forwardedFor = value
                 continue
@@ -674,9 +681,9 @@ final class Exchange {
             latency: Double((end - start).nanoseconds) / 1e9,
             inputTokens: input, outputTokens: output, cachedTokens: cached, tokensEstimated: estimated,
             requestBytes: requestBytes, responseBytes: responseBytes,
-            id: requestId, clientAddress: conn.remoteIP, user: head.value(settings.userHeader),
+            id: requestId, clientAddress: conn.remoteIP, user: ClientConnectionHandler.user(head, grant: grant, header: settings.userHeader),
             errorMessage: errorMessage ?? (error == .upstreamError ? "backend '\(backend?.name ?? "")' answered \(status)" : nil),
-            queued: seconds(admittedFromQueueAt),
+            apiKeyId: grant?.keyId, projectId: grant?.projectId, queued: seconds(admittedFromQueueAt),
             connect: connectStartedAt.flatMap { s in connectedAt.map { Double(($0 - s).nanoseconds) / 1e9 } })
         let cap = settings.bodyCaptureBytes
         if cap > 0 {

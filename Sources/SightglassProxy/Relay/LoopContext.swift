@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SightglassConfig
+import SightglassGovernance
 import SightglassTelemetry
 
 /// Where requests the data plane does not handle are sent.
@@ -30,6 +31,8 @@ public struct RelaySettings: Sendable {
     public var userHeader: String
     /// Bytes of each body to keep for the ledger; 0 (the default) keeps none and costs nothing.
     public var bodyCaptureBytes: Int
+    /// Whether inference requests need a key (`auth.inference`, resolved for the listen address).
+    public var auth: GatewayAuthSettings.Mode
 
     public init(config: GatewayConfig) {
         func t(_ s: Double) -> TimeAmount { .nanoseconds(Int64(s * 1e9)) }
@@ -44,6 +47,7 @@ public struct RelaySettings: Sendable {
         queueTimeout = t(config.limits.queueTimeoutSeconds)
         userHeader = config.ledger.userHeader.lowercased()
         bodyCaptureBytes = config.ledger.enabled && config.ledger.bodies.enabled ? config.ledger.bodies.maxBytes : 0
+        auth = config.auth.effectiveInference(host: config.server.host)
     }
 }
 
@@ -60,6 +64,8 @@ public final class LoopContext: @unchecked Sendable {
     var settings: RelaySettings
     let controlPlane: ControlPlaneTarget
     var routing: RoutingTable
+    /// The live keys; replaced whole (on this loop) when keys change, read without a lock.
+    var keys = KeyTable()
     var idle: [[UpstreamConnection]]
     var roundRobin = 0
     var controlIdle: [UpstreamConnection] = []

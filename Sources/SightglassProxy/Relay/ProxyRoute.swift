@@ -1,3 +1,5 @@
+import SightglassGovernance
+
 /// The API dialect of a route decides the error shape its clients expect.
 public enum Dialect: Sendable {
     /// `{"error":{"message","type","param","code"}}`
@@ -20,6 +22,8 @@ public struct ProxyRoute: Sendable {
     public let acceptsStreamOptions: Bool
     /// Whether the route can stream at all.
     public let canStream: Bool
+    /// The route group a key's scopes must include.
+    public var scope: RouteScope { path.contains("embed") ? .embeddings : .completions }
 
     /// The proxied POST routes, matched by exact path. `GET /v1/models`, `/api/tags`, `/api/ps` and
     /// `/api/version` are answered from the model catalog by the control plane.
