@@ -2,7 +2,7 @@ import NIOConcurrencyHelpers
 
 /// Kinds of names kept in `dims`.
 enum DimensionKind: Int {
-    case route = 1, backend, model, errorType, user, client, method
+    case route = 1, backend, model, errorType, user, client, method, project, apiKey
 }
 
 /// Name ⇄ id of dimension values (routes, backends, models, error types, users, clients),

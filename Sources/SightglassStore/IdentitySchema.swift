@@ -45,4 +45,18 @@ enum IdentitySchema {
         // Which key and project each request was made with.
         "ALTER TABLE requests ADD COLUMN project_id TEXT",
     ]
+
+    /// The key rollups, in each engine's types for reals and bytes.
+    static func keyRollups(real: String, bytes: String) -> String {
+        """
+        CREATE TABLE key_rollups (
+            level BIGINT NOT NULL, bucket BIGINT NOT NULL, project BIGINT NOT NULL, api_key BIGINT NOT NULL, "user" BIGINT NOT NULL,
+            model BIGINT NOT NULL, route BIGINT NOT NULL,
+            count BIGINT NOT NULL, errors BIGINT NOT NULL, tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL,
+            tokens_cached BIGINT NOT NULL, cost \(real) NOT NULL, gen_tokens BIGINT NOT NULL, gen_seconds \(real) NOT NULL,
+            latency \(bytes) NOT NULL, ttft \(bytes) NOT NULL, cost_estimated \(real) NOT NULL DEFAULT 0,
+            PRIMARY KEY (level, bucket, project, api_key, "user", model, route)
+        )
+        """
+    }
 }

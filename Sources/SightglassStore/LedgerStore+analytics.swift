@@ -2,7 +2,11 @@ import Foundation
 
 /// What analytics can be grouped by.
 public enum AnalyticsGroup: String, Sendable, CaseIterable {
-    case model, backend, route, status, user
+    case model, backend, route, status, user, project
+    case apiKey = "api_key"
+
+    /// Groups read from the key rollups (requests made with a key) rather than the main ones.
+    public var byKey: Bool { self == .project || self == .apiKey }
 }
 
 /// The time-series metrics of `/api/analytics/timeseries`.
@@ -147,6 +151,12 @@ extension LedgerStore {
         do {
             if group == .user {
                 groups = try await userCells(since: since, until: until)
+            } else if group.byKey {
+                let span = until - since
+                let level: RollupLevel = span <= 2 * 86400 ? .minute : (span <= 90 * 86400 ? .hour : .day)
+                for row in try await keyUsage(level: level, since: since, until: until) {
+                    groups[group == .project ? row.project : row.apiKey, default: RollupCell()].merge(row.cell)
+                }
             } else {
                 let span = until - since
                 let level: RollupLevel = span <= 2 * 86400 ? .minute : (span <= 90 * 86400 ? .hour : .day)

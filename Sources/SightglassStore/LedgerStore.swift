@@ -34,6 +34,9 @@ public protocol LedgerStore: AnyObject, Sendable {
     ) async throws -> [Key: RollupCell]
     /// Per-user aggregates from the hourly user rollups (hours that start in [since, until)).
     func userCells(since: Double, until: Double) async throws -> [String: RollupCell]
+    /// The key rollups of `level` whose buckets start in [since, until), named (requests made
+    /// with an API key only).
+    func keyUsage(level: RollupLevel, since: Double, until: Double) async throws -> [KeyUsageRow]
     /// Error groups since `since`, most frequent first, with the newest `examples` ids of each.
     func errorGroups(since: Double, examples: Int) async throws -> [ErrorGroup]
     /// All-time totals from the day rollups.

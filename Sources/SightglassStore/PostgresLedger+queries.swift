@@ -248,3 +248,24 @@ struct RollupSlot: Hashable {
     var bucket: Int64
     var group: Int64
 }
+
+extension PostgresLedger {
+    public func keyUsage(level: RollupLevel, since: Double, until: Double) async throws -> [KeyUsageRow] {
+        let q = query(
+            """
+            SELECT bucket, project, api_key, "user", model, route, \(SQLCondition.cellColumns)
+            FROM key_rollups WHERE level = ? AND bucket >= ? AND bucket < ?
+            """, [.int(Int64(level.rawValue)), .int(level.bucket(since)), .int(Int64(until.rounded(.up)))])
+        let raw = try await rows(q) { r -> ([Int64], RollupCell) in
+            var cell = RollupCell()
+            try Self.add(r, offset: 6, histograms: true, to: &cell)
+            return (try (0..<6).map { try r[$0].decode(Int64.self) }, cell)
+        }
+        try await loadNames(raw.flatMap { $0.0[1...].map { Optional($0) } })
+        return raw.map { ids, cell in
+            KeyUsageRow(
+                bucket: ids[0], project: name(ids[1]) ?? "", apiKey: name(ids[2]) ?? "", user: name(ids[3]) ?? "", model: name(ids[4]) ?? "",
+                route: name(ids[5]) ?? "", cell: cell)
+        }
+    }
+}

@@ -128,6 +128,11 @@ public final class PostgresLedger: LedgerStore {
             if let t = e.errorType { names.insert(.init(kind: DimensionKind.errorType.rawValue, name: t.rawValue)) }
             if let u = e.user { names.insert(.init(kind: DimensionKind.user.rawValue, name: u)) }
             if !e.clientAddress.isEmpty { names.insert(.init(kind: DimensionKind.client.rawValue, name: e.clientAddress)) }
+            if let p = e.projectId, let k = e.apiKeyId {
+                names.insert(.init(kind: DimensionKind.project.rawValue, name: p))
+                names.insert(.init(kind: DimensionKind.apiKey.rawValue, name: k))
+                names.insert(.init(kind: DimensionKind.user.rawValue, name: e.user ?? ""))
+            }
         }
         for key in names where dims.cachedId(DimensionKind(rawValue: key.kind)!, key.name) == nil {
             let rows = try await client.query(
@@ -141,6 +146,7 @@ public final class PostgresLedger: LedgerStore {
 
         var cells: [RollupKey: RollupCell] = [:]
         var users: [UserRollupKey: RollupCell] = [:]
+        var keys: [KeyRollupKey: RollupCell] = [:]
         for e in events {
             let model = id(.model, e.backend.isEmpty ? "" : e.model)
             for level in RollupLevel.allCases {
@@ -151,6 +157,14 @@ public final class PostgresLedger: LedgerStore {
                 ].add(e)
             }
             if let u = e.user { users[UserRollupKey(bucket: RollupLevel.hour.bucket(e.startTime), user: id(.user, u)), default: RollupCell()].add(e) }
+            if let project = e.projectId, let key = e.apiKeyId {
+                let (p, k, u) = (id(.project, project), id(.apiKey, key), id(.user, e.user ?? ""))
+                for level in RollupLevel.allCases {
+                    let slot = KeyRollupKey(
+                        level: level, bucket: level.bucket(e.startTime), project: p, apiKey: k, user: u, model: model, route: id(.route, e.route))
+                    keys[slot, default: RollupCell()].add(e)
+                }
+            }
         }
 
         try await client.withTransaction(logger: logger) { conn in
@@ -167,6 +181,7 @@ public final class PostgresLedger: LedgerStore {
                 },
                 table: "rollups", keyColumns: ["level", "bucket", "route", "backend", "model", "status_class"], conn)
             try await self.merge(users.map { ([$0.key.bucket, $0.key.user], $0.value) }, table: "user_rollups", keyColumns: ["bucket", "\"user\""], conn)
+            try await self.merge(keys.map { ($0.key.values, $0.value) }, table: "key_rollups", keyColumns: KeyRollupKey.columns, conn)
         }
     }
 

@@ -140,7 +140,10 @@ enum PostgresSchema {
                 "ALTER TABLE user_rollups ADD COLUMN cost_estimated DOUBLE PRECISION NOT NULL DEFAULT 0",
             ]
         ),
-        (4, "organization, projects, keys; requests carry their project", IdentitySchema.statements),
+        (
+            4, "organization, projects, keys; requests carry their project",
+            IdentitySchema.statements + [IdentitySchema.keyRollups(real: "DOUBLE PRECISION", bytes: "BYTEA")]
+        ),
     ]
 
     /// Applies the versions not yet applied, each in the one transaction with its record.

@@ -25,6 +25,32 @@ struct RollupKey: Hashable {
     var statusClass: Int
 }
 
+/// One bucket of the requests made with one key, by owner, model and route: what the Admin
+/// API's usage and costs and the per-project analytics read.
+struct KeyRollupKey: Hashable {
+    var level: RollupLevel
+    var bucket: Int64
+    var project: Int64
+    var apiKey: Int64
+    var user: Int64
+    var model: Int64
+    var route: Int64
+
+    var values: [Int64] { [Int64(level.rawValue), bucket, project, apiKey, user, model, route] }
+    static let columns = ["level", "bucket", "project", "api_key", "\"user\"", "model", "route"]
+}
+
+/// A key-rollup cell with its dimensions named.
+public struct KeyUsageRow: Sendable {
+    public var bucket: Int64
+    public var project: String
+    public var apiKey: String
+    public var user: String
+    public var model: String
+    public var route: String
+    public var cell: RollupCell
+}
+
 /// One hour of one user's requests.
 struct UserRollupKey: Hashable {
     var bucket: Int64

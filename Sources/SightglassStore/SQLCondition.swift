@@ -113,7 +113,7 @@ struct SQLCondition {
         case .backend: "backend"
         case .route: "route"
         case .status: "status_class"
-        case .user, nil: "0"
+        case .user, .project, .apiKey, nil: "0"
         }
     }
 }

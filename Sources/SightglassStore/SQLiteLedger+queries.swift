@@ -195,3 +195,26 @@ extension SQLiteLedger {
         }
     }
 }
+
+extension SQLiteLedger {
+    public func keyUsage(level: RollupLevel, since: Double, until: Double) throws -> [KeyUsageRow] {
+        try pool.read { db in
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT bucket, project, api_key, user, model, route, \(SQLCondition.cellColumns)
+                    FROM key_rollups WHERE level = ? AND bucket >= ? AND bucket < ?
+                    """, arguments: [level.rawValue, level.bucket(since), Int64(until.rounded(.up))])
+            var out: [KeyUsageRow] = []
+            while let row = try cursor.next() {
+                var cell = RollupCell()
+                Self.add(row, offset: 6, histograms: true, to: &cell)
+                func name(_ i: Int) throws -> String { try dims.name(row[i], db) ?? "" }
+                out.append(
+                    KeyUsageRow(
+                        bucket: row[0], project: try name(1), apiKey: try name(2), user: try name(3), model: try name(4), route: try name(5), cell: cell))
+            }
+            return out
+        }
+    }
+}

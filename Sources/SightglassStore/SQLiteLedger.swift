@@ -47,6 +47,7 @@ public final class SQLiteLedger: LedgerStore {
             let insert = try db.cachedStatement(sql: Self.insertSQL)
             var cells: [RollupKey: RollupCell] = [:]
             var users: [UserRollupKey: RollupCell] = [:]
+            var keys: [KeyRollupKey: RollupCell] = [:]
             for e in events {
                 // One pass per row: its dimension ids serve the insert and every rollup level.
                 let route = try dims.id(.route, e.route, db), backend = try dims.id(.backend, e.backend, db)
@@ -65,9 +66,19 @@ public final class SQLiteLedger: LedgerStore {
                 if let user {
                     users[UserRollupKey(bucket: RollupLevel.hour.bucket(e.startTime), user: user), default: RollupCell()].add(e)
                 }
+                if let project = e.projectId, let key = e.apiKeyId {
+                    let p = try dims.id(.project, project, db), k = try dims.id(.apiKey, key, db), u = try user ?? dims.id(.user, "", db)
+                    for level in RollupLevel.allCases {
+                        let slot = KeyRollupKey(
+                            level: level, bucket: level.bucket(e.startTime), project: p, apiKey: k, user: u, model: rollupModel, route: route)
+                        keys[slot, default: RollupCell()].add(e)
+                    }
+                }
             }
             try merge(cells, db: db)
             try mergeUsers(users, db: db)
+            try merge(
+                keys.map { (StatementArguments($0.key.values), $0.value) }, table: "key_rollups", keyColumns: KeyRollupKey.columns, db: db)
         }
     }
 

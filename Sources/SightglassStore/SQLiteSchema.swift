@@ -193,6 +193,7 @@ enum SQLiteSchema {
         }
         m.registerMigration("v7: organization, projects, keys; requests carry their project") { db in
             for sql in IdentitySchema.statements { try db.execute(sql: sql) }
+            try db.execute(sql: IdentitySchema.keyRollups(real: "REAL", bytes: "BLOB"))
         }
         return m
     }

@@ -111,3 +111,39 @@ import Testing
         }
     }
 }
+
+@Suite struct KeyRollupTests {
+    /// Requests made with a key are rolled up by project, key, owner, model and route at every
+    /// level; requests without one are not, and the per-project breakdown adds up exactly.
+    @Test(arguments: LedgerEngine.available)
+    func requestsWithAKeyAreRolledUpByProjectAndKey(engine: LedgerEngine) async throws {
+        try await withLedger(engine) { ledger in
+            let t0 = 1_800_000_000.0 - 1_800_000_000.0.truncatingRemainder(dividingBy: 86400)
+            var events: [RequestEvent] = []
+            for i in 0..<30 {
+                var e = event(i, at: t0 + Double(i) * 10, model: i % 2 == 0 ? "a" : "b", user: "owner")
+                if i % 3 != 0 {
+                    e.apiKeyId = i % 3 == 1 ? "key_1" : "key_2"
+                    e.projectId = i % 3 == 1 ? "proj_1" : "proj_2"
+                }
+                events.append(e)
+            }
+            let first = Array(events[..<12]), rest = Array(events[12...])
+            try await offPool {
+                try ledger.write(first)
+                try ledger.write(rest)
+            }
+            let (projects, total) = try await ledger.breakdown(by: .project, since: t0, until: t0 + 3600)
+            #expect(Dictionary(uniqueKeysWithValues: projects.map { ($0.key, $0.cell.count) }) == ["proj_1": 10, "proj_2": 10])
+            #expect(total.count == 20 && total.tokensIn == 200)
+            let (keys, _) = try await ledger.breakdown(by: .apiKey, since: t0, until: t0 + 3600)
+            #expect(Set(keys.map(\.key)) == ["key_1", "key_2"])
+            for level in RollupLevel.allCases {
+                let rows = try await ledger.keyUsage(level: level, since: t0, until: t0 + 86400)
+                #expect(rows.reduce(0) { $0 + $1.cell.count } == 20, "level \(level)")
+                #expect(Set(rows.map(\.model)) == ["a", "b"] && Set(rows.map(\.user)) == ["owner"])
+                #expect(Set(rows.map(\.route)) == ["/v1/chat/completions"])
+            }
+        }
+    }
+}

@@ -152,7 +152,7 @@ extension LedgerRoutes {
         }
         var group: AnalyticsGroup?
         if let g = q["group_by"] {
-            guard let parsed = AnalyticsGroup(rawValue: g), parsed != .user else {
+            guard let parsed = AnalyticsGroup(rawValue: g), parsed != .user, !parsed.byKey else {
                 throw LedgerQueryError(field: "group_by", message: "group_by must be one of model, backend, route, status")
             }
             group = parsed
@@ -181,7 +181,7 @@ extension LedgerRoutes {
         let q = try DashboardParameters(req, known: ["by", "since", "until"]).values
         let byName = q["by"] ?? "model"
         guard let by = AnalyticsGroup(rawValue: byName) else {
-            throw LedgerQueryError(field: "by", message: "by must be one of model, backend, route, status, user")
+            throw LedgerQueryError(field: "by", message: "by must be one of model, backend, route, status, user, project, api_key")
         }
         let (since, until) = try Self.range(q)
         let (rows, total) = try await ledger.breakdown(by: by, since: since, until: until)
