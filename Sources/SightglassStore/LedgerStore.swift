@@ -54,7 +54,7 @@ public protocol LedgerStore: AnyObject, Sendable {
 
 extension LedgerStore {
     /// The organization (users, projects, keys) kept in the same database.
-    public var organization: Organization { Organization(self as! any SQLRunner) }
+    public var organization: Organization { Organization(self) }
 
     public func write(_ events: [RequestEvent]) throws { try write(events, synthetic: false) }
 

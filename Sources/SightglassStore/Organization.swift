@@ -7,8 +7,13 @@ import SightglassGovernance
 /// version, which is how every instance learns that its key table is stale.
 public struct Organization: Sendable {
     let db: any SQLRunner
+    /// The ledger the organization lives in, for the usage its keys' requests left there.
+    public let store: any LedgerStore
 
-    init(_ db: any SQLRunner) { self.db = db }
+    init(_ store: any LedgerStore) {
+        self.store = store
+        db = store as! any SQLRunner
+    }
 
     static let bump = SQLStep("UPDATE identity_meta SET version = version + 1 WHERE id = 1")
 

@@ -94,7 +94,7 @@ public struct RollupCell: Sendable {
         }
     }
 
-    mutating func merge(_ o: RollupCell) {
+    public mutating func merge(_ o: RollupCell) {
         count += o.count
         errors += o.errors
         tokensIn += o.tokensIn

@@ -5,6 +5,7 @@ and the next request refused; on SQLite and PostgreSQL, and across two gateways 
 PostgreSQL."""
 import json
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -75,6 +76,24 @@ def test_a_new_user_bootstraps_creates_a_key_uses_it_and_revokes_it(procs, tmp_p
     rows = wait_until(attributed, timeout=5)
     assert {r["route"] for r in rows} == {"/v1/chat/completions", "/api/chat"}
     assert all(r["api_key_id"] == key["id"] and r["user"] == boot["user_id"] for r in rows)
+
+    # Usage per project and key, in OpenAI's shape, equals what the clients were told.
+    since = int(time.time()) - 3600
+    usage = admin.get("/organization/usage/completions", cast_to=object, options={
+        "params": {"start_time": since, "bucket_width": "1h", "group_by": ["project_id", "api_key_id"], "limit": 2}})
+    assert usage["object"] == "page" and all(b["object"] == "bucket" for b in usage["data"])
+    results = [r for b in usage["data"] for r in b["results"]]
+    assert {(r["project_id"], r["api_key_id"]) for r in results} == {(project["id"], key["id"])}
+    assert sum(r["num_model_requests"] for r in results) == 2
+    assert sum(r["output_tokens"] for r in results) == answer.usage.completion_tokens + reply.eval_count
+    assert sum(r["input_tokens"] for r in results) == answer.usage.prompt_tokens + reply.prompt_eval_count
+    costs = admin.get("/organization/costs", cast_to=object, options={"params": {"start_time": since, "group_by": ["project_id"]}})
+    assert costs["object"] == "page" and [r["amount"]["currency"] for b in costs["data"] for r in b["results"]] == ["usd"]
+    by_project = get_json(f"{base}/api/analytics/breakdown?by=project&since=1h")
+    assert {g["key"]: g["requests"] for g in by_project["groups"]} == {project["id"]: 2}
+    with pytest.raises(openai.BadRequestError) as bad:
+        admin.get("/organization/usage/completions", cast_to=object, options={"params": {"start_time": since, "bucket_width": "2h"}})
+    assert bad.value.body["param"] == "bucket_width"
 
     # Outside the key's scopes a model is answered exactly as one that does not exist.
     with pytest.raises(openai.NotFoundError) as hidden:

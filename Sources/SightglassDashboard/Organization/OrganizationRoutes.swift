@@ -65,6 +65,10 @@ struct OrganizationRoutes: RouteGroup {
             }
         }
         org.delete("projects/:project_id/api_keys/:key_id") { req, ctx in await r.run(req, ctx) { o, a in try await r.deleteKey(ctx, o, a) } }
+
+        org.get("usage/completions") { req, ctx in await r.run(req, ctx) { o, _ in try await r.completionsUsage(req, o.store) } }
+        org.get("usage/embeddings") { req, ctx in await r.run(req, ctx) { o, _ in try await r.embeddingsUsage(req, o.store) } }
+        org.get("costs") { req, ctx in await r.run(req, ctx) { o, _ in try await r.costs(req, o.store) } }
     }
 
     // MARK: - The guard, and errors in OpenAI's shape
