@@ -76,6 +76,28 @@ import Testing
     }
 
     @Test(arguments: LedgerEngine.available)
+    func anAcceptedInviteBecomesAUserOnce(engine: LedgerEngine) async throws {
+        try await withLedger(engine) { ledger in
+            let org = ledger.organization
+            _ = try await org.bootstrap(email: "ada@example.com", name: "Ada")
+            let invite = try await org.createInvite(email: "bob@example.com", role: "reader")
+            #expect(invite.status == "pending" && invite.expiresAt == invite.invitedAt + 7 * 86_400)
+            await #expect(throws: IdentityError.conflict("'bob@example.com' already has a pending invite")) {
+                _ = try await org.createInvite(email: "bob@example.com", role: "owner")
+            }
+            await #expect(throws: IdentityError.conflict("'ada@example.com' is already a member")) {
+                _ = try await org.createInvite(email: "ada@example.com", role: "reader")
+            }
+            let bob = try await org.acceptInvite(invite.id, name: "Bob")
+            #expect(bob.role == "reader" && bob.email == "bob@example.com")
+            #expect(try await org.invite(invite.id).status == "accepted")
+            await #expect(throws: IdentityError.conflict("invite '\(invite.id)' is accepted")) { _ = try await org.acceptInvite(invite.id, name: "Bob") }
+            await #expect(throws: IdentityError.self) { try await org.deleteInvite(invite.id) }
+            #expect(try await org.users().items.map(\.email).sorted() == ["ada@example.com", "bob@example.com"])
+        }
+    }
+
+    @Test(arguments: LedgerEngine.available)
     func listsPageInCreationOrder(engine: LedgerEngine) async throws {
         try await withLedger(engine) { ledger in
             let org = ledger.organization

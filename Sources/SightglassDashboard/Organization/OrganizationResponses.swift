@@ -155,3 +155,23 @@ struct OpenAIErrorBody: Encodable, Sendable {
     }
     var error: Detail
 }
+
+struct InviteObject: Encodable, Sendable {
+    var object = "organization.invite"
+    var id: String
+    var email: String
+    var role: String
+    var status: String
+    var invitedAt: Int64
+    var expiresAt: Int64
+    @ExplicitNull var acceptedAt: Int64?
+
+    init(_ i: OrgInvite) {
+        (id, email, role, status, invitedAt, expiresAt, acceptedAt) = (i.id, i.email, i.role, i.status, i.invitedAt, i.expiresAt, i.acceptedAt)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case object, id, email, role, status
+        case invitedAt = "invited_at", expiresAt = "expires_at", acceptedAt = "accepted_at"
+    }
+}

@@ -29,6 +29,33 @@ extension OrganizationRoutes {
         return DeletedObject(object: "organization.user.deleted", id: id)
     }
 
+    // MARK: - Invites
+
+    func createInvite(_ req: Request, _ org: Organization, _ admin: Admin) async throws -> InviteObject {
+        let body = try await AdminBody.read(req, allowed: ["email", "role"])
+        let i = try await org.createInvite(email: try body.string("email", required: true)!, role: try body.string("role", required: true)!)
+        await changed("invite_created", admin, resource: i.id, after: .string("\(i.email) as \(i.role)"))
+        return InviteObject(i)
+    }
+
+    func deleteInvite(_ ctx: ControlContext, _ org: Organization, _ admin: Admin) async throws -> DeletedObject {
+        let id: String = try ctx.parameters.require("invite_id")
+        try await org.deleteInvite(id)
+        await changed("invite_deleted", admin, resource: id)
+        return DeletedObject(object: "organization.invite.deleted", id: id)
+    }
+
+    /// Sightglass sends no email: an admin accepts an invite on the invitee's behalf (or the
+    /// invitee, given an admin credential), which creates the user.
+    func acceptInvite(_ req: Request, _ ctx: ControlContext, _ org: Organization, _ admin: Admin) async throws -> UserObject {
+        let id: String = try ctx.parameters.require("invite_id")
+        let body = try await AdminBody.read(req, allowed: ["name"])
+        let invite = try await org.invite(id)
+        let user = try await org.acceptInvite(id, name: try body.string("name") ?? invite.email)
+        await changed("invite_accepted", admin, resource: id, after: .string(user.id))
+        return UserObject(user)
+    }
+
     // MARK: - Projects
 
     func listProjects(_ req: Request, _ org: Organization) async throws -> OrgList<ProjectObject> {

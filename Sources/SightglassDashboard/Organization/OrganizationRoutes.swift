@@ -29,6 +29,18 @@ struct OrganizationRoutes: RouteGroup {
         org.post("users/:user_id") { req, ctx in await r.run(req, ctx) { o, a in try await r.modifyUser(req, ctx, o, a) } }
         org.delete("users/:user_id") { req, ctx in await r.run(req, ctx) { o, a in try await r.deleteUser(ctx, o, a) } }
 
+        org.get("invites") { req, ctx in
+            await r.run(req, ctx) { o, _ in
+                let (limit, after, _) = try Self.paging(req)
+                return OrgList(try await o.invites(limit: limit, after: after).map(InviteObject.init), id: \.id)
+            }
+        }
+        org.post("invites") { req, ctx in await r.run(req, ctx) { o, a in try await r.createInvite(req, o, a) } }
+        org.get("invites/:invite_id") { req, ctx in await r.run(req, ctx) { o, _ in InviteObject(try await o.invite(try ctx.parameters.require("invite_id"))) }
+        }
+        org.delete("invites/:invite_id") { req, ctx in await r.run(req, ctx) { o, a in try await r.deleteInvite(ctx, o, a) } }
+        org.post("invites/:invite_id/accept") { req, ctx in await r.run(req, ctx) { o, a in try await r.acceptInvite(req, ctx, o, a) } }
+
         org.get("projects") { req, ctx in await r.run(req, ctx) { o, _ in try await r.listProjects(req, o) } }
         org.post("projects") { req, ctx in await r.run(req, ctx) { o, a in try await r.createProject(req, o, a) } }
         org.get("projects/:project_id") { req, ctx in
