@@ -44,7 +44,8 @@ public struct DashboardSettings: Codable, Sendable, Equatable {
 public struct AuthSettings: Codable, Sendable, Equatable {
     public enum Mode: String, Codable, Sendable { case off, apiKey = "api_key", jwt }
 
-    /// Nil: `off` when the gateway listens on loopback; `api_key` elsewhere when keys are configured.
+    /// Nil: `off` when the gateway listens on loopback only; elsewhere `jwt` or `api_key` as
+    /// configured, and closed (`api_key` with no keys: every request 401) when nothing is.
     public var mode: Mode?
     public var apiKeys: [APIKey] = []
     public var jwt: JWTSettings?
@@ -123,9 +124,8 @@ public struct AuthSettings: Codable, Sendable, Equatable {
     public func effectiveMode(host: String) -> Mode {
         if let mode { return mode }
         if ServerSettings.isLoopback(host) { return .off }
-        if !apiKeys.isEmpty { return .apiKey }
         if jwt != nil { return .jwt }
-        return .off
+        return .apiKey
     }
 
     func validate() throws {

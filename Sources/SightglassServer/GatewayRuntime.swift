@@ -218,6 +218,13 @@ public final class GatewayRuntime: Sendable {
                 "ledger": "\(ledger?.displayLocation ?? "disabled")", "auth": "\(services.auth.mode.rawValue)",
                 "inference_auth": "\(inferenceAuth.rawValue)",
             ])
+        if !ServerSettings.isLoopback(config.server.host) && config.dashboard.auth.mode == nil && config.dashboard.auth.apiKeys.isEmpty
+            && config.dashboard.auth.jwt == nil
+        {
+            logger.warning(
+                "the dashboard, ledger and admin routes answer 401: \(config.server.host) is reachable from the network and no dashboard credential is configured; add dashboard.auth.api_keys (id, sha256 of a key, permissions [dashboard:admin]) or write dashboard.auth.mode: off. /health and /metrics stay open"
+            )
+        }
         if inferenceAuth == .off && !ServerSettings.isLoopback(config.server.host) {
             logger.warning(
                 "inference routes are open to anyone who can reach \(config.server.host): auth.inference is off; set it to required and create keys with `sightglass keys create`"

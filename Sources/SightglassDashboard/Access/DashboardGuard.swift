@@ -76,6 +76,11 @@ struct DashboardGuard: RouterMiddleware {
         case .failure(let failure):
             let (message, reason): (String, String) =
                 switch failure {
+                case .missing where auth.mode == .apiKey && auth.keys.isEmpty:
+                    (
+                        "the dashboard API is closed: this gateway listens on a network address and has no dashboard credential; "
+                            + "add dashboard.auth.api_keys (with dashboard:read or dashboard:admin) or write dashboard.auth.mode: off", "missing"
+                    )
                 case .missing: ("authentication required: send Authorization: Bearer <API key or JWT>", "missing")
                 case .expired: ("the token has expired", "expired")
                 case .invalid(let why): ("invalid credentials: \(why)", "invalid")
