@@ -86,6 +86,7 @@ public final class GatewayRuntime: Sendable {
             services.alerts.observe(events)
             controlPlane.publishRequests(events)
             Self.logFailures(events, logger: requestLogger)
+            Self.auditRefusals(events, services: services)
         }
 
         // The control plane listens privately on a Unix socket, reached through the data plane,
@@ -260,6 +261,28 @@ public final class GatewayRuntime: Sendable {
             } catch {
                 logger.warning("could not read the ledger's totals; live totals start from zero", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// Inference requests refused for their key go to the audit trail and `/dashboard/security`
+    /// (from the drain, off the request path), at most 50 per batch so a flood of bad keys
+    /// cannot drown either. The credential itself is never part of the entry.
+    static func auditRefusals(_ events: [RequestEvent], services: DashboardServices) {
+        var n = 0
+        for e in events where e.errorType == .authenticationError || e.errorType == .permissionDenied {
+            guard n < 50 else { break }
+            n += 1
+            let failed = e.errorType == .authenticationError
+            services.auth.recordFailure(
+                type: failed ? "inference_auth_failure" : "inference_permission_denied", sourceIP: e.clientAddress,
+                details: "\(e.route): \(e.errorMessage ?? "")", severity: failed ? "medium" : "low")
+            var details = ["route": e.route, "reason": e.errorMessage ?? "", "request_id": e.id]
+            if let key = e.apiKeyId { details["api_key_id"] = key }
+            services.audit.record(
+                AuditEntry(
+                    user: e.user, action: failed ? "auth_failure" : "permission_denied", resource: e.route, level: "warning",
+                    sourceIP: e.clientAddress, detailsJSON: String(decoding: (try? JSONEncoder().encode(details)) ?? Data("{}".utf8), as: UTF8.self),
+                    result: "failure"))
         }
     }
 

@@ -26,6 +26,17 @@ public struct Organization: Sendable {
         return prefix + String((0..<24).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
     }
 
+    /// How many users, active projects and live keys the organization has (for `/dashboard/security`).
+    public func counts() async throws -> (users: Int, projects: Int, liveKeys: Int) {
+        let row = try await db.select(
+            """
+            SELECT (SELECT COUNT(*) FROM org_users), (SELECT COUNT(*) FROM projects WHERE status = 'active'),
+                (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?))
+            """, [.int(Self.now())]
+        ).first
+        return (Int(row?[0].int ?? 0), Int(row?[1].int ?? 0), Int(row?[2].int ?? 0))
+    }
+
     public func version() async throws -> Int64 {
         try await db.select("SELECT version FROM identity_meta WHERE id = 1", []).first?.first?.int ?? 0
     }

@@ -136,6 +136,13 @@ def test_requests_without_a_valid_key_are_refused_in_each_dialect(procs, tmp_pat
         urllib.request.urlopen(req, timeout=10)
     assert e.value.code == 401
     assert get_json(f"{base}/health")["status"] in ("healthy", "ok", "degraded")
+    # Each refusal is in /dashboard/security and the audit trail, with its source, never the key.
+    security = wait_until(lambda: (lambda s: s if s["inference"]["failed_authentications_last_hour"] >= 5 else None)(
+        get_json(f"{base}/dashboard/security")))
+    assert security["inference"]["auth_mode"] == "required" and security["inference"]["users"] == 1
+    assert any(ev["type"] == "inference_auth_failure" and ev["source_ip"] == "127.0.0.1" for ev in security["security_events"])
+    audit = wait_until(lambda: get_json(f"{base}/dashboard/audit?action=auth_failure")["entries"])
+    assert audit and "sk-sg-not-a-key" not in json.dumps(audit) and "sk-sg-not-a-key" not in json.dumps(security)
 
 
 def test_the_admin_api_needs_an_admin_credential_and_names_bad_fields(procs, tmp_path):

@@ -127,8 +127,9 @@ public final class DashboardAuth: Sendable {
         events.withLockedValue { Array($0.suffix(limit).reversed()) }
     }
 
-    public func failures(since: Double) -> Int {
-        events.withLockedValue { $0.filter { $0.timestamp >= since && $0.type == "failed_login" }.count }
+    /// Failures of the given types since `since` (default: the dashboard's failed logins).
+    public func failures(since: Double, types: Set<String> = ["failed_login"]) -> Int {
+        events.withLockedValue { $0.filter { $0.timestamp >= since && types.contains($0.type) }.count }
     }
 }
 

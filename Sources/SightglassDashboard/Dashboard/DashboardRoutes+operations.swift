@@ -119,7 +119,7 @@ extension DashboardRoutes {
 
     // MARK: - security
 
-    func dashboardSecurity() -> DashboardSecurityAnswer {
+    func dashboardSecurity() async -> DashboardSecurityAnswer {
         let auth = services.auth
         let now = Date().timeIntervalSince1970
         let enabled = auth.mode != .off
@@ -142,7 +142,15 @@ extension DashboardRoutes {
                 currentLimits: .init(requestsPerMinute: rl.requestsPerMinute, burstSize: rl.burst, burstWindowSeconds: rl.burstWindowSeconds),
                 violationsLastHour: violations.count, rateLimitedClients: violations.clients),
             securityEvents: events,
-            sslTls: .init(upstreamTlsBackends: httpsBackends.map { .init(backend: $0.name, verify: $0.tlsVerify, caFile: $0.caFile) }))
+            sslTls: .init(upstreamTlsBackends: httpsBackends.map { .init(backend: $0.name, verify: $0.tlsVerify, caFile: $0.caFile) }),
+            inference: await inferenceSecurity(now: now))
+    }
+
+    func inferenceSecurity(now: Double) async -> DashboardSecurityAnswer.Inference {
+        let counts = try? await ledger?.ledger?.organization.counts()
+        return .init(
+            authMode: config.auth.effectiveInference(host: config.server.host).rawValue, liveKeys: counts?.liveKeys, projects: counts?.projects,
+            users: counts?.users, failedAuthenticationsLastHour: services.auth.failures(since: now - 3600, types: ["inference_auth_failure"]))
     }
 
     // MARK: - alerts

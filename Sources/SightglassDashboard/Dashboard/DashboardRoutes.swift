@@ -48,7 +48,7 @@ struct DashboardRoutes: RouteGroup {
         d.get("workers") { req, _ in await plane.answer(req) { plane.dashboardWorkers() } }
         d.get("resources") { req, _ in await plane.answer(req) { plane.dashboardResources() } }
         d.get("errors") { req, _ in await plane.answer { try await plane.dashboardErrors(DashboardParameters(req, known: ["since", "limit"])) } }
-        d.get("security") { req, _ in await plane.answer(req) { plane.dashboardSecurity() } }
+        d.get("security") { req, _ in await plane.answer(req) { await plane.dashboardSecurity() } }
         d.get("alerts") { req, _ in await plane.answer(req) { plane.dashboardAlerts() } }
         d.post("alerts/{id}/acknowledge") { req, ctx in plane.acknowledge(req, ctx) }
     }

@@ -260,14 +260,30 @@ public struct DashboardSecurityAnswer: Codable, Sendable {
         }
     }
 
+    /// Who may call the inference routes: the mode, and the organization's keys, projects and
+    /// users as stored (null where the ledger, which holds them, is disabled or not open).
+    public struct Inference: Codable, Sendable {
+        public var authMode: String
+        @ExplicitNull public var liveKeys: Int?
+        @ExplicitNull public var projects: Int?
+        @ExplicitNull public var users: Int?
+        public var failedAuthenticationsLastHour: Int
+
+        enum CodingKeys: String, CodingKey {
+            case projects, users
+            case authMode = "auth_mode", liveKeys = "live_keys", failedAuthenticationsLastHour = "failed_authentications_last_hour"
+        }
+    }
+
     public var authentication: Authentication
     public var authorization: Authorization
     public var rateLimiting: RateLimiting
     public var securityEvents: [Event]
     public var sslTls: TLS
+    public var inference: Inference
 
     enum CodingKeys: String, CodingKey {
-        case authentication, authorization
+        case authentication, authorization, inference
         case rateLimiting = "rate_limiting", securityEvents = "security_events", sslTls = "ssl_tls"
     }
 }
