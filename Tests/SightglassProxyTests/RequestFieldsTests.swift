@@ -19,6 +19,21 @@ func scan(_ json: String, keys: [String] = ["model"]) throws -> RequestFields {
         #expect(f.streamOptionsRange != nil)
     }
 
+    @Test(
+        arguments: [
+            (#"{"model":"m"}"#, nil), (#"{"model":"m","max_tokens":64}"#, 64), (#"{"max_completion_tokens":32,"max_tokens":64}"#, 32),
+            (#"{"max_tokens":64,"max_completion_tokens":32}"#, 32), (#"{"max_tokens":null}"#, nil),
+            (#"{"model":"m","options":{"temperature":0.1,"num_predict":128}}"#, 128), (#"{"options":{"num_predict":-1}}"#, nil),
+            (#"{"options":"x"}"#, nil),
+        ] as [(String, Int?)])
+    func findsTheOutputCap(json: String, expected: Int?) throws {
+        #expect(try scan(json).maxTokens == expected)
+    }
+
+    @Test func aNonIntegerCapIsAWrongType() {
+        #expect(throws: RequestFields.ScanError.wrongType(field: "max_tokens", expected: "an integer")) { try scan(#"{"max_tokens":"many"}"#) }
+    }
+
     @Test func decodesEscapesInModel() throws {
         #expect(try scan(#"{"model":"a\u0062\/c"}"#).model == "ab/c")
     }

@@ -201,3 +201,18 @@ def test_a_key_revoked_on_one_gateway_is_refused_by_another_sharing_postgres(pro
     assert wait_until(lambda: _works(base_b, key["value"]), timeout=3), "created on A, usable on B within 2 s"
     admin_client(base_a, boot["admin_key"]).delete(f"/organization/projects/{boot['project_id']}/api_keys/{key['id']}", cast_to=object)
     assert wait_until(lambda: not _works(base_b, key["value"]), timeout=3), "revoked on A, refused by B within about 2 s"
+
+
+def test_a_key_with_a_token_cap_refuses_requests_above_it(procs, tmp_path):
+    db = str(tmp_path / "ledger.sqlite")
+    boot = bootstrap(db)
+    base = start(procs, simulator(procs), db)
+    key = create_key(base, boot["admin_key"], boot["project_id"], name="capped", scopes={"max_tokens": 16, "routes": ["completions"]})
+    client = openai.OpenAI(base_url=f"{base}/v1", api_key=key["value"], max_retries=0)
+    assert client.chat.completions.create(model="llama3.2:1b", messages=PROMPT, max_tokens=16).choices
+    with pytest.raises(openai.BadRequestError) as above:
+        client.chat.completions.create(model="llama3.2:1b", messages=PROMPT, max_tokens=100)
+    assert above.value.body["code"] == "max_tokens_above_limit"
+    with pytest.raises(openai.PermissionDeniedError) as scope:
+        client.embeddings.create(model="nomic-embed-text", input="x")
+    assert scope.value.body["code"] == "insufficient_scope"

@@ -10,6 +10,9 @@ public struct RequestFields: Sendable, Equatable {
     /// Range of the `include_usage` value inside stream_options, when present.
     public var includeUsageRange: Range<Int>?
     public var includeUsage: Bool?
+    /// The request's output cap: `max_completion_tokens`, else `max_tokens` (OpenAI), else
+    /// `options.num_predict` (Ollama); nil when none is given.
+    public var maxTokens: Int?
     /// Index of the closing brace of the top-level object.
     public var objectEnd: Int = 0
     /// Whether the top-level object has at least one member.
@@ -82,6 +85,13 @@ public struct RequestFields: Sendable, Equatable {
                 case "null": fields.stream = nil
                 default: throw ScanError.wrongType(field: "stream", expected: "a boolean")
                 }
+            } else if key == "max_tokens" || key == "max_completion_tokens" {
+                try s.skipValue()
+                let text = s.slice(valueStart..<s.i)
+                guard text == "null" || Int(text) != nil else { throw ScanError.wrongType(field: key, expected: "an integer") }
+                if let n = Int(text), key == "max_completion_tokens" || fields.maxTokens == nil { fields.maxTokens = n }
+            } else if key == "options", s.peek() == UInt8(ascii: "{") {
+                if let n = try scanNumPredict(&s), fields.maxTokens == nil { fields.maxTokens = n }
             } else if key == "stream_options" {
                 if s.peek() == UInt8(ascii: "{") {
                     try scanStreamOptions(&s, into: &fields)
@@ -99,6 +109,31 @@ public struct RequestFields: Sendable, Equatable {
         s.skipWhitespace()
         guard s.i == bytes.count else { throw ScanError.malformed("unexpected data after the object") }
         return fields
+    }
+
+    /// Ollama's `options` object: its `num_predict`, if it is an integer (-1, unlimited, is nil).
+    static func scanNumPredict(_ s: inout JSONScanner) throws -> Int? {
+        s.i += 1
+        var first = true
+        var found: Int?
+        while true {
+            s.skipWhitespace()
+            if s.peek() == UInt8(ascii: "}") { s.i += 1; return found }
+            if !first {
+                guard s.peek() == UInt8(ascii: ",") else { throw ScanError.malformed("expected ',' in options") }
+                s.i += 1
+                s.skipWhitespace()
+            }
+            first = false
+            let key = try s.string()
+            s.skipWhitespace()
+            guard s.peek() == UInt8(ascii: ":") else { throw ScanError.malformed("expected ':' in options") }
+            s.i += 1
+            s.skipWhitespace()
+            let start = s.i
+            try s.skipValue()
+            if key == "num_predict", let n = Int(s.slice(start..<s.i)), n >= 0 { found = n }
+        }
     }
 
     static func scanStreamOptions(_ s: inout JSONScanner, into fields: inout RequestFields) throws {

@@ -321,6 +321,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 recorded: hidden ? "model '\(model)' is outside the key's scopes" : nil)
             return
         }
+        if let cap = grant?.scopes.maxTokens, let asked = fields.maxTokens, asked > cap {
+            refuse(head, route: route, .maxTokensAbove(cap), bytes: body.readableBytes)
+            return
+        }
         var upstreamBody = body
         var strip = false
         if stream && route.acceptsStreamOptions && fields.includeUsage != true {
