@@ -111,58 +111,55 @@ public struct RequestFields: Sendable, Equatable {
         return fields
     }
 
-    /// Ollama's `options` object: its `num_predict`, if it is an integer (-1, unlimited, is nil).
-    static func scanNumPredict(_ s: inout JSONScanner) throws -> Int? {
-        s.i += 1
-        var first = true
-        var found: Int?
-        while true {
-            s.skipWhitespace()
-            if s.peek() == UInt8(ascii: "}") { s.i += 1; return found }
-            if !first {
-                guard s.peek() == UInt8(ascii: ",") else { throw ScanError.malformed("expected ',' in options") }
-                s.i += 1
-                s.skipWhitespace()
-            }
-            first = false
-            let key = try s.string()
-            s.skipWhitespace()
-            guard s.peek() == UInt8(ascii: ":") else { throw ScanError.malformed("expected ':' in options") }
-            s.i += 1
-            s.skipWhitespace()
-            let start = s.i
-            try s.skipValue()
-            if key == "num_predict", let n = Int(s.slice(start..<s.i)), n >= 0 { found = n }
-        }
-    }
-
-    static func scanStreamOptions(_ s: inout JSONScanner, into fields: inout RequestFields) throws {
+    /// Walks a nested object's members (the scanner is at its `{`), handing each key and its
+    /// value's byte range to `member`, and leaves the scanner after the closing `}`.
+    static func forEachMember(_ s: inout JSONScanner, of name: String, _ member: (String, Range<Int>) throws -> Void) throws {
         s.i += 1
         var first = true
         while true {
             s.skipWhitespace()
             if s.peek() == UInt8(ascii: "}") { s.i += 1; return }
             if !first {
-                guard s.peek() == UInt8(ascii: ",") else { throw ScanError.malformed("expected ',' in stream_options") }
+                guard s.peek() == UInt8(ascii: ",") else { throw ScanError.malformed("expected ',' in \(name)") }
                 s.i += 1
                 s.skipWhitespace()
             }
             first = false
             let key = try s.string()
             s.skipWhitespace()
-            guard s.peek() == UInt8(ascii: ":") else { throw ScanError.malformed("expected ':' in stream_options") }
+            guard s.peek() == UInt8(ascii: ":") else { throw ScanError.malformed("expected ':' in \(name)") }
             s.i += 1
             s.skipWhitespace()
             let start = s.i
             try s.skipValue()
-            if key == "include_usage" {
-                switch s.slice(start..<s.i) {
-                case "true": fields.includeUsage = true
-                case "false": fields.includeUsage = false
-                default: throw ScanError.wrongType(field: "stream_options.include_usage", expected: "a boolean")
-                }
-                fields.includeUsageRange = start..<s.i
+            try member(key, start..<s.i)
+        }
+    }
+
+    /// Ollama's `options` object: its `num_predict`, if it is an integer (-1, unlimited, is nil).
+    static func scanNumPredict(_ s: inout JSONScanner) throws -> Int? {
+        var found: Int?
+        let scanner = s
+        try forEachMember(&s, of: "options") { key, range in
+            if key == "num_predict", let n = Int(scanner.slice(range)), n >= 0 { found = n }
+        }
+        return found
+    }
+
+    static func scanStreamOptions(_ s: inout JSONScanner, into fields: inout RequestFields) throws {
+        var usage: (Bool, Range<Int>)?
+        let scanner = s
+        try forEachMember(&s, of: "stream_options") { key, range in
+            guard key == "include_usage" else { return }
+            switch scanner.slice(range) {
+            case "true": usage = (true, range)
+            case "false": usage = (false, range)
+            default: throw ScanError.wrongType(field: "stream_options.include_usage", expected: "a boolean")
             }
+        }
+        if let (value, range) = usage {
+            fields.includeUsage = value
+            fields.includeUsageRange = range
         }
     }
 }
