@@ -64,6 +64,14 @@ def test_a_new_user_bootstraps_creates_a_key_uses_it_and_revokes_it(procs, tmp_p
     assert key["redacted_value"].endswith(key["value"][-4:]) and key["value"] not in json.dumps(
         admin.get(f"/organization/projects/{project['id']}/api_keys", cast_to=object))
 
+    # The catalogs need the key too, and list only the models it may use.
+    listed = {m.id for m in openai.OpenAI(base_url=f"{base}/v1", api_key=key["value"]).models.list()}
+    assert listed == {"llama3.2:1b", "nomic-embed-text"}
+    tags = ollama.Client(host=base, headers={"Authorization": f"Bearer {key['value']}"}).list()
+    assert {m.model for m in tags.models} == listed
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=f"{base}/v1", api_key="sk-sg-wrong", max_retries=0).models.list()
+
     answer = chat_ok(base, key["value"])
     assert answer.choices[0].message.content and answer.usage.completion_tokens > 0
     client = ollama.Client(host=base, headers={"Authorization": f"Bearer {key['value']}"})
@@ -149,6 +157,10 @@ def test_the_admin_api_needs_an_admin_credential_and_names_bad_fields(procs, tmp
     db = str(tmp_path / "ledger.sqlite")
     boot = bootstrap(db)
     base = start(procs, simulator(procs), db, auth="off")
+    # A client cannot narrow (or forge) the catalog's key scope itself: the gateway strips the header.
+    req = urllib.request.Request(f"{base}/v1/models", headers={"X-Sightglass-Key-Models": "nothing*"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert len(json.loads(r.read())["data"]) == 4
     with pytest.raises(openai.AuthenticationError):
         admin_client(base, "sk-sg-admin-wrong").get("/organization/projects", cast_to=object)
     key = create_key(base, boot["admin_key"], boot["project_id"], name="plain")

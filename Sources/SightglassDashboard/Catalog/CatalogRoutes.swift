@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import NIOCore
+import SightglassGovernance
+import SightglassProxy
 import SightglassTelemetry
 
 /// The model catalogs the control plane answers for every backend at once: `GET /v1/models`
@@ -13,10 +15,16 @@ struct CatalogRoutes: RouteGroup {
 
     func add(to router: Router<ControlContext>) {
         let routes = self
-        router.get("/v1/models") { _, _ in await routes.catalogRoute("/v1/models") { routes.openAIModels() } }
-        router.get("/api/tags") { _, _ in await routes.catalogRoute("/api/tags") { routes.ollamaTags() } }
-        router.get("/api/ps") { _, _ in await routes.catalogRoute("/api/ps") { await routes.ollamaPs() } }
+        router.get("/v1/models") { req, _ in await routes.catalogRoute("/v1/models") { routes.openAIModels(Self.scope(req)) } }
+        router.get("/api/tags") { req, _ in await routes.catalogRoute("/api/tags") { routes.ollamaTags(Self.scope(req)) } }
+        router.get("/api/ps") { req, _ in await routes.catalogRoute("/api/ps") { await routes.ollamaPs(Self.scope(req)) } }
         router.get("/api/version") { _, _ in await routes.catalogRoute("/api/version") { await routes.ollamaVersion() } }
+    }
+
+    /// The models the caller's key may use, as the data plane names them; nil: every model.
+    static func scope(_ request: Request) -> KeyScopes? {
+        guard let list = request.headers.first(where: { $0.name.canonicalName == ProxyRoute.keyModelsHeader })?.value else { return nil }
+        return KeyScopes(models: list.split(separator: ",").map { Glob(String($0)) })
     }
 
     /// Serves a catalog route and records it like any other request.
@@ -32,30 +40,30 @@ struct CatalogRoutes: RouteGroup {
     }
 
     /// Union of every backend's models in OpenAI's list shape.
-    func openAIModels() -> Response {
+    func openAIModels(_ scope: KeyScopes?) -> Response {
         JSONResponse.encode(
             OpenAIModelList(
-                data: catalogUnion(\.openAIEntries) { model, backend in
+                data: catalogUnion(\.openAIEntries, scope) { model, backend in
                     .object(["id": .string(model), "object": .string("model"), "owned_by": .string(backend)])
                 }))
     }
 
     /// Union of every backend's models in Ollama's `/api/tags` shape.
-    func ollamaTags() -> Response {
+    func ollamaTags(_ scope: KeyScopes?) -> Response {
         JSONResponse.encode(
             OllamaModelList(
-                models: catalogUnion(\.ollamaEntries) { model, _ in
+                models: catalogUnion(\.ollamaEntries, scope) { model, _ in
                     .object(["name": .string(model), "model": .string(model), "details": .object([:])])
                 }))
     }
 
     /// Each model once, first backend wins: the backend's own entry where it listed the model in
     /// this dialect, else only what is known (its name), never invented details.
-    func catalogUnion(_ entries: KeyPath<BackendStatus, [String: String]>, known: (String, String) -> JSONValue) -> [JSONValue] {
+    func catalogUnion(_ entries: KeyPath<BackendStatus, [String: String]>, _ scope: KeyScopes?, known: (String, String) -> JSONValue) -> [JSONValue] {
         var seen = Set<String>()
         var items: [JSONValue] = []
         for b in hub.board.all {
-            for model in b.models where seen.insert(model).inserted {
+            for model in b.models where scope?.allows(model: model) ?? true && seen.insert(model).inserted {
                 items.append(b[keyPath: entries][model].map(JSONValue.init(parsing:)) ?? known(model, b.name))
             }
         }
@@ -63,13 +71,16 @@ struct CatalogRoutes: RouteGroup {
     }
 
     /// What every Ollama backend reports loaded right now.
-    func ollamaPs() async -> Response {
+    func ollamaPs(_ scope: KeyScopes?) async -> Response {
         var items: [JSONValue] = []
         for b in hub.board.all where b.kind == .ollama {
             guard let data = await httpClient.fetchData(b.url + "/api/ps"), case .object(let obj) = JSONValue(parsing: String(decoding: data, as: UTF8.self)),
                 case .array(let models)? = obj["models"]
             else { continue }
-            items += models
+            items += models.filter { m in
+                guard let scope, case .object(let o) = m, case .string(let name)? = o["name"] ?? o["model"] else { return true }
+                return scope.allows(model: name)
+            }
         }
         return JSONResponse.encode(OllamaModelList(models: items))
     }

@@ -269,9 +269,27 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         deadline = nil
         let path = String(head.path)
         guard let route = ProxyRoute.all[path], head.method == "POST" else {
+            var grant: KeyGrant?
+            if ctx.settings.auth != .off && ProxyRoute.isCatalog(head.path) {
+                switch InferenceAuth.decide(
+                    mode: ctx.settings.auth, credential: InferenceAuth.credential({ head.value($0) }), keys: ctx.keys, scope: .completions,
+                    model: nil, maxTokens: nil, now: Date().timeIntervalSince1970)
+                {
+                case .anonymous: break
+                case .granted(let g): grant = g
+                case .refused(let refusal):
+                    let close = !head.keepAlive || ctx.draining
+                    writeAndFlush(
+                        ErrorResponse.response(
+                            dialect: ProxyRoute.dialect(forPath: head.path), status: refusal.status, message: Self.message(refusal, path: path).0,
+                            code: Self.message(refusal, path: path).1, close: close, allocator: ByteBufferAllocator()))
+                    finishRefusal(close: close)
+                    return
+                }
+            }
             let e = Exchange(
                 conn: self, ctx: ctx, head: head, route: nil, backend: nil, model: "", stream: false,
-                stripUsage: false, body: body, requestBytes: body.readableBytes)
+                stripUsage: false, body: body, requestBytes: body.readableBytes, grant: grant)
             state = .exchange(e)
             e.begin()
             return
@@ -363,6 +381,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Answers a request its key does not allow, in the route's dialect. The message never
     /// repeats the credential.
     func refuse(_ head: HTTPHead, route: ProxyRoute, _ refusal: InferenceAuth.Refusal, bytes: Int) {
+        let (message, code) = Self.message(refusal, path: route.path)
+        rejectRequest(
+            head, route: route, status: refusal.status, error: refusal.status == 401 ? .authenticationError : .permissionDenied,
+            message: message, code: code, param: nil, bytes: bytes)
+    }
+
+    /// What a refused client is told (message, OpenAI `code`).
+    static func message(_ refusal: InferenceAuth.Refusal, path: String) -> (String, String?) {
         let message: String, code: String?
         switch refusal {
         case .missingKey:
@@ -371,13 +397,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case .invalidKey: (message, code) = ("Incorrect API key provided.", "invalid_api_key")
         case .expiredKey: (message, code) = ("The API key provided has expired.", "invalid_api_key")
         case .routeNotAllowed(let scope):
-            (message, code) = ("This API key is not allowed to use \(route.path) (it lacks the '\(scope.rawValue)' scope).", "insufficient_scope")
+            (message, code) = ("This API key is not allowed to use \(path) (it lacks the '\(scope.rawValue)' scope).", "insufficient_scope")
         case .maxTokensAbove(let cap): (message, code) = ("max_tokens is above this key's limit of \(cap).", "max_tokens_above_limit")
         case .modelHidden: (message, code) = ("The model does not exist or you do not have access to it.", "model_not_found")
         }
-        rejectRequest(
-            head, route: route, status: refusal.status, error: refusal.status == 401 ? .authenticationError : .permissionDenied,
-            message: message, code: code, param: nil, bytes: bytes)
+        return (message, code)
     }
 
     /// Answers an inference request the gateway refuses itself, records it, and keeps the connection.
@@ -399,6 +423,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 requestBytes: bytes, id: id, clientAddress: remoteIP,
                 user: Self.user(head, grant: grant, header: ctx.settings.userHeader), errorMessage: recorded ?? message,
                 apiKeyId: grant?.keyId, projectId: grant?.projectId))
+        finishRefusal(close: close)
+    }
+
+    /// After a refusal the gateway answered itself: close, or wait for the next request.
+    func finishRefusal(close: Bool) {
         if close {
             state = .closed
             context?.close(promise: nil)

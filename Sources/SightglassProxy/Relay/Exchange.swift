@@ -204,7 +204,7 @@ final class Exchange {
             let lower = name.lowercased()
             switch lower {
             case "host", "content-length", "transfer-encoding", "expect", "keep-alive", "proxy-connection", "te", "trailer",
-                "x-sightglass-client-ip":
+                "x-sightglass-client-ip", ProxyRoute.keyModelsHeader:
                 continue
             case "connection", "upgrade":
                 if upgradeRequested { break }
@@ -253,6 +253,11 @@ final class Exchange {
             buf.writeStaticString("X-Sightglass-Client-IP: ")
             buf.writeString(conn.remoteIP)
             buf.writeStaticString("\r\n")
+            if let models = grant?.scopes.models, !models.isEmpty {
+                buf.writeStaticString("X-Sightglass-Key-Models: ")
+                buf.writeString(models.map(\.pattern).joined(separator: ","))
+                buf.writeStaticString("\r\n")
+            }
         }
         buf.writeStaticString("\r\n")
         return buf

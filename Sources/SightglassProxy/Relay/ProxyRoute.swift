@@ -43,6 +43,16 @@ public struct ProxyRoute: Sendable {
         return Dictionary(uniqueKeysWithValues: routes.map { ($0.path, $0) })
     }()
 
+    /// The model catalogs the control plane answers: with auth on they need a key too, and list
+    /// only the models the key may use.
+    public static func isCatalog(_ path: Substring) -> Bool {
+        path == "/v1/models" || path.hasPrefix("/v1/models/") || path == "/api/tags" || path == "/api/ps"
+    }
+
+    /// The header in which the data plane tells the control plane a key's model scopes (it
+    /// removes any a client sends, so it cannot be forged).
+    public static let keyModelsHeader = "x-sightglass-key-models"
+
     /// Dialect for an arbitrary path, for errors on routes the data plane does not handle.
     public static func dialect(forPath path: Substring) -> Dialect {
         if path.hasPrefix("/v1/") { return .openAI }
