@@ -150,7 +150,7 @@ let package = Package(
         // Micro-benchmarks of the telemetry path, run by bench/run.
         .executableTarget(
             name: "sightglass-microbench",
-            dependencies: ["SightglassTelemetry", "SightglassConfig"],
+            dependencies: ["SightglassTelemetry", "SightglassConfig", "SightglassGovernance"],
             path: "bench/Micro",
             swiftSettings: swiftSettings
         ),

@@ -38,18 +38,29 @@ public enum InferenceAuth {
     /// The credential a request carries: `Authorization: Bearer …` (OpenAI and Ollama clients),
     /// else `api-key` (Azure-style clients) or `x-api-key`. Nil when none is present; an empty
     /// string when one is present but unusable (not Bearer, too long, not visible ASCII).
+    /// Runs once per request: it reads the header's bytes in place and copies only the key.
     public static func credential(_ value: (String) -> String?) -> String? {
         if let auth = value("authorization") {
-            let bytes = Array(auth.utf8)
-            guard bytes.count > 7, bytes[0...6].map({ $0 | 0x20 }) == Array("bearer ".utf8) else { return "" }
-            return usable(String(decoding: bytes[7...], as: UTF8.self).trimmingSpaces)
+            let utf8 = auth.utf8
+            var i = utf8.startIndex
+            for expected in "bearer ".utf8 {
+                guard i != utf8.endIndex, utf8[i] | 0x20 == expected else { return "" }
+                i = utf8.index(after: i)
+            }
+            return usable(Substring(auth)[i...])
         }
-        if let key = value("api-key") ?? value("x-api-key") { return usable(key.trimmingSpaces) }
+        if let key = value("api-key") ?? value("x-api-key") { return usable(Substring(key)) }
         return nil
     }
 
-    static func usable(_ key: String) -> String {
-        key.utf8.count <= APIKeySecret.maxLength && key.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) ? key : ""
+    /// The key without surrounding blanks, or "" when it is too long or not visible ASCII.
+    static func usable(_ raw: Substring) -> String {
+        let blank: (UInt8) -> Bool = { $0 == 32 || $0 == 9 }
+        var u = raw.utf8[...]
+        while let f = u.first, blank(f) { u = u.dropFirst() }
+        while let l = u.last, blank(l) { u = u.dropLast() }
+        guard u.count <= APIKeySecret.maxLength, u.allSatisfy({ $0 > 32 && $0 < 127 }) else { return "" }
+        return String(Substring(u))
     }
 
     public static func decide(
@@ -64,14 +75,5 @@ public enum InferenceAuth {
         if let model, !grant.scopes.allows(model: model) { return .refused(.modelHidden) }
         if let cap = grant.scopes.maxTokens, let asked = maxTokens, asked > cap { return .refused(.maxTokensAbove(cap)) }
         return .granted(grant)
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -8,7 +8,16 @@ public struct KeyDigest: Hashable, Sendable {
 
     /// The digest of a presented key, from its bytes as sent.
     public init(of key: some Collection<UInt8>) {
-        let d = SHA256.hash(data: Array(key))
+        self.init(digest: SHA256.hash(data: Array(key)))
+    }
+
+    /// Hashes the string's UTF-8 in place: no copy on the request path.
+    public init(of key: String) {
+        var key = key
+        self.init(digest: key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) })
+    }
+
+    init(digest d: SHA256.Digest) {
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         d.withUnsafeBytes { raw in
             words = (
@@ -18,8 +27,6 @@ public struct KeyDigest: Hashable, Sendable {
         }
         (w0, w1, w2, w3) = words
     }
-
-    public init(of key: String) { self.init(of: Array(key.utf8)) }
 
     /// From 64 hex digits, as stored; nil for anything else.
     public init?(hex: String) {

@@ -16,6 +16,9 @@ public final class LedgerWriter: Sendable {
     let settings: LedgerSettings
     let logger: Logger
     let state = NIOLockedValueBox(State())
+    /// When each key's `last_used_at` was last written: at most once a minute per key, so a busy
+    /// key costs one small update a minute, not one per batch.
+    let touched = NIOLockedValueBox<[String: Int64]>([:])
     let wake = ConditionLock(value: false)
     /// True once the writer thread has flushed and returned.
     let finished = ConditionLock(value: false)
@@ -153,13 +156,21 @@ public final class LedgerWriter: Sendable {
         }
     }
 
-    /// Records when each key in the batch was last used: one update per key per batch, here on
-    /// the writer's thread, never on the request path. A failure only delays `last_used_at`.
+    /// Records when keys were last used, here on the writer's thread, never on the request path:
+    /// at most once a minute per key. A failure only delays `last_used_at`.
     func touchKeys(_ batch: [RequestEvent], _ ledger: any LedgerStore) {
         var last: [String: Int64] = [:]
         for e in batch { if let k = e.apiKeyId { last[k] = max(last[k] ?? 0, Int64(e.startTime)) } }
         guard !last.isEmpty else { return }
-        let map = last
+        let due = touched.withLockedValue { written in
+            last.filter { key, at in
+                guard at >= (written[key] ?? 0) + 60 else { return false }
+                written[key] = at
+                return true
+            }
+        }
+        guard !due.isEmpty else { return }
+        let map = due
         _ = try? LedgerStores.blocking { try await ledger.organization.touch(map) }
     }
 

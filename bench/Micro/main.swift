@@ -5,6 +5,7 @@
 // this is a plain timed loop with warm-up, best-of-N rounds and a black hole for results.
 import Foundation
 import SightglassConfig
+import SightglassGovernance
 import SightglassTelemetry
 
 @inline(never) func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
@@ -113,6 +114,32 @@ do {
     results["probe_sample_us"] = (perSample * 1e7).rounded() / 10
     // Sampled once a second: its share of one core.
     results["probe_core_percent_at_1hz"] = (perSample * 100 * 1e4).rounded() / 1e4
+}
+
+// The key check on the request path: parse the Authorization header, hash the key, look it
+// up among 10,000 live keys, check scope and model.
+do {
+    var grants: [KeyDigest: KeyGrant] = [:]
+    var secrets: [String] = []
+    for i in 0..<10_000 {
+        let secret = APIKeySecret.generate()
+        secrets.append(secret)
+        grants[KeyDigest(of: secret)] = KeyGrant(keyId: "key_\(i)", projectId: "proj_\(i % 10)", ownerId: "user-\(i % 100)")
+    }
+    let table = KeyTable(grants, version: 1)
+    let headers = secrets.prefix(1000).map { ["authorization": "Bearer " + $0] }
+    let rounds = 100_000
+    let seconds = best(rounds: 5) {
+        for i in 0..<rounds {
+            let h = headers[i % headers.count]
+            blackHole(
+                InferenceAuth.decide(
+                    mode: .required, credential: InferenceAuth.credential { h[$0] }, keys: table, scope: .completions, model: "llama3.2:1b",
+                    maxTokens: nil, now: 1_800_000_000))
+        }
+    }
+    results["key_check_ns_per_request"] = (seconds / Double(rounds) * 1e9).rounded()
+    results["key_check_keys_loaded"] = table.count
 }
 
 let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys, .prettyPrinted])
