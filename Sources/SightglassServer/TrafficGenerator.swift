@@ -14,6 +14,9 @@ public struct TrafficGenerator: Sendable {
     /// Simulated incidents, so the demo's alerts fire and resolve: every `every` seconds, for
     /// `length` seconds, `share` of requests ask the simulator to fail (`x-sim-error`).
     public var incidents: (every: Double, length: Double, share: Double)?
+    /// Inference keys some of the requests carry (a third of them go without, as on a gateway
+    /// whose auth is `optional`), so the demo shows attribution to projects and keys.
+    public var apiKeys: [String] = []
 
     public init(
         baseURL: String, requestsPerSecond: Double, chatModels: [String], embeddingModels: [String], seed: UInt64 = 7,
@@ -51,6 +54,9 @@ public struct TrafficGenerator: Sendable {
                 let embedModel = embeddingModels.first ?? model
                 let prompt = Self.prompts[Int(next() % UInt64(Self.prompts.count))]
                 var (path, body, headers) = Self.request(roll: roll, model: model, embedModel: embedModel, prompt: prompt)
+                if !apiKeys.isEmpty, next() % 3 != 0 {
+                    headers.append(("Authorization", "Bearer " + apiKeys[Int(next() % UInt64(apiKeys.count))]))
+                }
                 if let i = incidents, i.every > 0 {
                     let phase = Date().timeIntervalSince(started).truncatingRemainder(dividingBy: i.every)
                     // The first incident starts after one quiet period, so the demo opens healthy.

@@ -193,6 +193,26 @@ extension Organization {
             })
     }
 
+    /// A new admin key for an owner of the organization.
+    public func createAdminKey(ownerId: String, name: String) async throws -> CreatedKey {
+        let (insert, created) = try Self.newKey(
+            kind: "admin", projectId: nil, ownerKind: "user", ownerId: ownerId, name: name, scopes: KeyScopes(), expiresAt: nil)
+        try await db.change([
+            SQLStep(
+                "SELECT id FROM org_users WHERE id = ? AND role = 'owner'", [.text(ownerId)],
+                failure: .invalid(field: "owner", message: "'\(ownerId)' is not an owner of the organization")),
+            insert, Self.bump,
+        ])
+        return created
+    }
+
+    /// Revokes every live key with this name (the demo replaces its keys at each start).
+    public func revokeKeys(named name: String) async throws {
+        try await db.change([
+            SQLStep("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [.int(Self.now()), .text(name)]), Self.bump,
+        ])
+    }
+
     // MARK: - Bootstrap
 
     /// On a store without users: the first owner, a default project with the owner in it, and an

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SightglassConfig
+import SightglassGovernance
 import SightglassServer
 import SightglassSimulator
 import SightglassStore
@@ -111,9 +112,11 @@ struct Demo: AsyncParsableCommand {
         let simulatorPort = sim.port
         let options = self.options
         let config = try Self.demoConfig(options.resolve(), simulatorPort: simulatorPort)
+        var demoKeys: DemoKeys?
         if config.ledger.enabled {
             let location = config.ledger.effectivePath
             try await BlockingWork.run { try Self.seedHistory(location: location) }
+            demoKeys = try await BlockingWork.run { try Self.demoOrganization(location: location) }
         }
         let gateway: GatewayRuntime
         do {
@@ -133,10 +136,20 @@ struct Demo: AsyncParsableCommand {
             Console.say("  simulated incidents: every \(Int(incidents)) s, 60 s with 30 % of requests failing (see /dashboard/alerts)")
         }
         let base = "http://\(Console.hostForURL(config.server.host)):\(gateway.port)"
-        let generator = TrafficGenerator(
+        if let k = demoKeys {
+            Console.say(
+                "  inference auth:     \(config.auth.effectiveInference(host: config.server.host).rawValue) (requests without a key pass; a bad key is refused)"
+            )
+            Console.say("  admin key (new at each start): \(k.admin)")
+            Console.say("    curl -H 'Authorization: Bearer \(k.admin)' \(base)/v1/organization/projects")
+            Console.say("  project '\(k.projectName)' key (2 in 3 synthetic requests use it): \(k.traffic)")
+            Console.say("    \(base)/api/requests?project_id=\(k.projectId)   and   \(base)/api/analytics/breakdown?by=api_key&since=1h")
+        }
+        var generator = TrafficGenerator(
             baseURL: base, requestsPerSecond: rate,
             chatModels: ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini"], embeddingModels: ["nomic-embed-text"],
             incidents: incidents > 0 ? (every: incidents, length: 60, share: 0.3) : nil)
+        generator.apiKeys = demoKeys.map { [$0.traffic] } ?? []
         // `--rate 0` means no synthetic traffic at all, not one request a second.
         let traffic = Task { if rate > 0 { await generator.run(client: .shared) } }
         await gateway.wait()
@@ -163,6 +176,8 @@ extension Demo {
         {
             config.dashboard.alerts.rules[i].windowSeconds = 60
         }
+        // Keys are shown live: requests with one are attributed, bad ones refused, none needed.
+        if config.auth.inference == nil { config.auth.inference = .optional }
         if config.pricing.isEmpty {
             // OpenAI's published list price for gpt-4o-mini; local models cost 0.
             config.pricing["gpt-4o-mini"] = ModelPrice(input: 0.15, cachedInput: 0.075, output: 0.60)
@@ -173,6 +188,34 @@ extension Demo {
     /// A week of synthetic history in an empty demo ledger, so the history charts are not empty.
     /// The rows are marked `synthetic: true` in every API, and they end 24 hours before the
     /// demo starts: "today" (in any time zone) and the live totals hold real demo traffic only.
+    /// The demo's keys for this run: its secrets exist only in this process and its output.
+    struct DemoKeys: Sendable {
+        var admin: String
+        var traffic: String
+        var projectId: String
+        var projectName: String
+    }
+
+    /// The demo's organization (created on first start), with fresh keys at each start: the old
+    /// ones are revoked, since only their digests were kept.
+    static func demoOrganization(location: String) throws -> DemoKeys {
+        let ledger = try LedgerStores.open(location, logger: Console.logger())
+        defer { ledger.close() }
+        return try LedgerStores.blocking {
+            let org = ledger.organization
+            if try await org.users(limit: 1).items.isEmpty {
+                _ = try await org.bootstrap(email: "demo@localhost", name: "Demo admin", project: "Demo team")
+            }
+            let owner = try await org.users(limit: 100).items.first { $0.role == "owner" }!
+            let project = try await org.project(named: "Demo team")
+            try await org.revokeKeys(named: "demo admin key")
+            try await org.revokeKeys(named: "demo traffic")
+            let admin = try await org.createAdminKey(ownerId: owner.id, name: "demo admin key")
+            let traffic = try await org.createKey(projectId: project.id, ownerId: owner.id, name: "demo traffic", scopes: KeyScopes(), expiresAt: nil)
+            return DemoKeys(admin: admin.secret, traffic: traffic.secret, projectId: project.id, projectName: project.name)
+        }
+    }
+
     static func seedHistory(location: String) throws {
         let ledger = try LedgerStores.open(location, logger: Console.logger())
         defer { ledger.close() }
