@@ -34,6 +34,7 @@ struct DashboardAssets: Sendable {
             ("pages-live.js", PackageResources.pages_live_js, "text/javascript; charset=utf-8"),
             ("pages-catalog.js", PackageResources.pages_catalog_js, "text/javascript; charset=utf-8"),
             ("pages-ops.js", PackageResources.pages_ops_js, "text/javascript; charset=utf-8"),
+            ("pages-org.js", PackageResources.pages_org_js, "text/javascript; charset=utf-8"),
         ]
         var files: [String: Asset] = [:]
         for (name, bytes, type) in sources {
@@ -84,7 +85,9 @@ struct AssetRoutes: RouteGroup {
         }
     }
 
-    static let webPages = ["overview", "requests", "models", "backends", "chat", "embeddings", "costs", "resources", "logs", "audit", "alerts", "config"]
+    static let webPages = [
+        "overview", "requests", "models", "backends", "chat", "embeddings", "costs", "organization", "resources", "logs", "audit", "alerts", "config",
+    ]
     static let apiEndpoints: Set<String> = [
         "stats", "models", "health", "config", "logs", "metrics", "cache", "jobs", "audit", "workers",
         "resources", "errors", "security", "alerts",

@@ -1,0 +1,158 @@
+// Organization: users, invites, projects with their members, service accounts and keys, and
+// each project's and key's usage over the chosen range. Everything goes through the Admin API
+// (/v1/organization/…) with an admin key the user pastes, kept in this tab's sessionStorage only;
+// usage comes from the ledger's key rollups (/api/analytics/breakdown?by=project|api_key).
+import { h, card, empty, table, f, select, RANGES } from "./ui.js";
+
+const STORE = "sightglass.adminKey";
+
+/** One Admin API call; errors carry the status and OpenAI's error message. */
+export async function admin(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json", Authorization: "Bearer " + (sessionStorage.getItem(STORE) || "") };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch("/v1/organization" + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = await r.json().catch(() => null);
+  if (!r.ok) {
+    const e = new Error((data && data.error && data.error.message) || `HTTP ${r.status}`);
+    e.status = r.status;
+    throw e;
+  }
+  return data;
+}
+
+/** "llama*, qwen2.5:*" → ["llama*", "qwen2.5:*"] */
+export function globs(text) {
+  return text.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+const when = (unix) => (unix ? new Date(unix * 1000).toLocaleString() : "–");
+
+function usageCells(g) {
+  return g ? [f.int(g.requests), f.int(g.tokens.input + g.tokens.output), f.usd(g.cost)] : ["0", "0", f.usd(0)];
+}
+
+export const organization = {
+  path: "organization",
+  title: "Organization",
+  async render(main, ctx) {
+    const body = h("div");
+    const status = h("p", { class: "muted", role: "status", "aria-live": "polite" });
+    main.append(h("h1", {}, "Organization"), status, body);
+    const since = () => ctx.params.get("since") || "24h";
+
+    function askForKey(message) {
+      const input = h("input", { type: "password", name: "admin-key", placeholder: "sk-sg-admin-…", autocomplete: "off", "aria-label": "Admin key" });
+      body.replaceChildren(card("Admin key",
+        h("p", { class: "muted" }, message || "This page uses the Admin API, which needs an admin key (`sightglass admin bootstrap` prints one; the demo prints one at start). It is kept in this tab only."),
+        h("form", { onsubmit: (e) => { e.preventDefault(); sessionStorage.setItem(STORE, input.value.trim()); load(); } },
+          input, h("button", { type: "submit" }, "Open"))));
+    }
+
+    async function act(what, fn) {
+      try {
+        status.textContent = what + "…";
+        const out = await fn();
+        status.textContent = what + ": done.";
+        return out;
+      } catch (e) {
+        status.textContent = what + " failed: " + e.message;
+        return null;
+      }
+    }
+
+    function keyReveal(created) {
+      const code = h("code", { "data-secret": "" }, created.value);
+      return h("div", { class: "reveal", role: "alert" },
+        h("strong", {}, `Key "${created.name}" created. Copy it now: it is shown only this once.`), h("br"), code, " ",
+        h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(created.value).then(() => { status.textContent = "Copied."; }) }, "Copy"));
+    }
+
+    function projectCard(d, perProject, perKey, reveal) {
+      const { p, members, accounts, keys } = d;
+      const name = h("input", { name: "key-name", placeholder: "key name", "aria-label": "New key name" });
+      const models = h("input", { name: "key-models", placeholder: "models (globs, comma-separated; empty: all)", "aria-label": "Models the key may use" });
+      const days = h("input", { name: "key-days", type: "number", min: "1", placeholder: "expires in days (optional)", "aria-label": "Expiry in days" });
+      const active = p.status === "active";
+      const [requests, tokens, cost] = usageCells(perProject[p.id]);
+      return h("section", { class: "card wide", "data-project": p.id },
+        h("h2", {}, p.name, " ", h("span", { class: active ? "ok" : "muted" }, p.status)),
+        h("p", { class: "muted" }, `${p.id} · created ${when(p.created_at)} · in range: ${requests} requests, ${tokens} tokens, ${cost}`),
+        reveal && reveal.project === p.id ? keyReveal(reveal.key) : null,
+        h("h3", {}, "API keys"),
+        keys.data.length ? table(keys.data, [
+          { key: "name", label: "name" }, { key: "redacted_value", label: "key", fmt: (v) => h("span", { class: "mono" }, v) },
+          { key: (k) => (k.scopes.models.length ? k.scopes.models.join(", ") : "all"), label: "models" },
+          { key: (k) => (k.owner.user ? k.owner.user.email : k.owner.service_account ? k.owner.service_account.name : "–"), label: "owner" },
+          { key: "created_at", label: "created", fmt: when }, { key: "last_used_at", label: "last used", fmt: when }, { key: "expires_at", label: "expires", fmt: when },
+          { key: (k) => usageCells(perKey[k.id])[0], label: "requests", num: true }, { key: (k) => usageCells(perKey[k.id])[2], label: "cost", num: true },
+          { key: (k) => k, label: "", fmt: (k) => h("button", { type: "button", "data-revoke": k.id, onclick: async () => {
+            if (!confirm(`Revoke "${k.name}" (${k.redacted_value})? Requests with it are refused within seconds.`)) return;
+            if (await act("Revoking " + k.name, () => admin(`/projects/${p.id}/api_keys/${k.id}`, { method: "DELETE" }))) load();
+          } }, "Revoke") },
+        ]) : empty("No live keys."),
+        active ? h("form", { class: "toolbar", onsubmit: async (e) => {
+          e.preventDefault();
+          const bodyJSON = { name: name.value.trim() || "Secret key", scopes: { models: globs(models.value) } };
+          if (days.value) bodyJSON.expires_at = Math.floor(Date.now() / 1000) + Number(days.value) * 86400;
+          const created = await act("Creating a key", () => admin(`/projects/${p.id}/api_keys`, { method: "POST", body: bodyJSON }));
+          if (created) load({ project: p.id, key: created });
+        } }, name, models, days, h("button", { type: "submit" }, "Create key")) : null,
+        h("h3", {}, "Members"),
+        members.data.length ? table(members.data, [{ key: "name", label: "name" }, { key: "email", label: "email" }, { key: "role", label: "project role" },
+          { key: "added_at", label: "added", fmt: when }]) : empty("No members."),
+        h("h3", {}, "Service accounts"),
+        accounts.data.length ? table(accounts.data, [{ key: "name", label: "name" }, { key: "id", label: "id" }, { key: "created_at", label: "created", fmt: when }])
+          : empty("No service accounts."),
+        active ? h("div", { class: "toolbar" }, h("button", { type: "button", onclick: async () => {
+          if (!confirm(`Archive "${p.name}"? Its keys stop working at once.`)) return;
+          if (await act("Archiving " + p.name, () => admin(`/projects/${p.id}/archive`, { method: "POST" }))) load();
+        } }, "Archive project")) : null);
+    }
+
+    async function load(reveal) {
+      if (!sessionStorage.getItem(STORE)) return askForKey();
+      let users, invites, projects;
+      try {
+        [users, invites, projects] = await Promise.all([admin("/users?limit=100"), admin("/invites?limit=100"), admin("/projects?limit=100&include_archived=true")]);
+      } catch (e) {
+        if (e.status === 401 || e.status === 403) {
+          sessionStorage.removeItem(STORE);
+          return askForKey("That key was refused: " + e.message);
+        }
+        throw e;
+      }
+      const [byProject, byKey] = await Promise.all([
+        ctx.api(`/api/analytics/breakdown?by=project&since=${since()}`), ctx.api(`/api/analytics/breakdown?by=api_key&since=${since()}`)]);
+      const index = (b) => Object.fromEntries(b.groups.map((g) => [g.key, g]));
+      const perProject = index(byProject), perKey = index(byKey);
+      const details = await Promise.all(projects.data.map(async (p) => ({
+        p, members: await admin(`/projects/${p.id}/users?limit=100`), accounts: await admin(`/projects/${p.id}/service_accounts?limit=100`),
+        keys: await admin(`/projects/${p.id}/api_keys?limit=100`),
+      })));
+      const projectName = h("input", { name: "project-name", placeholder: "project name", "aria-label": "New project name", required: true });
+      const email = h("input", { name: "invite-email", type: "email", placeholder: "email", "aria-label": "Email to invite", required: true });
+      const role = h("select", { name: "invite-role", "aria-label": "Role" }, h("option", { value: "reader" }, "reader"), h("option", { value: "owner" }, "owner"));
+      body.replaceChildren(
+        h("div", { class: "toolbar" },
+          select("Usage range", "since", RANGES, since(), (v) => { ctx.setParams({ since: v }); load(); }),
+          h("button", { type: "button", onclick: () => { sessionStorage.removeItem(STORE); askForKey(); } }, "Forget admin key")),
+        h("div", { class: "grid" },
+          card("Users", table(users.data, [{ key: "name", label: "name" }, { key: "email", label: "email" }, { key: "role", label: "role" },
+            { key: "added_at", label: "added", fmt: when }])),
+          card("Invites",
+            invites.data.length ? table(invites.data, [{ key: "email", label: "email" }, { key: "role", label: "role" }, { key: "status", label: "status" },
+              { key: "expires_at", label: "expires", fmt: when }]) : empty("No invites."),
+            h("form", { class: "toolbar", onsubmit: async (e) => {
+              e.preventDefault();
+              if (await act("Inviting " + email.value, () => admin("/invites", { method: "POST", body: { email: email.value.trim(), role: role.value } }))) load();
+            } }, email, role, h("button", { type: "submit" }, "Invite"))),
+          card("New project", h("form", { class: "toolbar", onsubmit: async (e) => {
+            e.preventDefault();
+            if (await act("Creating " + projectName.value, () => admin("/projects", { method: "POST", body: { name: projectName.value.trim() } }))) load();
+          } }, projectName, h("button", { type: "submit" }, "Create project")))),
+        ...details.map((d) => projectCard(d, perProject, perKey, reveal)));
+    }
+
+    await load();
+  },
+};

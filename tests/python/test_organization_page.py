@@ -1,0 +1,78 @@
+"""The Organization page in a real browser: the admin key is asked for and kept in the tab, each
+project shows the usage the API reports for it, a key is created with a one-time reveal and
+revoked, and a revoked key is refused by the gateway."""
+import json
+import subprocess
+
+import openai
+import pytest
+
+from conftest import BIN, Processes, free_port, get_json, wait_until
+from test_web_dashboard import CHROMIUM, DRIVER, browser, console_errors, wait_loaded  # noqa: F401 (browser is a fixture)
+
+import os
+
+pytestmark = pytest.mark.skipif(not CHROMIUM or not os.path.exists(DRIVER), reason="chromium and chromium-driver are not installed")
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory):
+    procs = Processes()
+    try:
+        db = str(tmp_path_factory.mktemp("org") / "ledger.sqlite")
+        boot = json.loads(subprocess.run([BIN, "admin", "bootstrap", "--db", db], check=True, capture_output=True, text=True).stdout)
+        sim_port, port = free_port(), free_port()
+        procs.start([BIN, "simulate", "--port", str(sim_port), "--ttft-ms", "5", "--tokens-per-second", "2000"], sim_port, "simulate")
+        procs.start([BIN, "serve", "--port", str(port), "--backend", f"sim=http://127.0.0.1:{sim_port}", "--db", db], port, "serve",
+                    env={"SIGHTGLASS_AUTH_INFERENCE": "optional"})
+        base = f"http://127.0.0.1:{port}"
+        admin = openai.OpenAI(base_url=f"{base}/v1", api_key=boot["admin_key"])
+        key = admin.post(f"/organization/projects/{boot['project_id']}/api_keys", body={"name": "app"}, cast_to=object)
+        client = openai.OpenAI(base_url=f"{base}/v1", api_key=key["value"])
+        for _ in range(3):
+            client.chat.completions.create(model="llama3.2:1b", messages=[{"role": "user", "content": "hi"}])
+        wait_until(lambda: get_json(f"{base}/api/analytics/breakdown?by=project&since=1h")["groups"], timeout=5)
+        yield {"base": base, "boot": boot, "key": key}
+    finally:
+        procs.stop_all()
+
+
+def test_the_page_shows_projects_keys_and_usage_and_manages_keys(org, browser):  # noqa: F811
+    base, boot = org["base"], org["boot"]
+    browser.get(f"{base}/dashboard/organization?since=1h")
+    wait_loaded(browser)
+    field = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.NAME, "admin-key"))
+    field.send_keys(boot["admin_key"])
+    field.submit()
+    card = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-project="{boot["project_id"]}"]'))
+    usage = get_json(f"{base}/api/analytics/breakdown?by=project&since=1h")["groups"][0]
+    assert usage["requests"] == 3
+    assert "3 requests" in card.text and org["key"]["redacted_value"] in card.text
+    assert org["key"]["value"] not in browser.page_source
+
+    card.find_element(By.NAME, "key-name").send_keys("from the page")
+    card.find_element(By.NAME, "key-models").send_keys("llama*")
+    card.find_element(By.NAME, "key-name").submit()
+    secret = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-secret]")).text
+    assert secret.startswith("sk-sg-")
+    user = openai.OpenAI(base_url=f"{base}/v1", api_key=secret, max_retries=0)
+    assert wait_until(lambda: user.models.list().data, timeout=3)
+    assert {m.id for m in user.models.list()} == {"llama3.2:1b"}
+
+    created = next(k for k in openai.OpenAI(base_url=f"{base}/v1", api_key=boot["admin_key"]).get(
+        f"/organization/projects/{boot['project_id']}/api_keys", cast_to=object)["data"] if k["name"] == "from the page")
+    browser.execute_script("window.confirm = () => true;")
+    browser.find_element(By.CSS_SELECTOR, f'[data-revoke="{created["id"]}"]').click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, f'[data-revoke="{created["id"]}"]'))
+
+    def refused():
+        try:
+            user.models.list()
+            return False
+        except openai.AuthenticationError:
+            return True
+    assert wait_until(refused, timeout=3)
+    assert not console_errors(browser)
