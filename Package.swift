@@ -103,8 +103,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             // The web dashboard, compiled into the binary: no files to ship beside it.
-            resources: ["index.html", "style.css", "app.js", "charts.js", "ui.js", "pages.js", "pages-live.js", "pages-catalog.js", "pages-ops.js", "pages-org.js"]
-                .map { .embedInCode("Web/" + $0) },
+            resources: [
+                "index.html", "style.css", "app.js", "charts.js", "ui.js", "pages.js", "pages-live.js", "pages-catalog.js", "pages-ops.js",
+                "pages-org.js",
+            ].map { .embedInCode("Web/" + $0) },
             swiftSettings: swiftSettings
         ),
         // A simulated OpenAI- and Ollama-compatible inference server.
