@@ -228,3 +228,26 @@ def test_a_key_with_a_token_cap_refuses_requests_above_it(procs, tmp_path):
     with pytest.raises(openai.PermissionDeniedError) as scope:
         client.embeddings.create(model="nomic-embed-text", input="x")
     assert scope.value.body["code"] == "insufficient_scope"
+
+
+def test_a_dashboard_admin_key_is_an_admin_credential_and_a_read_key_is_not(procs, tmp_path):
+    db = str(tmp_path / "ledger.sqlite")
+    boot = bootstrap(db)
+    cfg = tmp_path / "sightglass.yaml"
+    cfg.write_text("dashboard:\n  auth:\n    api_keys:\n"
+                   "      - {id: ops, key: ops-secret-1234567890, permissions: [dashboard:admin]}\n"
+                   "      - {id: viewer, key: viewer-secret-1234567890, permissions: [dashboard:read]}\n")
+    sim = simulator(procs)
+    port = free_port()
+    procs.start([BIN, "serve", "--config", str(cfg), "--port", str(port), "--backend", f"sim=http://127.0.0.1:{sim}", "--db", db], port, "serve")
+    base = f"http://127.0.0.1:{port}"
+    projects = admin_client(base, "ops-secret-1234567890").get("/organization/projects", cast_to=object)
+    assert [p["id"] for p in projects["data"]] == [boot["project_id"]]
+    with pytest.raises(openai.PermissionDeniedError):
+        admin_client(base, "viewer-secret-1234567890").get("/organization/projects", cast_to=object)
+    # A dashboard key owns no keys itself: creating one names the owner.
+    with pytest.raises(openai.BadRequestError) as owner:
+        create_key(base, "ops-secret-1234567890", boot["project_id"], name="x")
+    assert owner.value.body["param"] == "user_id"
+    made = create_key(base, "ops-secret-1234567890", boot["project_id"], name="x", user_id=boot["user_id"])
+    assert made["owner"]["user"]["id"] == boot["user_id"]
