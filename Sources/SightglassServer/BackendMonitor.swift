@@ -71,7 +71,9 @@ public final class BackendMonitor: Sendable {
         }
         var table: [String: [Int]] = [:]
         for (m, list) in all { table[m] = healthy[m].flatMap { $0.isEmpty ? nil : $0 } ?? list }
-        return RoutingTable(modelToBackends: table)
+        let ollama = backends.filter { i, b in statuses.first { $0.name == b.name }?.kind == .ollama }
+        let up = ollama.filter { _, b in statuses.first { $0.name == b.name }?.healthy != false }
+        return RoutingTable(modelToBackends: table, ollama: (up.isEmpty ? ollama : up).map(\.0))
     }
 
     func check(_ backend: BackendConfig) async {

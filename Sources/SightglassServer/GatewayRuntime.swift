@@ -129,6 +129,13 @@ public final class GatewayRuntime: Sendable {
             proxy.updateRouting(table)
         }
         proxy.updateRouting(monitor.routingTable())
+        hub.subscribe { events in
+            // A model pulled, created, copied or deleted through the gateway: learn the backends'
+            // new catalogs now rather than at the next health check.
+            if events.contains(where: { Self.managementRoutes.contains($0.route) && $0.status < 400 }) {
+                Task { await monitor.checkAll() }
+            }
+        }
         let writerRef = ledger
         let keySync = KeySync(proxy: proxy, logger: logger) { writerRef?.ledger }
         controlPlane.setKeysChanged { await keySync.refresh(force: true) }
@@ -263,6 +270,8 @@ public final class GatewayRuntime: Sendable {
             }
         }
     }
+
+    static let managementRoutes: Set<String> = Set(ProxyRoute.all.values.filter(\.management).map(\.path))
 
     /// Inference requests refused for their key go to the audit trail and `/dashboard/security`
     /// (from the drain, off the request path), at most 50 per batch so a flood of bad keys

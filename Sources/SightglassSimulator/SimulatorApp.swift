@@ -13,7 +13,7 @@ public enum Simulator {
     /// Builds the router; `Application(router:configuration:)` serves it.
     public static func router(options: SimulatorOptions) -> Router<BasicRequestContext> {
         let router = Router()
-        let sim = Handlers(options: options)
+        let sim = Handlers(options: options, models: SimulatedModels(options.models))
         router.get("/v1/models") { _, _ in sim.openAIModels() }
         router.post("/v1/chat/completions") { req, _ in try await answer { try await sim.openAI(req, chat: true) } }
         router.post("/v1/completions") { req, _ in try await answer { try await sim.openAI(req, chat: false) } }
@@ -24,6 +24,11 @@ public enum Simulator {
         router.post("/api/embeddings") { req, _ in try await answer { try await sim.ollamaEmbed(req, legacy: true) } }
         router.post("/api/show") { req, _ in try await answer { try await sim.ollamaShow(req) } }
         router.get("/api/tags") { _, _ in sim.ollamaTags() }
+        router.post("/api/pull") { req, _ in try await answer { try await sim.pull(req) } }
+        router.post("/api/push") { req, _ in try await answer { try await sim.push(req) } }
+        router.post("/api/create") { req, _ in try await answer { try await sim.create(req) } }
+        router.post("/api/copy") { req, _ in try await answer { try await sim.copy(req) } }
+        router.delete("/api/delete") { req, _ in try await answer { try await sim.delete(req) } }
         router.get("/api/ps") { _, _ in sim.ollamaPs() }
         router.get("/api/version") { _, _ in json(["version": version]) }
         router.get("/health") { _, _ in json(["status": "ok"]) }
@@ -47,6 +52,8 @@ public enum Simulator {
 
 struct Handlers: Sendable {
     let options: SimulatorOptions
+    /// What the simulator serves now (model management changes it).
+    let models: SimulatedModels
     let started = Date()
 
     static let maxBody = 64 << 20
@@ -98,9 +105,9 @@ struct Handlers: Sendable {
     }
 
     func resolve(_ model: String) -> String? {
-        if options.models.contains(model) { return model }
-        if !model.contains(":"), options.models.contains(model + ":latest") { return model + ":latest" }
-        if model.hasSuffix(":latest"), options.models.contains(String(model.dropLast(7))) { return model }
+        if models.contains(model) { return model }
+        if !model.contains(":"), models.contains(model + ":latest") { return model + ":latest" }
+        if model.hasSuffix(":latest"), models.contains(String(model.dropLast(7))) { return model }
         return nil
     }
 
@@ -150,7 +157,7 @@ struct Handlers: Sendable {
     func openAIModels() -> Response {
         let created = Int(started.timeIntervalSince1970)
         return Simulator.json([
-            "object": "list", "data": options.models.map { ["id": $0, "object": "model", "created": created, "owned_by": "sightglass-simulator"] },
+            "object": "list", "data": models.list.map { ["id": $0, "object": "model", "created": created, "owned_by": "sightglass-simulator"] },
         ])
     }
 
@@ -337,7 +344,7 @@ struct Handlers: Sendable {
 
     func ollamaTags() -> Response {
         Simulator.json([
-            "models": options.models.map { m -> [String: Any] in
+            "models": models.list.map { m -> [String: Any] in
                 [
                     "name": m, "model": m, "modified_at": Self.timestamp(), "size": 0, "digest": digest(m),
                     "details": details(String(m.split(separator: ":").first ?? "sim")),
@@ -349,7 +356,7 @@ struct Handlers: Sendable {
     func ollamaPs() -> Response {
         let expires = Date().addingTimeInterval(300).formatted(.iso8601)
         return Simulator.json([
-            "models": options.models.map { m -> [String: Any] in
+            "models": models.list.map { m -> [String: Any] in
                 [
                     "name": m, "model": m, "size": 0, "digest": digest(m), "details": details(String(m.split(separator: ":").first ?? "sim")),
                     "expires_at": expires, "size_vram": 0,

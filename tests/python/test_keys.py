@@ -251,3 +251,31 @@ def test_a_dashboard_admin_key_is_an_admin_credential_and_a_read_key_is_not(proc
     assert owner.value.body["param"] == "user_id"
     made = create_key(base, "ops-secret-1234567890", boot["project_id"], name="x", user_id=boot["user_id"])
     assert made["owner"]["user"]["id"] == boot["user_id"]
+
+
+def test_model_management_needs_its_scope_and_is_proxied_with_progress(procs, tmp_path):
+    db = str(tmp_path / "ledger.sqlite")
+    boot = bootstrap(db)
+    base = start(procs, simulator(procs), db)
+    plain = create_key(base, boot["admin_key"], boot["project_id"], name="plain")
+    manager = create_key(base, boot["admin_key"], boot["project_id"], name="ops", scopes={"routes": ["completions", "model_management"]})
+    with pytest.raises(ollama.ResponseError) as refused:
+        ollama.Client(host=base, headers={"Authorization": f"Bearer {plain['value']}"}).pull("tinyllama:1b")
+    assert refused.value.status_code == 403
+    client = ollama.Client(host=base, headers={"Authorization": f"Bearer {manager['value']}"})
+    progress = list(client.pull("tinyllama:1b", stream=True))
+    assert progress[0].status == "pulling manifest" and progress[-1].status == "success"
+    assert any(p.total and p.completed == p.total for p in progress)
+    # The gateway learns the new model at once and routes to it.
+    assert wait_until(lambda: "tinyllama:1b" in {m.model for m in client.list().models}, timeout=5)
+    assert client.chat(model="tinyllama:1b", messages=PROMPT).message.content
+    client.copy("tinyllama:1b", "tinyllama:copy")
+    assert wait_until(lambda: "tinyllama:copy" in {m.model for m in client.list().models}, timeout=5)
+    client.delete("tinyllama:copy")
+    assert wait_until(lambda: "tinyllama:copy" not in {m.model for m in client.list().models}, timeout=5)
+    with pytest.raises(ollama.ResponseError) as missing:
+        client.delete("never-was:1b")
+    assert missing.value.status_code == 404
+    # Management requests are recorded, with no tokens.
+    rows = wait_until(lambda: get_json(f"{base}/api/requests?route=/api/pull")["requests"], timeout=5)
+    assert rows[0]["api_key_id"] == manager["id"] and rows[0]["tokens"]["total"] == 0

@@ -32,9 +32,12 @@ public final class Backend: Sendable {
 /// Which backends serve which model. Replaced wholesale when discovery finds changes.
 public struct RoutingTable: Sendable {
     public let modelToBackends: [String: [Int]]
+    /// Slots of the Ollama backends (healthy ones, when any is): where a pull or create goes.
+    public let ollama: [Int]
 
-    public init(modelToBackends: [String: [Int]]) {
+    public init(modelToBackends: [String: [Int]], ollama: [Int] = []) {
         self.modelToBackends = modelToBackends
+        self.ollama = ollama
     }
 
     /// Backends for a model; Ollama treats `name` as `name:latest`, and so do we.

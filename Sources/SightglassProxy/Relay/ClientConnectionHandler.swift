@@ -268,7 +268,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func startExchange(_ head: HTTPHead, body: ByteBuffer) {
         deadline = nil
         let path = String(head.path)
-        guard let route = ProxyRoute.all[path], head.method == "POST" else {
+        guard let route = ProxyRoute.all[path], head.method == route.method else {
             var grant: KeyGrant?
             if ctx.settings.auth != .off && ProxyRoute.isCatalog(head.path) {
                 switch InferenceAuth.decide(
@@ -328,7 +328,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let stream = route.canStream && (fields.stream ?? route.streamsByDefault)
         // A model outside the key's scope is answered exactly as one that does not exist.
         let hidden = grant.map { !$0.scopes.allows(model: model) } ?? false
-        guard !hidden, let backend = ctx.pickBackend(for: model) else {
+        guard !hidden, let backend = ctx.pickBackend(for: model) ?? (route.createsModel ? ctx.pickOllama() : nil) else {
             let msg =
                 route.dialect == .ollama
                 ? "model \"\(model)\" not found, try pulling it first"

@@ -672,7 +672,7 @@ final class Exchange {
             input = u.input
             output = u.output
             cached = u.cached
-        } else if route?.canStream == true, error == nil, status < 400 {
+        } else if route?.canStream == true, route?.management == false, error == nil, status < 400 {
             // No usage from the backend: estimate, and say so.
             estimated = true
             input = max(1, requestBytes / 4)

@@ -113,6 +113,14 @@ public final class LoopContext: @unchecked Sendable {
         return slot < backends.count ? backends[slot] : nil
     }
 
+    /// An Ollama backend, rotating, for a model no backend serves yet (pull, create).
+    func pickOllama() -> Backend? {
+        guard !routing.ollama.isEmpty else { return nil }
+        roundRobin &+= 1
+        let slot = routing.ollama[roundRobin % routing.ollama.count]
+        return slot < backends.count ? backends[slot] : nil
+    }
+
     /// An idle upstream connection to `backend` (nil for the control plane), or nil.
     func checkout(_ backend: Backend?) -> UpstreamConnection? {
         if let backend {

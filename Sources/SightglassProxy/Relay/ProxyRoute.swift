@@ -22,11 +22,19 @@ public struct ProxyRoute: Sendable {
     public let acceptsStreamOptions: Bool
     /// Whether the route can stream at all.
     public let canStream: Bool
-    /// The route group a key's scopes must include.
-    public var scope: RouteScope { path.contains("embed") ? .embeddings : .completions }
+    /// The method the route answers (Ollama's delete is a DELETE; everything else a POST).
+    public var method = "POST"
+    /// Ollama's model management (pull, push, create, copy, delete): its own key scope, no tokens.
+    public var management = false
+    /// Whether the route makes a model the gateway may not know yet (pull, create): it goes to
+    /// an Ollama backend when no backend serves the model.
+    public var createsModel = false
 
-    /// The proxied POST routes, matched by exact path. `GET /v1/models`, `/api/tags`, `/api/ps` and
-    /// `/api/version` are answered from the model catalog by the control plane.
+    /// The route group a key's scopes must include.
+    public var scope: RouteScope { management ? .modelManagement : path.contains("embed") ? .embeddings : .completions }
+
+    /// The proxied routes, matched by exact path and method. `GET /v1/models`, `/api/tags`,
+    /// `/api/ps` and `/api/version` are answered from the model catalog by the control plane.
     public static let all: [String: ProxyRoute] = {
         let routes = [
             ProxyRoute(
@@ -39,6 +47,21 @@ public struct ProxyRoute: Sendable {
             ProxyRoute(path: "/api/embeddings", dialect: .ollama, modelKeys: ["model"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
             ProxyRoute(
                 path: "/api/show", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
+            ProxyRoute(
+                path: "/api/pull", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true,
+                management: true, createsModel: true),
+            ProxyRoute(
+                path: "/api/create", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true,
+                management: true, createsModel: true),
+            ProxyRoute(
+                path: "/api/push", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true,
+                management: true),
+            ProxyRoute(
+                path: "/api/copy", dialect: .ollama, modelKeys: ["source"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false,
+                management: true),
+            ProxyRoute(
+                path: "/api/delete", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: false, acceptsStreamOptions: false,
+                canStream: false, method: "DELETE", management: true),
         ]
         return Dictionary(uniqueKeysWithValues: routes.map { ($0.path, $0) })
     }()
