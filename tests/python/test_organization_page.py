@@ -52,6 +52,18 @@ def test_the_page_shows_projects_keys_and_usage_and_manages_keys(org, browser): 
     assert usage["requests"] == 3
     assert "3 requests" in card.text and org["key"]["redacted_value"] in card.text
     assert org["key"]["value"] not in browser.page_source
+    # Usage over time: the chart's table holds the project's requests, as the usage API counts them.
+    charts = browser.execute_script("""
+        return [...document.querySelectorAll('main .chart')].map(c => c.querySelector('h2').textContent + ' | ' + c.textContent);""")
+    assert any(c.startswith("Requests per project") and "Default project" in c for c in charts), charts
+    counted = browser.execute_async_script("""
+        const done = arguments[0];
+        import('/dashboard/assets/pages-org.js').then(async (m) => {
+          const q = m.usageQuery('1h');
+          const page = await m.admin(`/usage/completions?start_time=${q.start}&bucket_width=${q.width}&limit=${q.limit}&group_by=project_id`);
+          done(m.projectSeries([page], {}, (r) => r.num_model_requests).map(s => s.points.reduce((a, p) => a + p[1], 0)));
+        });""")
+    assert counted == [3]
 
     card.find_element(By.NAME, "key-name").send_keys("from the page")
     card.find_element(By.NAME, "key-models").send_keys("llama*")

@@ -2,6 +2,7 @@
 // each project's and key's usage over the chosen range. Everything goes through the Admin API
 // (/v1/organization/…) with an admin key the user pastes, kept in this tab's sessionStorage only;
 // usage comes from the ledger's key rollups (/api/analytics/breakdown?by=project|api_key).
+import { chart } from "./charts.js";
 import { h, card, empty, table, f, select, RANGES } from "./ui.js";
 
 const STORE = "sightglass.adminKey";
@@ -23,6 +24,28 @@ export async function admin(path, { method = "GET", body } = {}) {
 /** "llama*, qwen2.5:*" → ["llama*", "qwen2.5:*"] */
 export function globs(text) {
   return text.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+const SECONDS = { "15m": 900, "1h": 3600, "24h": 86400, "7d": 604800, "30d": 2592000 };
+
+/** The usage API's query for a range: minute buckets up to an hour, hours up to a week, else days. */
+export function usageQuery(range, now = Date.now() / 1000) {
+  const span = SECONDS[range] || 86400;
+  const width = span <= 3600 ? ["1m", 60] : span <= 604800 ? ["1h", 3600] : ["1d", 86400];
+  const start = Math.floor((now - span) / width[1]) * width[1];
+  return { start, width: width[0], limit: Math.ceil((now - start) / width[1]) };
+}
+
+/** Usage pages (grouped by project) as chart series: one per project, a point per bucket. */
+export function projectSeries(pages, names, value) {
+  const by = new Map();
+  for (const page of pages) for (const b of page.data) for (const r of b.results) {
+    const name = names[r.project_id] || r.project_id;
+    if (!by.has(name)) by.set(name, new Map());
+    const m = by.get(name);
+    m.set(b.start_time, (m.get(b.start_time) || 0) + value(r));
+  }
+  return [...by].map(([name, m]) => ({ name, points: [...m].sort((a, z) => a[0] - z[0]).map(([t, v]) => [t * 1000, v]) }));
 }
 
 const when = (unix) => (unix ? new Date(unix * 1000).toLocaleString() : "–");
@@ -129,6 +152,12 @@ export const organization = {
         p, members: await admin(`/projects/${p.id}/users?limit=100`), accounts: await admin(`/projects/${p.id}/service_accounts?limit=100`),
         keys: await admin(`/projects/${p.id}/api_keys?limit=100`),
       })));
+      const q = usageQuery(since());
+      const params = `start_time=${q.start}&bucket_width=${q.width}&limit=${q.limit}&group_by=project_id`;
+      const [completions, embeddings, costs] = await Promise.all([admin(`/usage/completions?${params}`), admin(`/usage/embeddings?${params}`),
+        admin(`/costs?start_time=${Math.floor(q.start / 86400) * 86400}&limit=31&group_by=project_id`)]);
+      const names = Object.fromEntries(projects.data.map((p) => [p.id, p.name]));
+      const requestsBox = h("section", { class: "card wide" }), costBox = h("section", { class: "card wide" });
       const projectName = h("input", { name: "project-name", placeholder: "project name", "aria-label": "New project name", required: true });
       const email = h("input", { name: "invite-email", type: "email", placeholder: "email", "aria-label": "Email to invite", required: true });
       const role = h("select", { name: "invite-role", "aria-label": "Role" }, h("option", { value: "reader" }, "reader"), h("option", { value: "owner" }, "owner"));
@@ -150,7 +179,12 @@ export const organization = {
             e.preventDefault();
             if (await act("Creating " + projectName.value, () => admin("/projects", { method: "POST", body: { name: projectName.value.trim() } }))) load();
           } }, projectName, h("button", { type: "submit" }, "Create project")))),
+        h("div", { class: "grid" }, requestsBox, costBox),
         ...details.map((d) => projectCard(d, perProject, perKey, reveal)));
+      chart(requestsBox, { title: `Requests per project (${q.width} buckets)`, kind: "line" }).update({
+        series: projectSeries([completions, embeddings], names, (r) => r.num_model_requests) });
+      chart(costBox, { title: "Cost per project (daily)", kind: "area", unit: "$" }).update({
+        series: projectSeries([costs], names, (r) => r.amount.value) });
     }
 
     await load();
