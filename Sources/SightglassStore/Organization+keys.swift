@@ -183,6 +183,20 @@ extension Organization {
         return (r[0].text ?? "", Self.user(Array(r[1...])))
     }
 
+    /// The live project key behind `presented` (not revoked or expired, its project active), or nil.
+    public func projectKey(_ presented: String) async throws -> StoredKey? {
+        guard presented.hasPrefix(APIKeySecret.prefix), !presented.hasPrefix(APIKeySecret.adminPrefix),
+            presented.utf8.count <= APIKeySecret.maxLength
+        else { return nil }
+        return try await db.select(
+            """
+            SELECT \(Self.keyColumns.split(separator: ",").map { "k." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+            FROM api_keys k JOIN projects p ON p.id = k.project_id
+            WHERE k.digest = ? AND k.kind = 'project' AND k.revoked_at IS NULL AND p.status = 'active' AND (k.expires_at IS NULL OR k.expires_at > ?)
+            """, [.text(KeyDigest(of: presented).hex), .int(Self.now())]
+        ).first.map(Self.key)
+    }
+
     /// Records when keys were last used (the writer calls this per batch, off the request path).
     public func touch(_ lastUsed: [String: Int64]) async throws {
         guard !lastUsed.isEmpty else { return }

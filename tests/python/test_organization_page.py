@@ -88,3 +88,26 @@ def test_the_page_shows_projects_keys_and_usage_and_manages_keys(org, browser): 
             return True
     assert wait_until(refused, timeout=3)
     assert not console_errors(browser)
+
+
+def test_a_project_key_sees_its_own_project_read_only(org, browser):  # noqa: F811
+    base, boot = org["base"], org["boot"]
+    other = openai.OpenAI(base_url=f"{base}/v1", api_key=boot["admin_key"]).post("/organization/projects", body={"name": "elsewhere"}, cast_to=object)
+    reader = openai.OpenAI(base_url=f"{base}/v1", api_key=org["key"]["value"])
+    assert [p["id"] for p in reader.get("/organization/projects", cast_to=object)["data"]] == [boot["project_id"]]
+    with pytest.raises(openai.PermissionDeniedError):
+        reader.get(f"/organization/projects/{other['id']}", cast_to=object)
+    with pytest.raises(openai.PermissionDeniedError):
+        reader.post(f"/organization/projects/{boot['project_id']}/api_keys", body={"name": "sneaky"}, cast_to=object)
+    browser.get(f"{base}/health")  # same origin, no page script: forget the admin key from the last test
+    browser.execute_script("sessionStorage.clear();")
+    console_errors(browser)  # drains the log: /health has no favicon
+    browser.get(f"{base}/dashboard/organization?since=1h")
+    field = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.NAME, "admin-key"))
+    field.send_keys(org["key"]["value"])
+    field.submit()
+    card = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-project="{boot["project_id"]}"]'))
+    assert "read-only" in browser.find_element(By.ID, "main").text
+    assert not browser.find_elements(By.CSS_SELECTOR, f'[data-project="{other["id"]}"]')
+    assert not card.find_elements(By.CSS_SELECTOR, "[data-revoke]") and not card.find_elements(By.NAME, "key-name")
+    assert not console_errors(browser)

@@ -58,8 +58,11 @@ extension OrganizationRoutes {
 
     // MARK: - Projects
 
-    func listProjects(_ req: Request, _ org: Organization) async throws -> OrgList<ProjectObject> {
+    func listProjects(_ req: Request, _ org: Organization, _ admin: Admin) async throws -> OrgList<ProjectObject> {
         let (limit, after, q) = try Self.paging(req, extra: ["include_archived"])
+        if let own = admin.readerProject {
+            return OrgList(Page(items: [ProjectObject(try await org.project(own))], hasMore: false), id: \.id)
+        }
         let archived = q["include_archived"]
         guard archived == nil || archived == "true" || archived == "false" else {
             throw LedgerQueryError(field: "include_archived", message: "include_archived must be true or false")

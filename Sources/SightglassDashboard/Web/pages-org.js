@@ -66,7 +66,7 @@ export const organization = {
     function askForKey(message) {
       const input = h("input", { type: "password", name: "admin-key", placeholder: "sk-sg-admin-…", autocomplete: "off", "aria-label": "Admin key" });
       body.replaceChildren(card("Admin key",
-        h("p", { class: "muted" }, message || "This page uses the Admin API, which needs an admin key (`sightglass admin bootstrap` prints one; the demo prints one at start). It is kept in this tab only."),
+        h("p", { class: "muted" }, message || "This page uses the Admin API: an admin key (`sightglass admin bootstrap` prints one; the demo prints one at start) manages the organization; a project key shows its own project, read-only. The key is kept in this tab only."),
         h("form", { onsubmit: (e) => { e.preventDefault(); sessionStorage.setItem(STORE, input.value.trim()); load(); } },
           input, h("button", { type: "submit" }, "Open"))));
     }
@@ -90,12 +90,12 @@ export const organization = {
         h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(created.value).then(() => { status.textContent = "Copied."; }) }, "Copy"));
     }
 
-    function projectCard(d, perProject, perKey, reveal) {
+    function projectCard(d, perProject, perKey, reveal, manage) {
       const { p, members, accounts, keys } = d;
       const name = h("input", { name: "key-name", placeholder: "key name", "aria-label": "New key name" });
       const models = h("input", { name: "key-models", placeholder: "models (globs, comma-separated; empty: all)", "aria-label": "Models the key may use" });
       const days = h("input", { name: "key-days", type: "number", min: "1", placeholder: "expires in days (optional)", "aria-label": "Expiry in days" });
-      const active = p.status === "active";
+      const active = p.status === "active" && manage;
       const [requests, tokens, cost] = usageCells(perProject[p.id]);
       return h("section", { class: "card wide", "data-project": p.id },
         h("h2", {}, p.name, " ", h("span", { class: active ? "ok" : "muted" }, p.status)),
@@ -108,7 +108,7 @@ export const organization = {
           { key: (k) => (k.owner.user ? k.owner.user.email : k.owner.service_account ? k.owner.service_account.name : "–"), label: "owner" },
           { key: "created_at", label: "created", fmt: when }, { key: "last_used_at", label: "last used", fmt: when }, { key: "expires_at", label: "expires", fmt: when },
           { key: (k) => usageCells(perKey[k.id])[0], label: "requests", num: true }, { key: (k) => usageCells(perKey[k.id])[2], label: "cost", num: true },
-          { key: (k) => k, label: "", fmt: (k) => h("button", { type: "button", "data-revoke": k.id, onclick: async () => {
+          { key: (k) => k, label: "", fmt: (k) => !manage ? "" : h("button", { type: "button", "data-revoke": k.id, onclick: async () => {
             if (!confirm(`Revoke "${k.name}" (${k.redacted_value})? Requests with it are refused within seconds.`)) return;
             if (await act("Revoking " + k.name, () => admin(`/projects/${p.id}/api_keys/${k.id}`, { method: "DELETE" }))) load();
           } }, "Revoke") },
@@ -132,8 +132,44 @@ export const organization = {
         } }, "Archive project")) : null);
     }
 
+    /** Each project with its members, service accounts and live keys. */
+    function projectDetails(projects) {
+      return Promise.all(projects.data.map(async (p) => ({
+        p, members: await admin(`/projects/${p.id}/users?limit=100`), accounts: await admin(`/projects/${p.id}/service_accounts?limit=100`),
+        keys: await admin(`/projects/${p.id}/api_keys?limit=100`),
+      })));
+    }
+
+    /** Requests, tokens and cost in the range, by project and by key id (the ledger's key rollups). */
+    async function usageByProjectAndKey() {
+      const index = (b) => Object.fromEntries(b.groups.map((g) => [g.key, g]));
+      const [p, k] = await Promise.all([
+        ctx.api(`/api/analytics/breakdown?by=project&since=${since()}`), ctx.api(`/api/analytics/breakdown?by=api_key&since=${since()}`)]);
+      return [index(p), index(k)];
+    }
+
+    /** A project key's holder sees their own project, read-only. */
+    async function loadOwnProject() {
+      let projects;
+      try {
+        projects = await admin("/projects");
+      } catch (e) {
+        sessionStorage.removeItem(STORE);
+        return askForKey("That key was refused: " + e.message);
+      }
+      const [byProject, byKey] = await usageByProjectAndKey();
+      const details = await projectDetails(projects);
+      body.replaceChildren(
+        h("div", { class: "toolbar" },
+          select("Usage range", "since", RANGES, since(), (v) => { ctx.setParams({ since: v }); load(); }),
+          h("button", { type: "button", onclick: () => { sessionStorage.removeItem(STORE); askForKey(); } }, "Forget key")),
+        h("p", { class: "muted" }, "Your project, read-only (you signed in with a project key; changes need an admin key)."),
+        ...details.map((d) => projectCard(d, byProject, byKey, null, false)));
+    }
+
     async function load(reveal) {
       if (!sessionStorage.getItem(STORE)) return askForKey();
+      if (!sessionStorage.getItem(STORE).startsWith("sk-sg-admin-") && sessionStorage.getItem(STORE).startsWith("sk-sg-")) return loadOwnProject();
       let users, invites, projects;
       try {
         [users, invites, projects] = await Promise.all([admin("/users?limit=100"), admin("/invites?limit=100"), admin("/projects?limit=100&include_archived=true")]);
@@ -144,14 +180,8 @@ export const organization = {
         }
         throw e;
       }
-      const [byProject, byKey] = await Promise.all([
-        ctx.api(`/api/analytics/breakdown?by=project&since=${since()}`), ctx.api(`/api/analytics/breakdown?by=api_key&since=${since()}`)]);
-      const index = (b) => Object.fromEntries(b.groups.map((g) => [g.key, g]));
-      const perProject = index(byProject), perKey = index(byKey);
-      const details = await Promise.all(projects.data.map(async (p) => ({
-        p, members: await admin(`/projects/${p.id}/users?limit=100`), accounts: await admin(`/projects/${p.id}/service_accounts?limit=100`),
-        keys: await admin(`/projects/${p.id}/api_keys?limit=100`),
-      })));
+      const [byProject, byKey] = await usageByProjectAndKey();
+      const details = await projectDetails(projects);
       const q = usageQuery(since());
       const params = `start_time=${q.start}&bucket_width=${q.width}&limit=${q.limit}&group_by=project_id`;
       const [completions, embeddings, costs] = await Promise.all([admin(`/usage/completions?${params}`), admin(`/usage/embeddings?${params}`),
@@ -180,7 +210,7 @@ export const organization = {
             if (await act("Creating " + projectName.value, () => admin("/projects", { method: "POST", body: { name: projectName.value.trim() } }))) load();
           } }, projectName, h("button", { type: "submit" }, "Create project")))),
         h("div", { class: "grid" }, requestsBox, costBox),
-        ...details.map((d) => projectCard(d, perProject, perKey, reveal)));
+        ...details.map((d) => projectCard(d, byProject, byKey, reveal, true)));
       chart(requestsBox, { title: `Requests per project (${q.width} buckets)`, kind: "line" }).update({
         series: projectSeries([completions, embeddings], names, (r) => r.num_model_requests) });
       chart(costBox, { title: "Cost per project (daily)", kind: "area", unit: "$" }).update({
