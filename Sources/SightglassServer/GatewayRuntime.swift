@@ -271,7 +271,7 @@ public final class GatewayRuntime: Sendable {
         }
     }
 
-    static let managementRoutes: Set<String> = Set(ProxyRoute.all.values.filter(\.management).map(\.path))
+    static let managementRoutes: Set<String> = Set(ProxyRoute.all.values.filter(\.management).map(\.path)).subtracting(["/api/push"])
 
     /// Inference requests refused for their key go to the audit trail and `/dashboard/security`
     /// (from the drain, off the request path), at most 50 per batch so a flood of bad keys

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 
@@ -86,5 +87,23 @@ extension Handlers {
             throw Rejected(response: error(.ollama, 404, "model \"\(model)\" not found"))
         }
         return Response(status: .ok)
+    }
+}
+
+extension Handlers {
+    /// `HEAD /api/blobs/:digest`: 200 when the blob is stored, else 404.
+    func hasBlob(_ digest: String) -> Response {
+        Response(status: blobs.contains(digest) ? .ok : .notFound)
+    }
+
+    /// `POST /api/blobs/:digest`: stores the upload if its SHA-256 is the digest named (201),
+    /// else 400, as Ollama checks it.
+    func storeBlob(_ request: Request, digest: String) async throws -> Response {
+        var request = request
+        let buffer = try await request.collectBody(upTo: Self.maxBody)
+        let actual = "sha256:" + SHA256.hash(data: Array(buffer.readableBytesView)).map { String(format: "%02x", $0) }.joined()
+        guard actual == digest else { throw Rejected(response: error(.ollama, 400, "digest mismatch, expected \"\(digest)\", got \"\(actual)\"")) }
+        blobs.add(digest)
+        return Response(status: .created)
     }
 }

@@ -29,6 +29,8 @@ public enum Simulator {
         router.post("/api/create") { req, _ in try await answer { try await sim.create(req) } }
         router.post("/api/copy") { req, _ in try await answer { try await sim.copy(req) } }
         router.delete("/api/delete") { req, _ in try await answer { try await sim.delete(req) } }
+        router.head("/api/blobs/:digest") { _, ctx in sim.hasBlob(ctx.parameters.get("digest") ?? "") }
+        router.post("/api/blobs/:digest") { req, ctx in try await answer { try await sim.storeBlob(req, digest: ctx.parameters.get("digest") ?? "") } }
         router.get("/api/ps") { _, _ in sim.ollamaPs() }
         router.get("/api/version") { _, _ in json(["version": version]) }
         router.get("/health") { _, _ in json(["status": "ok"]) }
@@ -54,6 +56,8 @@ struct Handlers: Sendable {
     let options: SimulatorOptions
     /// What the simulator serves now (model management changes it).
     let models: SimulatedModels
+    /// Digests of the blobs uploaded (`/api/blobs`).
+    let blobs = SimulatedModels([])
     let started = Date()
 
     static let maxBody = 64 << 20

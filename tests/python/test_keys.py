@@ -276,6 +276,15 @@ def test_model_management_needs_its_scope_and_is_proxied_with_progress(procs, tm
     with pytest.raises(ollama.ResponseError) as missing:
         client.delete("never-was:1b")
     assert missing.value.status_code == 404
+    # A model file uploaded as a blob (the client hashes it, the gateway passes the bytes on).
+    blob = tmp_path / "adapter.bin"
+    blob.write_bytes(bytes(range(256)) * 64)
+    digest = client.create_blob(blob)
+    assert digest.startswith("sha256:")
+    import httpx
+    head = httpx.head(f"{base}/api/blobs/{digest}", headers={"Authorization": f"Bearer {manager['value']}"})
+    assert head.status_code == 200
+    assert httpx.head(f"{base}/api/blobs/{digest}", headers={"Authorization": f"Bearer {plain['value']}"}).status_code == 403
     # Management requests are recorded, with no tokens.
     rows = wait_until(lambda: get_json(f"{base}/api/requests?route=/api/pull")["requests"], timeout=5)
     assert rows[0]["api_key_id"] == manager["id"] and rows[0]["tokens"]["total"] == 0

@@ -268,6 +268,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func startExchange(_ head: HTTPHead, body: ByteBuffer) {
         deadline = nil
         let path = String(head.path)
+        if ProxyRoute.isBlob(head) {
+            startBlobExchange(head, body: body)
+            return
+        }
         guard let route = ProxyRoute.all[path], head.method == route.method else {
             var grant: KeyGrant?
             if ctx.settings.auth != .off && ProxyRoute.isCatalog(head.path) {
@@ -352,6 +356,34 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let e = Exchange(
             conn: self, ctx: ctx, head: head, route: route, backend: backend, model: model, stream: stream,
             stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes, requestId: ctx.requestId(for: head), grant: grant)
+        state = .exchange(e)
+        e.begin()
+    }
+
+    /// A blob upload or check goes to an Ollama backend as it is (no JSON to read), for keys
+    /// with the model-management scope.
+    func startBlobExchange(_ head: HTTPHead, body: ByteBuffer) {
+        let route = ProxyRoute.blobs
+        var grant: KeyGrant?
+        switch InferenceAuth.decide(
+            mode: ctx.settings.auth, credential: ctx.settings.auth == .off ? nil : InferenceAuth.credential({ head.value($0) }), keys: ctx.keys,
+            scope: route.scope, model: nil, maxTokens: nil, now: Date().timeIntervalSince1970)
+        {
+        case .anonymous: break
+        case .granted(let g): grant = g
+        case .refused(let refusal):
+            refuse(head, route: route, refusal, bytes: body.readableBytes)
+            return
+        }
+        guard let backend = ctx.pickOllama() else {
+            rejectRequest(
+                head, route: route, status: 502, error: .connectionError, message: "no Ollama backend to store the blob on", code: nil, param: nil,
+                bytes: body.readableBytes, grant: grant)
+            return
+        }
+        let e = Exchange(
+            conn: self, ctx: ctx, head: head, route: route, backend: backend, model: "", stream: false, stripUsage: false, body: body,
+            requestBytes: body.readableBytes, requestId: ctx.requestId(for: head), grant: grant)
         state = .exchange(e)
         e.begin()
     }

@@ -76,6 +76,16 @@ public struct ProxyRoute: Sendable {
     /// removes any a client sends, so it cannot be forged).
     public static let keyModelsHeader = "x-sightglass-key-models"
 
+    /// Ollama's blobs (`HEAD` and `POST /api/blobs/sha256:…`): model files a client uploads before
+    /// `/api/create`. Raw bytes, not JSON; recorded under one route whatever the digest.
+    public static let blobs = ProxyRoute(
+        path: "/api/blobs", dialect: .ollama, modelKeys: [], streamsByDefault: false, acceptsStreamOptions: false, canStream: false,
+        management: true)
+
+    public static func isBlob(_ head: HTTPHead) -> Bool {
+        head.path.hasPrefix("/api/blobs/") && (head.method == "HEAD" || head.method == "POST")
+    }
+
     /// Dialect for an arbitrary path, for errors on routes the data plane does not handle.
     public static func dialect(forPath path: Substring) -> Dialect {
         if path.hasPrefix("/v1/") { return .openAI }
