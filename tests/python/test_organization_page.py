@@ -56,6 +56,7 @@ def test_the_page_shows_projects_keys_and_usage_and_manages_keys(org, browser): 
     charts = browser.execute_script("""
         return [...document.querySelectorAll('main .chart')].map(c => c.querySelector('h2').textContent + ' | ' + c.textContent);""")
     assert any(c.startswith("Requests per project") and "Default project" in c for c in charts), charts
+    assert any(c.startswith("Tokens per key") and "app (Default project)" in c for c in charts), charts
     counted = browser.execute_async_script("""
         const done = arguments[0];
         import('/dashboard/assets/pages-org.js').then(async (m) => {

@@ -36,11 +36,12 @@ export function usageQuery(range, now = Date.now() / 1000) {
   return { start, width: width[0], limit: Math.ceil((now - start) / width[1]) };
 }
 
-/** Usage pages (grouped by project) as chart series: one per project, a point per bucket. */
-export function projectSeries(pages, names, value) {
+/** Usage pages as chart series: one per value of `dim` (`project_id` by default, or
+ * `api_key_id`), named through `names`, a point per bucket. */
+export function projectSeries(pages, names, value, dim = "project_id") {
   const by = new Map();
   for (const page of pages) for (const b of page.data) for (const r of b.results) {
-    const name = names[r.project_id] || r.project_id;
+    const name = names[r[dim]] || r[dim];
     if (!by.has(name)) by.set(name, new Map());
     const m = by.get(name);
     m.set(b.start_time, (m.get(b.start_time) || 0) + value(r));
@@ -184,10 +185,14 @@ export const organization = {
       const details = await projectDetails(projects);
       const q = usageQuery(since());
       const params = `start_time=${q.start}&bucket_width=${q.width}&limit=${q.limit}&group_by=project_id`;
-      const [completions, embeddings, costs] = await Promise.all([admin(`/usage/completions?${params}`), admin(`/usage/embeddings?${params}`),
-        admin(`/costs?start_time=${Math.floor(q.start / 86400) * 86400}&limit=31&group_by=project_id`)]);
+      const [completions, embeddings, costs, perKeyCompletions, perKeyEmbeddings] = await Promise.all([
+        admin(`/usage/completions?${params}`), admin(`/usage/embeddings?${params}`),
+        admin(`/costs?start_time=${Math.floor(q.start / 86400) * 86400}&limit=31&group_by=project_id`),
+        admin(`/usage/completions?${params.replace("project_id", "api_key_id")}`), admin(`/usage/embeddings?${params.replace("project_id", "api_key_id")}`)]);
       const names = Object.fromEntries(projects.data.map((p) => [p.id, p.name]));
+      const keyNames = Object.fromEntries(details.flatMap((d) => d.keys.data.map((k) => [k.id, `${k.name} (${d.p.name})`])));
       const requestsBox = h("section", { class: "card wide" }), costBox = h("section", { class: "card wide" });
+      const keysBox = h("section", { class: "card wide" });
       const projectName = h("input", { name: "project-name", placeholder: "project name", "aria-label": "New project name", required: true });
       const email = h("input", { name: "invite-email", type: "email", placeholder: "email", "aria-label": "Email to invite", required: true });
       const role = h("select", { name: "invite-role", "aria-label": "Role" }, h("option", { value: "reader" }, "reader"), h("option", { value: "owner" }, "owner"));
@@ -209,12 +214,14 @@ export const organization = {
             e.preventDefault();
             if (await act("Creating " + projectName.value, () => admin("/projects", { method: "POST", body: { name: projectName.value.trim() } }))) load();
           } }, projectName, h("button", { type: "submit" }, "Create project")))),
-        h("div", { class: "grid" }, requestsBox, costBox),
+        h("div", { class: "grid" }, requestsBox, costBox, keysBox),
         ...details.map((d) => projectCard(d, byProject, byKey, reveal, true)));
       chart(requestsBox, { title: `Requests per project (${q.width} buckets)`, kind: "line" }).update({
         series: projectSeries([completions, embeddings], names, (r) => r.num_model_requests) });
       chart(costBox, { title: "Cost per project (daily)", kind: "area", unit: "$" }).update({
         series: projectSeries([costs], names, (r) => r.amount.value) });
+      chart(keysBox, { title: `Tokens per key (${q.width} buckets)`, kind: "line" }).update({
+        series: projectSeries([perKeyCompletions, perKeyEmbeddings], keyNames, (r) => r.input_tokens + (r.output_tokens || 0), "api_key_id") });
     }
 
     await load();
