@@ -41,7 +41,12 @@ public struct ControlPlane: Sendable {
 
     // The route groups, each with exactly what it depends on.
     var exports: ExportRoutes { ExportRoutes(hub: hub, ledger: ledger, feed: services.feed, startedAt: startedAt) }
-    var catalog: CatalogRoutes { CatalogRoutes(hub: hub, httpClient: httpClient) }
+    var catalog: CatalogRoutes {
+        CatalogRoutes(hub: hub, httpClient: httpClient) { [current] in
+            let c = current.withLockedValue { $0 }
+            return c.auth.effectiveInference(host: c.server.host)
+        }
+    }
     var ledgerAPI: LedgerRoutes { LedgerRoutes(ledger: ledger, auth: services.auth, audit: services.audit) }
     var dashboard: DashboardRoutes {
         DashboardRoutes(hub: hub, current: current, ledger: ledger, services: services, httpClient: httpClient, startedAt: startedAt)

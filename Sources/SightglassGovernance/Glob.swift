@@ -15,6 +15,12 @@ public struct Glob: Sendable, Hashable, Codable {
         try c.encode(pattern)
     }
 
+    /// Whether `pattern` can be a scope: non-empty visible ASCII without `,` (scopes travel as a
+    /// comma-separated header between the planes, so a comma or a line break must never be in one).
+    public static func isValid(_ pattern: String) -> Bool {
+        !pattern.isEmpty && pattern.utf8.count <= 256 && pattern.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") }
+    }
+
     /// Iterative matching with one backtrack point: linear in practice, no recursion.
     public func matches(_ name: String) -> Bool {
         let s = Array(name.utf8)

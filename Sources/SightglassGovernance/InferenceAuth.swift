@@ -64,14 +64,15 @@ public enum InferenceAuth {
     }
 
     public static func decide(
-        mode: GatewayAuthSettings.Mode, credential: String?, keys: KeyTable, scope: RouteScope, model: String?,
+        mode: GatewayAuthSettings.Mode, credential: String?, keys: KeyTable, scope: RouteScope?, model: String?,
         maxTokens: Int?, now: Double
     ) -> Decision {
         if mode == .off { return .anonymous }
         guard let credential else { return mode == .optional ? .anonymous : .refused(.missingKey) }
         guard !credential.isEmpty, let grant = keys.grant(for: KeyDigest(of: credential)) else { return .refused(.invalidKey) }
         if let e = grant.expiresAt, now >= e { return .refused(.expiredKey) }
-        guard grant.scopes.routes.contains(scope) else { return .refused(.routeNotAllowed(scope)) }
+        // No scope (the model catalogs): any live key may ask; its models filter the answer.
+        if let scope, !grant.scopes.routes.contains(scope) { return .refused(.routeNotAllowed(scope)) }
         if let model, !grant.scopes.allows(model: model) { return .refused(.modelHidden) }
         if let cap = grant.scopes.maxTokens, let asked = maxTokens, asked > cap { return .refused(.maxTokensAbove(cap)) }
         return .granted(grant)

@@ -20,7 +20,7 @@ enum IdentitySchema {
         """,
         """
         CREATE TABLE projects (
-            id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL, archived_at BIGINT
+            id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, status TEXT NOT NULL, created_at BIGINT NOT NULL, archived_at BIGINT
         )
         """,
         """

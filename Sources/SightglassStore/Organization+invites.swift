@@ -31,7 +31,7 @@ extension Organization {
         let i = OrgInvite(
             id: Self.newId("invite-"), email: email, role: role, status: "pending", invitedAt: now, expiresAt: now + Self.inviteLifetime,
             acceptedAt: nil)
-        try await db.change([
+        try await change([
             SQLStep(
                 "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM org_users WHERE email = ?)", [.text(email)], failure: .conflict("'\(email)' is already a member")),
             SQLStep(
@@ -40,18 +40,16 @@ extension Organization {
                 WHERE NOT EXISTS (SELECT 1 FROM org_invites WHERE email = ? AND status = 'pending' AND expires_at > ?) RETURNING id
                 """, [.text(i.id), .text(email), .text(role), .int(now), .int(i.expiresAt), .text(email), .int(now)],
                 failure: .conflict("'\(email)' already has a pending invite")),
-            Self.bump,
         ])
         return i
     }
 
     /// Deletes a pending invite (accepted ones are history, and stay).
     public func deleteInvite(_ id: String) async throws {
-        try await db.change([
+        try await change([
             SQLStep(
                 "DELETE FROM org_invites WHERE id = ? AND status = 'pending' RETURNING id", [.text(id)],
-                failure: .notFound(kind: "pending invite", id: id)),
-            Self.bump,
+                failure: .notFound(kind: "pending invite", id: id))
         ])
     }
 
@@ -61,7 +59,7 @@ extension Organization {
         guard invite.status == "pending" else { throw IdentityError.conflict("invite '\(id)' is \(invite.status)") }
         let now = Self.now()
         let user = OrgUser(id: Self.newId("user-"), email: invite.email, name: name, role: invite.role, addedAt: now)
-        try await db.change([
+        try await change([
             SQLStep(
                 "UPDATE org_invites SET status = 'accepted', accepted_at = ? WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING id",
                 [.int(now), .text(id), .int(now)], failure: .conflict("invite '\(id)' is no longer pending")),
@@ -69,7 +67,6 @@ extension Organization {
                 "INSERT INTO org_users (id, email, name, role, added_at) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM org_users WHERE email = ?) RETURNING id",
                 [.text(user.id), .text(user.email), .text(name), .text(user.role), .int(now), .text(user.email)],
                 failure: .conflict("'\(user.email)' is already a member")),
-            Self.bump,
         ])
         return user
     }

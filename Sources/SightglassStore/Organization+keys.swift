@@ -57,35 +57,33 @@ extension Organization {
         if let e = expiresAt, e <= Self.now() { throw IdentityError.invalid(field: "expires_at", message: "must be in the future") }
         let (insert, created) = try Self.newKey(
             kind: "project", projectId: projectId, ownerKind: "user", ownerId: ownerId, name: name, scopes: scopes, expiresAt: expiresAt)
-        try await db.change([
+        try await change([
             SQLStep("SELECT id FROM projects WHERE id = ? AND status = 'active'", [.text(projectId)], failure: .notFound(kind: "project", id: projectId)),
             SQLStep(
                 """
                 SELECT id FROM org_users u WHERE id = ?
                 AND (role = 'owner' OR EXISTS (SELECT 1 FROM project_users pu WHERE pu.user_id = u.id AND pu.project_id = ?))
                 """, [.text(ownerId), .text(projectId)], failure: .invalid(field: "owner", message: "'\(ownerId)' is not a member of the project")),
-            insert, Self.bump,
+            insert,
         ])
         return created
     }
 
     /// Revokes a key: it leaves every instance's key table within a poll interval.
     public func revokeKey(_ projectId: String, _ keyId: String) async throws {
-        try await db.change([
+        try await change([
             SQLStep(
                 "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND project_id = ? AND revoked_at IS NULL RETURNING id",
-                [.int(Self.now()), .text(keyId), .text(projectId)], failure: .notFound(kind: "api_key", id: keyId)),
-            Self.bump,
+                [.int(Self.now()), .text(keyId), .text(projectId)], failure: .notFound(kind: "api_key", id: keyId))
         ])
     }
 
     /// Revokes a key by id alone (the CLI's `keys revoke ID`), whatever its project or kind.
     public func revokeKey(_ keyId: String) async throws {
-        try await db.change([
+        try await change([
             SQLStep(
                 "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id", [.int(Self.now()), .text(keyId)],
-                failure: .notFound(kind: "api_key", id: keyId)),
-            Self.bump,
+                failure: .notFound(kind: "api_key", id: keyId))
         ])
     }
 
@@ -121,26 +119,25 @@ extension Organization {
         let (insert, created) = try Self.newKey(
             kind: "project", projectId: projectId, ownerKind: "service_account", ownerId: account.id, name: "Secret key", scopes: scopes,
             expiresAt: nil)
-        try await db.change([
+        try await change([
             SQLStep("SELECT id FROM projects WHERE id = ? AND status = 'active'", [.text(projectId)], failure: .notFound(kind: "project", id: projectId)),
             SQLStep(
                 "INSERT INTO service_accounts (id, project_id, name, role, created_at) VALUES (?, ?, ?, ?, ?)",
                 [.text(account.id), .text(projectId), .text(name), .text(account.role), .int(account.createdAt)]),
-            insert, Self.bump,
+            insert,
         ])
         return (account, created)
     }
 
     /// Deletes a service account and revokes its keys.
     public func deleteServiceAccount(_ projectId: String, _ id: String) async throws {
-        try await db.change([
+        try await change([
             SQLStep(
                 "DELETE FROM service_accounts WHERE id = ? AND project_id = ? RETURNING id", [.text(id), .text(projectId)],
                 failure: .notFound(kind: "service_account", id: id)),
             SQLStep(
                 "UPDATE api_keys SET revoked_at = ? WHERE owner_kind = 'service_account' AND owner_id = ? AND revoked_at IS NULL",
                 [.int(Self.now()), .text(id)]),
-            Self.bump,
         ])
     }
 
@@ -162,7 +159,9 @@ extension Organization {
         let decoder = JSONDecoder()
         for r in rows {
             guard let hex = r[0].text, let digest = KeyDigest(hex: hex) else { continue }
-            let scopes = r[4].text.flatMap { try? decoder.decode(KeyScopes.self, from: Data($0.utf8)) } ?? KeyScopes()
+            // Scopes this version cannot read (written by a newer one sharing the database) must
+            // not turn into no restrictions at all: such a key is left out until this one is upgraded.
+            guard let scopes = r[4].text.flatMap({ try? decoder.decode(KeyScopes.self, from: Data($0.utf8)) }) else { continue }
             grants[digest] = KeyGrant(
                 keyId: r[1].text ?? "", projectId: r[2].text ?? "", ownerId: r[3].text ?? "", scopes: scopes, expiresAt: r[5].int.map(Double.init))
         }
@@ -211,19 +210,19 @@ extension Organization {
     public func createAdminKey(ownerId: String, name: String) async throws -> CreatedKey {
         let (insert, created) = try Self.newKey(
             kind: "admin", projectId: nil, ownerKind: "user", ownerId: ownerId, name: name, scopes: KeyScopes(), expiresAt: nil)
-        try await db.change([
+        try await change([
             SQLStep(
                 "SELECT id FROM org_users WHERE id = ? AND role = 'owner'", [.text(ownerId)],
                 failure: .invalid(field: "owner", message: "'\(ownerId)' is not an owner of the organization")),
-            insert, Self.bump,
+            insert,
         ])
         return created
     }
 
     /// Revokes every live key with this name (the demo replaces its keys at each start).
     public func revokeKeys(named name: String) async throws {
-        try await db.change([
-            SQLStep("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [.int(Self.now()), .text(name)]), Self.bump,
+        try await change([
+            SQLStep("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [.int(Self.now()), .text(name)])
         ])
     }
 
@@ -238,7 +237,7 @@ extension Organization {
         let project = Project(id: Self.newId("proj_"), name: projectName, status: "active", createdAt: now, archivedAt: nil)
         let (insertKey, adminKey) = try Self.newKey(
             kind: "admin", projectId: nil, ownerKind: "user", ownerId: user.id, name: "bootstrap admin key", scopes: KeyScopes(), expiresAt: nil)
-        try await db.change([
+        try await change([
             SQLStep(
                 "INSERT INTO org_users (id, email, name, role, added_at) SELECT ?, ?, ?, 'owner', ? WHERE NOT EXISTS (SELECT 1 FROM org_users) RETURNING id",
                 [.text(user.id), .text(email), .text(name), .int(now)],
@@ -249,7 +248,7 @@ extension Organization {
             SQLStep(
                 "INSERT INTO project_users (project_id, user_id, role, added_at) SELECT id, ?, 'owner', ? FROM projects WHERE name = ?",
                 [.text(user.id), .int(now), .text(projectName)]),
-            insertKey, Self.bump,
+            insertKey,
         ])
         return Bootstrap(user: user, project: try await self.project(named: projectName), adminKey: adminKey)
     }

@@ -17,6 +17,13 @@ public struct Organization: Sendable {
 
     static let bump = SQLStep("UPDATE identity_meta SET version = version + 1 WHERE id = 1")
 
+    /// Runs an identity change in one transaction, the version bump first: on PostgreSQL the
+    /// bump's row lock makes concurrent changes (from this instance or another) take turns, so
+    /// each one's checks ("a name not taken", "an owner left") see the others' committed result.
+    func change(_ steps: [SQLStep]) async throws {
+        try await db.change([Self.bump] + steps)
+    }
+
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
     /// `prefix` and 24 random letters and digits (143 bits).
@@ -57,7 +64,9 @@ public struct Organization: Sendable {
         var clauses = condition.isEmpty ? [] : [condition]
         var values = args
         if let after {
-            guard let mark = try await db.select("SELECT \(order) FROM \(table) WHERE \(idColumn) = ?", [.text(after)]).first?.first?.int else {
+            let scoped = condition.isEmpty ? "" : " AND " + condition
+            guard let mark = try await db.select("SELECT \(order) FROM \(table) WHERE \(idColumn) = ?\(scoped)", [.text(after)] + args).first?.first?.int
+            else {
                 throw IdentityError.invalid(field: "after", message: "'\(after)' is not an id in this list")
             }
             clauses.append("(\(order) > ? OR (\(order) = ? AND \(idColumn) > ?))")
@@ -89,24 +98,22 @@ public struct Organization: Sendable {
         guard OrgUser.roles.contains(role) else { throw IdentityError.invalid(field: "role", message: "must be owner or reader") }
         guard email.contains("@") else { throw IdentityError.invalid(field: "email", message: "'\(email)' is not an email address") }
         let u = OrgUser(id: Self.newId("user-"), email: email, name: name, role: role, addedAt: Self.now())
-        try await db.change([
+        try await change([
             SQLStep(
                 "INSERT INTO org_users (id, email, name, role, added_at) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM org_users WHERE email = ?) RETURNING id",
                 [.text(u.id), .text(email), .text(name), .text(role), .int(u.addedAt), .text(email)],
-                failure: .conflict("a user with email '\(email)' already exists")),
-            Self.bump,
+                failure: .conflict("a user with email '\(email)' already exists"))
         ])
         return u
     }
 
     public func setRole(user id: String, role: String) async throws -> OrgUser {
         guard OrgUser.roles.contains(role) else { throw IdentityError.invalid(field: "role", message: "must be owner or reader") }
-        try await db.change([
+        try await change([
             SQLStep("UPDATE org_users SET role = ? WHERE id = ? RETURNING id", [.text(role), .text(id)], failure: .notFound(kind: "user", id: id)),
             SQLStep(
                 "SELECT 1 FROM org_users WHERE role = 'owner' LIMIT 1", [],
                 failure: .conflict("the organization must keep at least one owner")),
-            Self.bump,
         ])
         return try await user(id)
     }
@@ -114,7 +121,7 @@ public struct Organization: Sendable {
     /// Removes a user, their project memberships, and revokes every key they own.
     public func deleteUser(_ id: String) async throws {
         let now = Self.now()
-        try await db.change([
+        try await change([
             SQLStep("DELETE FROM org_users WHERE id = ? RETURNING id", [.text(id)], failure: .notFound(kind: "user", id: id)),
             SQLStep(
                 "SELECT 1 FROM org_users WHERE role = 'owner' LIMIT 1", [],
@@ -123,7 +130,6 @@ public struct Organization: Sendable {
             SQLStep(
                 "UPDATE api_keys SET revoked_at = ? WHERE owner_kind = 'user' AND owner_id = ? AND revoked_at IS NULL",
                 [.int(now), .text(id)]),
-            Self.bump,
         ])
     }
 
@@ -152,11 +158,10 @@ public struct Organization: Sendable {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw IdentityError.invalid(field: "name", message: "a project needs a name") }
         let p = Project(id: Self.newId("proj_"), name: name, status: "active", createdAt: Self.now(), archivedAt: nil)
-        try await db.change([
+        try await change([
             SQLStep(
                 "INSERT INTO projects (id, name, status, created_at) SELECT ?, ?, 'active', ? WHERE NOT EXISTS (SELECT 1 FROM projects WHERE name = ?) RETURNING id",
-                [.text(p.id), .text(name), .int(p.createdAt), .text(name)], failure: .conflict("a project named '\(name)' already exists")),
-            Self.bump,
+                [.text(p.id), .text(name), .int(p.createdAt), .text(name)], failure: .conflict("a project named '\(name)' already exists"))
         ])
         return p
     }
@@ -164,25 +169,23 @@ public struct Organization: Sendable {
     public func renameProject(_ id: String, name: String) async throws -> Project {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw IdentityError.invalid(field: "name", message: "a project needs a name") }
-        try await db.change([
+        try await change([
             SQLStep(
                 "UPDATE projects SET name = ? WHERE id = ? AND status = 'active' RETURNING id", [.text(name), .text(id)],
                 failure: .notFound(kind: "project", id: id)),
             SQLStep(
                 "SELECT 1 FROM projects WHERE name = ? HAVING COUNT(*) = 1", [.text(name)],
                 failure: .conflict("a project named '\(name)' already exists")),
-            Self.bump,
         ])
         return try await project(id)
     }
 
     /// Archives a project: its keys stop working at once (they leave every key table).
     public func archiveProject(_ id: String) async throws -> Project {
-        try await db.change([
+        try await change([
             SQLStep(
                 "UPDATE projects SET status = 'archived', archived_at = ? WHERE id = ? AND status = 'active' RETURNING id",
-                [.int(Self.now()), .text(id)], failure: .notFound(kind: "project", id: id)),
-            Self.bump,
+                [.int(Self.now()), .text(id)], failure: .notFound(kind: "project", id: id))
         ])
         return try await project(id)
     }
@@ -211,7 +214,7 @@ public struct Organization: Sendable {
 
     public func addProjectUser(_ projectId: String, userId: String, role: String) async throws -> ProjectMember {
         guard ProjectMember.roles.contains(role) else { throw IdentityError.invalid(field: "role", message: "must be owner or member") }
-        try await db.change([
+        try await change([
             SQLStep("SELECT id FROM projects WHERE id = ? AND status = 'active'", [.text(projectId)], failure: .notFound(kind: "project", id: projectId)),
             SQLStep("SELECT id FROM org_users WHERE id = ?", [.text(userId)], failure: .notFound(kind: "user", id: userId)),
             SQLStep(
@@ -220,32 +223,29 @@ public struct Organization: Sendable {
                 WHERE NOT EXISTS (SELECT 1 FROM project_users WHERE project_id = ? AND user_id = ?) RETURNING user_id
                 """, [.text(projectId), .text(userId), .text(role), .int(Self.now()), .text(projectId), .text(userId)],
                 failure: .conflict("user '\(userId)' is already in project '\(projectId)'")),
-            Self.bump,
         ])
         return try await projectUser(projectId, userId)
     }
 
     public func setProjectRole(_ projectId: String, userId: String, role: String) async throws -> ProjectMember {
         guard ProjectMember.roles.contains(role) else { throw IdentityError.invalid(field: "role", message: "must be owner or member") }
-        try await db.change([
+        try await change([
             SQLStep(
                 "UPDATE project_users SET role = ? WHERE project_id = ? AND user_id = ? RETURNING user_id", [.text(role), .text(projectId), .text(userId)],
-                failure: .notFound(kind: "project user", id: userId)),
-            Self.bump,
+                failure: .notFound(kind: "project user", id: userId))
         ])
         return try await projectUser(projectId, userId)
     }
 
     /// Removes a user from a project and revokes the keys they own in it.
     public func removeProjectUser(_ projectId: String, userId: String) async throws {
-        try await db.change([
+        try await change([
             SQLStep(
                 "DELETE FROM project_users WHERE project_id = ? AND user_id = ? RETURNING user_id", [.text(projectId), .text(userId)],
                 failure: .notFound(kind: "project user", id: userId)),
             SQLStep(
                 "UPDATE api_keys SET revoked_at = ? WHERE project_id = ? AND owner_kind = 'user' AND owner_id = ? AND revoked_at IS NULL",
                 [.int(Self.now()), .text(projectId), .text(userId)]),
-            Self.bump,
         ])
     }
 }

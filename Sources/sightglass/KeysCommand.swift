@@ -88,6 +88,9 @@ struct KeysCommand: ParsableCommand {
         func validate() throws {
             if let expires { _ = try Self.expiry(expires, now: 0) }
             if let maxTokens, maxTokens <= 0 { throw ValidationError("--max-tokens must be positive") }
+            if let bad = models.first(where: { !Glob.isValid($0) }) {
+                throw ValidationError("--models: '\(bad)' is not a model pattern (visible ASCII, no commas)")
+            }
         }
 
         static func expiry(_ text: String, now: Int64) throws -> Int64 {

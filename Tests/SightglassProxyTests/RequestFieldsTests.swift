@@ -30,6 +30,19 @@ func scan(_ json: String, keys: [String] = ["model"]) throws -> RequestFields {
         #expect(try scan(json).maxTokens == expected)
     }
 
+    @Test(arguments: ["model", "stream", "max_tokens", "options", "stream_options"])
+    func aFieldTheGatewayActsOnMayNotBeGivenTwice(field: String) {
+        let value = field == "model" ? "\"m\"" : field == "stream" ? "true" : field == "max_tokens" ? "5" : "{}"
+        #expect(throws: RequestFields.ScanError.duplicate(field: field)) { try scan(#"{"\#(field)":\#(value),"\#(field)":\#(value)}"#) }
+    }
+
+    @Test func otherModelKeysAreCollected() throws {
+        let f = try Array(#"{"source":"a","destination":"b"}"#.utf8).withUnsafeBytes {
+            try RequestFields.scan($0, modelKeys: ["source"], otherModelKeys: ["destination"])
+        }
+        #expect(f.model == "a" && f.otherModels == ["b"])
+    }
+
     @Test func aNonIntegerCapIsAWrongType() {
         #expect(throws: RequestFields.ScanError.wrongType(field: "max_tokens", expected: "an integer")) { try scan(#"{"max_tokens":"many"}"#) }
     }

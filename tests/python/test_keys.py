@@ -164,8 +164,10 @@ def test_the_admin_api_needs_an_admin_credential_and_names_bad_fields(procs, tmp
     with pytest.raises(openai.AuthenticationError):
         admin_client(base, "sk-sg-admin-wrong").get("/organization/projects", cast_to=object)
     key = create_key(base, boot["admin_key"], boot["project_id"], name="plain")
-    with pytest.raises(openai.AuthenticationError):
-        admin_client(base, key["value"]).get("/organization/projects", cast_to=object)
+    # A project key reads its own project only, and changes nothing.
+    assert [p["id"] for p in admin_client(base, key["value"]).get("/organization/projects", cast_to=object)["data"]] == [boot["project_id"]]
+    with pytest.raises(openai.PermissionDeniedError):
+        admin_client(base, key["value"]).post("/organization/projects", body={"name": "mine"}, cast_to=object)
     admin = admin_client(base, boot["admin_key"])
     with pytest.raises(openai.BadRequestError) as bad:
         admin.post("/organization/projects", body={"name": 3}, cast_to=object)
@@ -288,3 +290,49 @@ def test_model_management_needs_its_scope_and_is_proxied_with_progress(procs, tm
     # Management requests are recorded, with no tokens.
     rows = wait_until(lambda: get_json(f"{base}/api/requests?route=/api/pull")["requests"], timeout=5)
     assert rows[0]["api_key_id"] == manager["id"] and rows[0]["tokens"]["total"] == 0
+
+
+def _post(base, path, body, key=None, headers=None, method="POST"):
+    h = {"Content-Type": "application/json", **(headers or {})}
+    if key:
+        h["Authorization"] = f"Bearer {key}"
+    req = urllib.request.Request(base + path, data=body.encode() if isinstance(body, str) else json.dumps(body).encode(), headers=h, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_scopes_cannot_be_slipped_past(procs, tmp_path):
+    """Ways around a key's limits that a review found, each closed: a second "model" field, a
+    catalog path with extra slashes, leaving max_tokens out or unlimited, a copy's destination."""
+    db = str(tmp_path / "ledger.sqlite")
+    boot = bootstrap(db)
+    base = start(procs, simulator(procs), db)
+    key = create_key(base, boot["admin_key"], boot["project_id"], name="narrow",
+                     scopes={"models": ["qwen*"], "max_tokens": 8, "routes": ["completions", "model_management"]})["value"]
+    # The backend would take the last "model"; the gateway refuses a body that names two.
+    status, answer = _post(base, "/v1/chat/completions", '{"model":"qwen2.5:0.5b","model":"llama3.2:1b","messages":[]}', key)
+    assert status == 400 and json.loads(answer)["error"]["param"] == "model"
+    for path in ("//v1/models", "/api/tags/", "/api//ps"):
+        req = urllib.request.Request(base + path)
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        assert e.value.code == 401, path
+    # No max_tokens: the key's cap becomes the request's.
+    answer = openai.OpenAI(base_url=f"{base}/v1", api_key=key, max_retries=0).chat.completions.create(model="qwen2.5:0.5b", messages=PROMPT)
+    assert 0 < answer.usage.completion_tokens <= 8
+    status, _ = _post(base, "/api/generate", {"model": "qwen2.5:0.5b", "prompt": "hi", "stream": False, "options": {"num_predict": -1}}, key)
+    assert status == 400
+    reply = ollama.Client(host=base, headers={"Authorization": f"Bearer {key}"}).generate(model="qwen2.5:0.5b", prompt="hi")
+    assert 0 < reply.eval_count <= 8
+    # A copy may not create a model outside the scope, nor a create start from one.
+    status, _ = _post(base, "/api/copy", {"source": "qwen2.5:0.5b", "destination": "prod-model"}, key)
+    assert status == 404
+    status, _ = _post(base, "/api/create", {"model": "qwen-x", "from": "llama3.2:1b", "stream": False}, key)
+    assert status == 404
+    # A refused bad key is audited without the user name the client chose.
+    _post(base, "/v1/chat/completions", {"model": "qwen2.5:0.5b", "messages": []}, "sk-sg-junk", headers={"X-User-Id": "ceo@corp"})
+    audit = wait_until(lambda: get_json(f"{base}/dashboard/audit?action=auth_failure")["entries"])
+    assert audit and all(e["user"] != "ceo@corp" for e in audit)

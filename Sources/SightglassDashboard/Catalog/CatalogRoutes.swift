@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import NIOCore
+import SightglassConfig
 import SightglassGovernance
 import SightglassProxy
 import SightglassTelemetry
@@ -12,13 +13,35 @@ import SightglassTelemetry
 struct CatalogRoutes: RouteGroup {
     let hub: TelemetryHub
     let httpClient: HTTPClient
+    /// Whether inference needs keys, as configured now (a reload may change it).
+    let inferenceAuth: @Sendable () -> GatewayAuthSettings.Mode
 
     func add(to router: Router<ControlContext>) {
         let routes = self
-        router.get("/v1/models") { req, _ in await routes.catalogRoute("/v1/models") { routes.openAIModels(Self.scope(req)) } }
-        router.get("/api/tags") { req, _ in await routes.catalogRoute("/api/tags") { routes.ollamaTags(Self.scope(req)) } }
-        router.get("/api/ps") { req, _ in await routes.catalogRoute("/api/ps") { await routes.ollamaPs(Self.scope(req)) } }
+        router.get("/v1/models") { req, ctx in
+            await routes.catalogRoute("/v1/models") { routes.keysUnchecked(ctx) ?? routes.openAIModels(Self.scope(req)) }
+        }
+        router.get("/api/tags") { req, ctx in await routes.catalogRoute("/api/tags") { routes.keysUnchecked(ctx) ?? routes.ollamaTags(Self.scope(req)) } }
+        router.get("/api/ps") { req, ctx in
+            await routes.catalogRoute("/api/ps") {
+                if let refused = routes.keysUnchecked(ctx) { return refused }
+                return await routes.ollamaPs(Self.scope(req))
+            }
+        }
         router.get("/api/version") { _, _ in await routes.catalogRoute("/api/version") { await routes.ollamaVersion() } }
+    }
+
+    /// With auth on, keys are checked by the data plane: a catalog request that reached the
+    /// control plane's own TCP port (`server.control_port`) did not pass that check, so it is
+    /// refused rather than answered unfiltered. Nil when the request may be answered.
+    func keysUnchecked(_ context: ControlContext) -> Response? {
+        guard inferenceAuth() != .off else { return nil }
+        if case .unixDomainSocket? = context.remoteAddress { return nil }
+        return JSONResponse.encode(
+            OpenAIErrorBody(
+                error: .init(
+                    message: "With auth.inference on, the model catalog is served on the inference port, where keys are checked.",
+                    type: "invalid_request_error", param: nil, code: "use_inference_port")), status: .forbidden)
     }
 
     /// The models the caller's key may use, as the data plane names them; nil: every model.

@@ -203,7 +203,12 @@ extension OrganizationRoutes {
     static func scopes(_ body: AdminBody) throws -> KeyScopes {
         guard let s = try body.object("scopes", allowed: ["models", "routes", "max_tokens", "end_user"]) else { return KeyScopes() }
         var scopes = KeyScopes()
-        if let models = try s.strings("models") { scopes.models = models.map(Glob.init) }
+        if let models = try s.strings("models") {
+            if let bad = models.first(where: { !Glob.isValid($0) }) {
+                throw AdminAPIError.invalid(param: "scopes.models", "'\(bad)' is not a model pattern (visible ASCII, no commas, * and ? as wildcards)")
+            }
+            scopes.models = models.map(Glob.init)
+        }
         if let routes = try s.strings("routes") {
             scopes.routes = Set(
                 try routes.map { name in

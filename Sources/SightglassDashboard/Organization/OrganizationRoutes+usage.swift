@@ -41,7 +41,10 @@ extension OrganizationRoutes {
             }
             func seconds(_ name: String) throws -> Int64? {
                 guard let s = try one(name) else { return nil }
-                guard let n = Int64(s), n >= 0 else { throw AdminAPIError.invalid(param: name, "'\(name)' must be Unix seconds") }
+                // Bounded (before the year 3000) so bucket arithmetic can never overflow.
+                guard let n = Int64(s), n >= 0, n < 32_503_680_000 else {
+                    throw AdminAPIError.invalid(param: name, "'\(name)' must be Unix seconds before the year 3000")
+                }
                 return n
             }
             guard let start = try seconds("start_time") else { throw AdminAPIError.invalid(param: "start_time", "'start_time' is required") }

@@ -13,6 +13,11 @@ public struct RequestFields: Sendable, Equatable {
     /// The request's output cap: `max_completion_tokens`, else `max_tokens` (OpenAI), else
     /// `options.num_predict` (Ollama); nil when none is given.
     public var maxTokens: Int?
+    /// Other models the request names (`destination` of a copy, `from` of a create), which a
+    /// key's model scope must allow too.
+    public var otherModels: [String] = []
+    /// Whether the body has an Ollama `options` object.
+    public var hasOptions = false
     /// Index of the closing brace of the top-level object.
     public var objectEnd: Int = 0
     /// Whether the top-level object has at least one member.
@@ -23,24 +28,37 @@ public struct RequestFields: Sendable, Equatable {
     public enum ScanError: Error, Equatable, Sendable {
         case malformed(String)
         case wrongType(field: String, expected: String)
+        /// A field the gateway reads given twice: servers differ on which one wins (Go and
+        /// Python take the last), so the gateway's checks would not be the backend's.
+        case duplicate(field: String)
 
         public var message: String {
             switch self {
             case .malformed(let why): return "request body is not valid JSON: \(why)"
             case .wrongType(let field, let expected): return "'\(field)' must be \(expected)"
+            case .duplicate(let field): return "'\(field)' is given more than once"
             }
         }
+        /// OpenAI's `error.code`: `invalid_type` for a value of the wrong type, as its API answers.
+        public var code: String {
+            if case .wrongType = self { return "invalid_type" }
+            return "invalid_request"
+        }
+
         public var field: String? {
-            if case .wrongType(let f, _) = self { return f }
-            return nil
+            switch self {
+            case .wrongType(let f, _), .duplicate(let f): return f
+            case .malformed: return nil
+            }
         }
     }
 
     /// Scans `bytes` as one JSON object. `modelKeys` lists accepted names of the model field in
     /// order of preference (Ollama's `/api/show` also accepts `name`).
-    public static func scan(_ bytes: UnsafeRawBufferPointer, modelKeys: [String] = ["model"]) throws -> RequestFields {
+    public static func scan(_ bytes: UnsafeRawBufferPointer, modelKeys: [String] = ["model"], otherModelKeys: [String] = []) throws -> RequestFields {
         var s = JSONScanner(bytes: bytes)
         var fields = RequestFields()
+        var seen: Set<String> = []
         s.skipWhitespace()
         guard s.peek() == UInt8(ascii: "{") else { throw ScanError.malformed("expected an object") }
         s.i += 1
@@ -66,7 +84,12 @@ public struct RequestFields: Sendable, Equatable {
             s.i += 1
             s.skipWhitespace()
             let valueStart = s.i
-            if let rank = modelKeys.firstIndex(of: key) {
+            if modelKeys.contains(key) || otherModelKeys.contains(key) || tracked.contains(key) {
+                guard seen.insert(key).inserted else { throw ScanError.duplicate(field: key) }
+            }
+            if otherModelKeys.contains(key) {
+                if s.peek() == UInt8(ascii: "\"") { fields.otherModels.append(try s.string()) } else { try s.skipValue() }
+            } else if let rank = modelKeys.firstIndex(of: key) {
                 guard s.peek() == UInt8(ascii: "\"") else {
                     try s.skipValue()
                     if s.slice(valueStart..<s.i) == "null" { continue }
@@ -91,6 +114,7 @@ public struct RequestFields: Sendable, Equatable {
                 guard text == "null" || Int(text) != nil else { throw ScanError.wrongType(field: key, expected: "an integer") }
                 if let n = Int(text), key == "max_completion_tokens" || fields.maxTokens == nil { fields.maxTokens = n }
             } else if key == "options", s.peek() == UInt8(ascii: "{") {
+                fields.hasOptions = true
                 if let n = try scanNumPredict(&s), fields.maxTokens == nil { fields.maxTokens = n }
             } else if key == "stream_options" {
                 if s.peek() == UInt8(ascii: "{") {
@@ -110,6 +134,9 @@ public struct RequestFields: Sendable, Equatable {
         guard s.i == bytes.count else { throw ScanError.malformed("unexpected data after the object") }
         return fields
     }
+
+    /// Top-level fields the gateway acts on, each allowed once.
+    static let tracked: Set<String> = ["stream", "stream_options", "max_tokens", "max_completion_tokens", "options"]
 
     /// Walks a nested object's members (the scanner is at its `{`), handing each key and its
     /// value's byte range to `member`, and leaves the scanner after the closing `}`.

@@ -267,27 +267,26 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func startExchange(_ head: HTTPHead, body: ByteBuffer) {
         deadline = nil
-        let path = String(head.path)
+        let path = ProxyRoute.normalized(head.path)
         if ProxyRoute.isBlob(head) {
             startBlobExchange(head, body: body)
             return
         }
         guard let route = ProxyRoute.all[path], head.method == route.method else {
             var grant: KeyGrant?
-            if ctx.settings.auth != .off && ProxyRoute.isCatalog(head.path) {
+            if ctx.settings.auth != .off && ProxyRoute.isCatalog(path) {
+                // Any live key may read the catalogs (its model scope filters them).
+                let catalog = ProxyRoute(
+                    path: path, dialect: ProxyRoute.dialect(forPath: Substring(path)), modelKeys: [], streamsByDefault: false,
+                    acceptsStreamOptions: false, canStream: false, method: head.method)
                 switch InferenceAuth.decide(
-                    mode: ctx.settings.auth, credential: InferenceAuth.credential({ head.value($0) }), keys: ctx.keys, scope: .completions,
+                    mode: ctx.settings.auth, credential: InferenceAuth.credential({ head.value($0) }), keys: ctx.keys, scope: nil,
                     model: nil, maxTokens: nil, now: Date().timeIntervalSince1970)
                 {
                 case .anonymous: break
                 case .granted(let g): grant = g
                 case .refused(let refusal):
-                    let close = !head.keepAlive || ctx.draining
-                    writeAndFlush(
-                        ErrorResponse.response(
-                            dialect: ProxyRoute.dialect(forPath: head.path), status: refusal.status, message: Self.message(refusal, path: path).0,
-                            code: Self.message(refusal, path: path).1, close: close, allocator: ByteBufferAllocator()))
-                    finishRefusal(close: close)
+                    refuse(head, route: catalog, refusal, bytes: body.readableBytes)
                     return
                 }
             }
@@ -312,10 +311,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         let fields: RequestFields
         do {
-            fields = try body.withUnsafeReadableBytes { try RequestFields.scan($0, modelKeys: route.modelKeys) }
+            fields = try body.withUnsafeReadableBytes { try RequestFields.scan($0, modelKeys: route.modelKeys, otherModelKeys: route.otherModelKeys) }
         } catch let e as RequestFields.ScanError {
             rejectRequest(
-                head, route: route, status: 400, error: .validationError, message: e.message, code: "invalid_request", param: e.field, bytes: body.readableBytes
+                head, route: route, status: 400, error: .validationError, message: e.message, code: e.code, param: e.field, bytes: body.readableBytes
             )
             return
         } catch {
@@ -331,8 +330,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         let stream = route.canStream && (fields.stream ?? route.streamsByDefault)
         // A model outside the key's scope is answered exactly as one that does not exist.
-        let hidden = grant.map { !$0.scopes.allows(model: model) } ?? false
-        guard !hidden, let backend = ctx.pickBackend(for: model) ?? (route.createsModel ? ctx.pickOllama() : nil) else {
+        let hidden = grant.map { g in !g.scopes.allows(model: model) || fields.otherModels.contains { !g.scopes.allows(model: $0) } } ?? false
+        guard !hidden, let backend = ctx.pickBackend(for: model) ?? (route.management ? ctx.pickOllama() : nil) else {
             let msg =
                 route.dialect == .ollama
                 ? "model \"\(model)\" not found, try pulling it first"
@@ -343,14 +342,26 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 recorded: hidden ? "model '\(model)' is outside the key's scopes" : nil)
             return
         }
-        if let cap = grant?.scopes.maxTokens, let asked = fields.maxTokens, asked > cap {
-            refuse(head, route: route, .maxTokensAbove(cap), bytes: body.readableBytes)
-            return
-        }
         var upstreamBody = body
+        if let grant, let cap = grant.scopes.maxTokens, !route.management, route.scope == .completions {
+            if let asked = fields.maxTokens, asked > cap {
+                refuse(head, route: route, .maxTokensAbove(cap), bytes: body.readableBytes, grant: grant)
+                return
+            }
+            if fields.maxTokens == nil {
+                // No limit asked: the key's cap becomes the request's, so leaving it out is no way around it.
+                guard route.dialect == .openAI || !fields.hasOptions else {
+                    refuse(head, route: route, .maxTokensAbove(cap), bytes: body.readableBytes, grant: grant)
+                    return
+                }
+                upstreamBody = body.withUnsafeReadableBytes {
+                    Self.appendMember(route.dialect == .openAI ? "\"max_tokens\":\(cap)" : "\"options\":{\"num_predict\":\(cap)}", to: $0)
+                }
+            }
+        }
         var strip = false
         if stream && route.acceptsStreamOptions && fields.includeUsage != true {
-            upstreamBody = body.withUnsafeReadableBytes { Self.injectIncludeUsage($0, fields: fields) }
+            upstreamBody = upstreamBody.withUnsafeReadableBytes { Self.injectIncludeUsage($0, fields: fields) }
             strip = true
         }
         let e = Exchange(
@@ -388,6 +399,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         e.begin()
     }
 
+    /// Adds a member at the end of the top-level object (after its last `}` is the only
+    /// whitespace), leaving every other byte as the client sent it.
+    static func appendMember(_ member: String, to bytes: UnsafeRawBufferPointer) -> ByteBuffer {
+        let end = bytes.lastIndex(of: UInt8(ascii: "}")) ?? bytes.count
+        let empty = bytes[..<end].reversed().first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 } == UInt8(ascii: "{")
+        var out = ByteBufferAllocator().buffer(capacity: bytes.count + member.utf8.count + 1)
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+        out.writeString(empty ? member : "," + member)
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[end...]))
+        return out
+    }
+
     /// Asks the backend for usage on a stream: sets `stream_options.include_usage` to true by editing
     /// the body's bytes in place, leaving everything else exactly as the client sent it.
     static func injectIncludeUsage(_ bytes: UnsafeRawBufferPointer, fields: RequestFields) -> ByteBuffer {
@@ -412,11 +435,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Answers a request its key does not allow, in the route's dialect. The message never
     /// repeats the credential.
-    func refuse(_ head: HTTPHead, route: ProxyRoute, _ refusal: InferenceAuth.Refusal, bytes: Int) {
+    /// A refusal is recorded under the key's owner when the key is known, never under a user
+    /// name the client chose.
+    func refuse(_ head: HTTPHead, route: ProxyRoute, _ refusal: InferenceAuth.Refusal, bytes: Int, grant: KeyGrant? = nil) {
         let (message, code) = Self.message(refusal, path: route.path)
+        var known = grant
+        if known == nil, case .routeNotAllowed = refusal, let credential = InferenceAuth.credential({ head.value($0) }), !credential.isEmpty {
+            known = ctx.keys.grant(for: KeyDigest(of: credential))
+        }
         rejectRequest(
             head, route: route, status: refusal.status, error: refusal.status == 401 ? .authenticationError : .permissionDenied,
-            message: message, code: code, param: nil, bytes: bytes)
+            message: message, code: code, param: nil, bytes: bytes, grant: known, anonymous: known == nil)
     }
 
     /// What a refused client is told (message, OpenAI `code`).
@@ -440,7 +469,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// `recorded` is what the ledger keeps as the message when it differs from the client's.
     func rejectRequest(
         _ head: HTTPHead, route: ProxyRoute, status: Int, error: ErrorType, message: String, code: String?, param: String?,
-        bytes: Int, model: String = "", stream: Bool = false, grant: KeyGrant? = nil, recorded: String? = nil
+        bytes: Int, model: String = "", stream: Bool = false, grant: KeyGrant? = nil, recorded: String? = nil, anonymous: Bool = false
     ) {
         let close = !head.keepAlive || ctx.draining
         let id = ctx.requestId(for: head)
@@ -453,7 +482,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 route: route.path, method: head.method, backend: "", model: model, status: status,
                 errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, latency: 0,
                 requestBytes: bytes, id: id, clientAddress: remoteIP,
-                user: Self.user(head, grant: grant, header: ctx.settings.userHeader), errorMessage: recorded ?? message,
+                user: anonymous ? nil : Self.user(head, grant: grant, header: ctx.settings.userHeader), errorMessage: recorded ?? message,
                 apiKeyId: grant?.keyId, projectId: grant?.projectId))
         finishRefusal(close: close)
     }

@@ -24,11 +24,12 @@ public struct ProxyRoute: Sendable {
     public let canStream: Bool
     /// The method the route answers (Ollama's delete is a DELETE; everything else a POST).
     public var method = "POST"
-    /// Ollama's model management (pull, push, create, copy, delete): its own key scope, no tokens.
+    /// Ollama's model management (pull, push, create, copy, delete): its own key scope, no tokens;
+    /// a model no backend is known to serve (being pulled or created, or just made) goes to an
+    /// Ollama backend, which answers for itself.
     public var management = false
-    /// Whether the route makes a model the gateway may not know yet (pull, create): it goes to
-    /// an Ollama backend when no backend serves the model.
-    public var createsModel = false
+    /// Other body fields naming a model the request touches (a copy's destination, a create's source).
+    public var otherModelKeys: [String] = []
 
     /// The route group a key's scopes must include.
     public var scope: RouteScope { management ? .modelManagement : path.contains("embed") ? .embeddings : .completions }
@@ -49,16 +50,16 @@ public struct ProxyRoute: Sendable {
                 path: "/api/show", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false),
             ProxyRoute(
                 path: "/api/pull", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true,
-                management: true, createsModel: true),
+                management: true),
             ProxyRoute(
                 path: "/api/create", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true,
-                management: true, createsModel: true),
+                management: true, otherModelKeys: ["from"]),
             ProxyRoute(
                 path: "/api/push", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: true, acceptsStreamOptions: false, canStream: true,
                 management: true),
             ProxyRoute(
                 path: "/api/copy", dialect: .ollama, modelKeys: ["source"], streamsByDefault: false, acceptsStreamOptions: false, canStream: false,
-                management: true),
+                management: true, otherModelKeys: ["destination"]),
             ProxyRoute(
                 path: "/api/delete", dialect: .ollama, modelKeys: ["model", "name"], streamsByDefault: false, acceptsStreamOptions: false,
                 canStream: false, method: "DELETE", management: true),
@@ -68,7 +69,15 @@ public struct ProxyRoute: Sendable {
 
     /// The model catalogs the control plane answers: with auth on they need a key too, and list
     /// only the models the key may use.
-    public static func isCatalog(_ path: Substring) -> Bool {
+    /// A path as routers read it: repeated slashes collapsed, no trailing slash (`//v1/models/`
+    /// is `/v1/models` to the control plane's router, so it must be to the key check too).
+    public static func normalized(_ path: Substring) -> String {
+        guard path.contains("//") || (path.count > 1 && path.hasSuffix("/")) else { return String(path) }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        return "/" + parts.joined(separator: "/")
+    }
+
+    public static func isCatalog(_ path: String) -> Bool {
         path == "/v1/models" || path.hasPrefix("/v1/models/") || path == "/api/tags" || path == "/api/ps"
     }
 
@@ -83,7 +92,7 @@ public struct ProxyRoute: Sendable {
         management: true)
 
     public static func isBlob(_ head: HTTPHead) -> Bool {
-        head.path.hasPrefix("/api/blobs/") && (head.method == "HEAD" || head.method == "POST")
+        normalized(head.path).hasPrefix("/api/blobs/") && (head.method == "HEAD" || head.method == "POST")
     }
 
     /// Dialect for an arbitrary path, for errors on routes the data plane does not handle.

@@ -28,6 +28,8 @@ actor KeySync {
             let current = try await org.version()
             guard force || current != version else { return }
             let table = try await org.keyTable()
+            // Another refresh may have installed a newer table while this one read: never go back.
+            guard table.version >= version else { return }
             proxy.updateKeys(table)
             version = table.version
             if failing { logger.info("key table reloaded") }
