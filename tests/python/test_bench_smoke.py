@@ -21,12 +21,12 @@ def test_bench_quick_runs_end_to_end():
         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     report = json.load(open(out))
-    assert set(report["results"]) == {"direct", "nginx", "sightglass", "sightglass-keys"}
+    assert set(report["results"]) == {"direct", "nginx", "sightglass", "sightglass-keys", "sightglass-again"}
     for name, r in report["results"].items():
         assert r["throughput"]["requests_per_s"] > 0, (name, r)
         assert r["throughput"]["errors"] == 0, (name, r)
         assert r["latency_1conn"]["p50_ms"] > 0, (name, r)
-        if name == "sightglass-keys":
+        if name in ("sightglass-keys", "sightglass-again"):
             continue  # the key check's cost: throughput and latency only
         s = r["streams_50"]
         assert (s["completed"], s["dropped"], s["corrupted"]) == (50, 0, 0), (name, s)

@@ -268,7 +268,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func startExchange(_ head: HTTPHead, body: ByteBuffer) {
         deadline = nil
         let path = ProxyRoute.normalized(head.path)
-        if ProxyRoute.isBlob(head) {
+        if ProxyRoute.isBlob(head, path: path) {
             startBlobExchange(head, body: body)
             return
         }

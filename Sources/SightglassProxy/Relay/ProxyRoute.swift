@@ -32,7 +32,11 @@ public struct ProxyRoute: Sendable {
     public var otherModelKeys: [String] = []
 
     /// The route group a key's scopes must include.
-    public var scope: RouteScope { management ? .modelManagement : path.contains("embed") ? .embeddings : .completions }
+    public var scope: RouteScope {
+        if management { return .modelManagement }
+        // Plain comparisons: this runs per request, and Foundation's `contains` is a slow path.
+        return path == "/v1/embeddings" || path == "/api/embed" || path == "/api/embeddings" ? .embeddings : .completions
+    }
 
     /// The proxied routes, matched by exact path and method. `GET /v1/models`, `/api/tags`,
     /// `/api/ps` and `/api/version` are answered from the model catalog by the control plane.
@@ -71,8 +75,19 @@ public struct ProxyRoute: Sendable {
     /// only the models the key may use.
     /// A path as routers read it: repeated slashes collapsed, no trailing slash (`//v1/models/`
     /// is `/v1/models` to the control plane's router, so it must be to the key check too).
+    /// One pass over the bytes decides; the common, already clean path is copied as it is.
     public static func normalized(_ path: Substring) -> String {
-        guard path.contains("//") || (path.count > 1 && path.hasSuffix("/")) else { return String(path) }
+        let bytes = path.utf8
+        var previous: UInt8 = 0
+        var clean = true
+        for b in bytes {
+            if b == UInt8(ascii: "/") && previous == UInt8(ascii: "/") {
+                clean = false
+                break
+            }
+            previous = b
+        }
+        if clean && !(bytes.count > 1 && previous == UInt8(ascii: "/")) { return String(path) }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         return "/" + parts.joined(separator: "/")
     }
@@ -91,8 +106,9 @@ public struct ProxyRoute: Sendable {
         path: "/api/blobs", dialect: .ollama, modelKeys: [], streamsByDefault: false, acceptsStreamOptions: false, canStream: false,
         management: true)
 
-    public static func isBlob(_ head: HTTPHead) -> Bool {
-        normalized(head.path).hasPrefix("/api/blobs/") && (head.method == "HEAD" || head.method == "POST")
+    /// `path` as `normalized` gives it.
+    public static func isBlob(_ head: HTTPHead, path: String) -> Bool {
+        (head.method == "HEAD" || head.method == "POST") && path.utf8.starts(with: "/api/blobs/".utf8)
     }
 
     /// Dialect for an arbitrary path, for errors on routes the data plane does not handle.
