@@ -1,3 +1,5 @@
+import Foundation
+
 /// Making and recognising the gateway's API keys: `sk-sg-` and 43 characters of base64url
 /// (256 bits from the system's CSPRNG). Admin keys are `sk-sg-admin-…`. The secret exists only
 /// in the answer that creates it; the store keeps its digest and a hint.
@@ -23,22 +25,9 @@ public enum APIKeySecret {
         (key.hasPrefix(adminPrefix) ? adminPrefix : prefix) + "…" + String(key.suffix(4))
     }
 
+    /// RFC 4648 §5 without padding: Foundation's base64 with the URL-safe alphabet.
     static func base64url(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i + 2 < bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            for s in [18, 12, 6, 0] { out.append(alphabet[Int((n >> UInt32(s)) & 63)]) }
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest > 0 {
-            let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-            out.append(alphabet[Int((n >> 18) & 63)])
-            out.append(alphabet[Int((n >> 12) & 63)])
-            if rest == 2 { out.append(alphabet[Int((n >> 6) & 63)]) }
-        }
-        return String(decoding: out, as: UTF8.self)
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 }

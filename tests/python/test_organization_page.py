@@ -3,6 +3,8 @@ project shows the usage the API reports for it, a key is created with a one-time
 revoked, and a revoked key is refused by the gateway."""
 import json
 import subprocess
+import urllib.error
+import urllib.request
 
 import openai
 import pytest
@@ -95,11 +97,17 @@ def test_a_project_key_sees_its_own_project_read_only(org, browser):  # noqa: F8
     base, boot = org["base"], org["boot"]
     other = openai.OpenAI(base_url=f"{base}/v1", api_key=boot["admin_key"]).post("/organization/projects", body={"name": "elsewhere"}, cast_to=object)
     reader = openai.OpenAI(base_url=f"{base}/v1", api_key=org["key"]["value"])
-    assert [p["id"] for p in reader.get("/organization/projects", cast_to=object)["data"]] == [boot["project_id"]]
-    with pytest.raises(openai.PermissionDeniedError):
+    # The Admin API stays closed to it; its own project is readable through /api/projects/own.
+    with pytest.raises(openai.AuthenticationError):
         reader.get(f"/organization/projects/{other['id']}", cast_to=object)
-    with pytest.raises(openai.PermissionDeniedError):
-        reader.post(f"/organization/projects/{boot['project_id']}/api_keys", body={"name": "sneaky"}, cast_to=object)
+    req = urllib.request.Request(f"{base}/api/projects/own", headers={"Authorization": f"Bearer {org['key']['value']}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        own = json.loads(r.read())
+    assert own["project"]["id"] == boot["project_id"] and org["key"]["id"] in {k["id"] for k in own["api_keys"]["data"]}
+    assert org["key"]["value"] not in json.dumps(own)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(f"{base}/api/projects/own", headers={"Authorization": "Bearer sk-sg-nope"}), timeout=10)
+    assert refused.value.code == 401
     browser.get(f"{base}/health")  # same origin, no page script: forget the admin key from the last test
     browser.execute_script("sessionStorage.clear();")
     console_errors(browser)  # drains the log: /health has no favicon

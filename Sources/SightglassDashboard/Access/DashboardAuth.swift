@@ -3,6 +3,7 @@ import Foundation
 import JWTKit
 import NIOConcurrencyHelpers
 import SightglassConfig
+import SightglassGovernance
 
 /// Checks the credentials of dashboard, live-feed and admin requests: none (`off`), admin API
 /// keys (kept as SHA-256, compared in constant time) or JWTs (HS256 / RS256 via jwt-kit) whose
@@ -16,7 +17,7 @@ public final class DashboardAuth: Sendable {
 
     struct Key: Sendable {
         var id: String
-        var hash: [UInt8]
+        var digest: KeyDigest
         var permissions: Set<String>
     }
 
@@ -39,8 +40,9 @@ public final class DashboardAuth: Sendable {
         self.settings = settings
         mode = settings.effectiveMode(host: host)
         keys = settings.apiKeys.map { k in
-            let hash = k.sha256.map(Self.hexBytes) ?? Array(SHA256.hash(data: Array((k.key ?? "").utf8)))
-            return Key(id: k.id, hash: hash, permissions: Set(k.permissions))
+            // `validate()` has checked that `sha256` is 64 hex digits.
+            let digest = k.sha256.flatMap(KeyDigest.init(hex:)) ?? KeyDigest(of: k.key ?? "")
+            return Key(id: k.id, digest: digest, permissions: Set(k.permissions))
         }
         if let jwt = settings.jwt {
             let collection = JWTKeyCollection()
@@ -89,30 +91,16 @@ public final class DashboardAuth: Sendable {
         }
     }
 
-    /// Constant-time comparison of the key's hash against every configured hash.
+    /// The key's digest compared with every configured one, each comparison in constant time
+    /// and none skipped, so the time taken says nothing about which (if any) matched.
     func match(apiKey: String) -> Key? {
-        let hash = Array(SHA256.hash(data: Array(apiKey.utf8)))
+        let digest = KeyDigest(of: apiKey)
         var found: Key?
-        for k in keys {
-            var diff: UInt8 = 0
-            for i in 0..<min(hash.count, k.hash.count) { diff |= hash[i] ^ k.hash[i] }
-            if diff == 0 && hash.count == k.hash.count { found = k }
-        }
+        for k in keys where k.digest == digest { found = k }
         return found
     }
 
-    static func hexBytes(_ hex: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var chars = hex.makeIterator()
-        while let a = chars.next(), let b = chars.next() {
-            out.append(UInt8(String([a, b]), radix: 16) ?? 0)
-        }
-        return out
-    }
-
-    public static func sha256Hex(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    public static func sha256Hex(_ key: String) -> String { KeyDigest(of: key).hex }
 
     // MARK: - Security events
 

@@ -175,3 +175,16 @@ struct InviteObject: Encodable, Sendable {
         case invitedAt = "invited_at", expiresAt = "expires_at", acceptedAt = "accepted_at"
     }
 }
+
+/// `GET /api/projects/own`: what a project key's holder may see of its own project.
+struct OwnProjectAnswer: Encodable, Sendable {
+    var project: ProjectObject
+    var users: OrgList<PersonObject>
+    var serviceAccounts: OrgList<ServiceAccountObject>
+    var apiKeys: OrgList<APIKeyObject>
+
+    enum CodingKeys: String, CodingKey {
+        case project, users
+        case serviceAccounts = "service_accounts", apiKeys = "api_keys"
+    }
+}

@@ -58,11 +58,8 @@ extension OrganizationRoutes {
 
     // MARK: - Projects
 
-    func listProjects(_ req: Request, _ org: Organization, _ admin: Admin) async throws -> OrgList<ProjectObject> {
+    func listProjects(_ req: Request, _ org: Organization) async throws -> OrgList<ProjectObject> {
         let (limit, after, q) = try Self.paging(req, extra: ["include_archived"])
-        if let own = admin.readerProject {
-            return OrgList(Page(items: [ProjectObject(try await org.project(own))], hasMore: false), id: \.id)
-        }
         let archived = q["include_archived"]
         guard archived == nil || archived == "true" || archived == "false" else {
             throw LedgerQueryError(field: "include_archived", message: "include_archived must be true or false")
@@ -148,6 +145,34 @@ extension OrganizationRoutes {
         try await org.deleteServiceAccount(project, id)
         await changed("service_account_deleted", admin, resource: "\(project)/\(id)")
         return DeletedObject(object: "organization.project.service_account.deleted", id: id)
+    }
+
+    // MARK: - A project key's own project
+
+    /// `GET /api/projects/own` with a live project key: its project, members, service accounts
+    /// and keys (hints only), for the Organization page's read-only view.
+    func ownProject(_ request: Request, _ context: ControlContext) async -> Response {
+        guard let store = ledger?.ledger else {
+            return JSONResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "the ledger, which holds the organization, is not open")
+        }
+        let org = store.organization
+        do {
+            guard let token = DashboardGuard.credential(request), let key = try await org.projectKey(token), let id = key.projectId else {
+                auth.recordFailure(type: "failed_login", sourceIP: context.clientIP(request), details: "own project: no live project key")
+                return JSONResponse.error(.unauthorized, code: "UNAUTHORIZED", message: "send a live project key: Authorization: Bearer sk-sg-…")
+            }
+            let keys = try await org.keys(id, limit: 100)
+            var keyObjects: [APIKeyObject] = []
+            for k in keys.items { keyObjects.append(try await keyObject(k, org)) }
+            return JSONResponse.encode(
+                OwnProjectAnswer(
+                    project: ProjectObject(try await org.project(id)),
+                    users: OrgList(try await org.projectUsers(id, limit: 100).map(ProjectUserObject.init), id: \.id),
+                    serviceAccounts: OrgList(try await org.serviceAccounts(id, limit: 100).map { ServiceAccountObject($0) }, id: \.id),
+                    apiKeys: OrgList(Page(items: keyObjects, hasMore: keys.hasMore), id: \.id)))
+        } catch {
+            return routeFailure(error)
+        }
     }
 
     // MARK: - Keys

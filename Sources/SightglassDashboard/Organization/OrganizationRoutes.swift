@@ -19,8 +19,6 @@ struct OrganizationRoutes: RouteGroup {
         var name: String
         var user: OrgUser?
         var ip: String
-        /// Set for a project key: its holder may only read its own project.
-        var readerProject: String? = nil
     }
 
     func add(to router: Router<ControlContext>) {
@@ -43,7 +41,7 @@ struct OrganizationRoutes: RouteGroup {
         org.delete("invites/:invite_id") { req, ctx in await r.run(req, ctx) { o, a in try await r.deleteInvite(ctx, o, a) } }
         org.post("invites/:invite_id/accept") { req, ctx in await r.run(req, ctx) { o, a in try await r.acceptInvite(req, ctx, o, a) } }
 
-        org.get("projects") { req, ctx in await r.run(req, ctx) { o, a in try await r.listProjects(req, o, a) } }
+        org.get("projects") { req, ctx in await r.run(req, ctx) { o, _ in try await r.listProjects(req, o) } }
         org.post("projects") { req, ctx in await r.run(req, ctx) { o, a in try await r.createProject(req, o, a) } }
         org.get("projects/:project_id") { req, ctx in
             await r.run(req, ctx) { o, _ in ProjectObject(try await o.project(try ctx.parameters.require("project_id"))) }
@@ -78,6 +76,8 @@ struct OrganizationRoutes: RouteGroup {
                 return try await r.keyObject(try await o.key(p, try ctx.parameters.require("key_id")), o)
             }
         }
+        // A project key's own project, read-only (a product route: the Admin API itself needs an admin credential).
+        router.get("/api/projects/own") { req, ctx in await r.ownProject(req, ctx) }
         org.delete("projects/:project_id/api_keys/:key_id") { req, ctx in await r.run(req, ctx) { o, a in try await r.deleteKey(ctx, o, a) } }
 
         org.get("usage/completions") { req, ctx in await r.run(req, ctx) { o, _ in try await r.completionsUsage(req, o.store) } }
@@ -102,20 +102,6 @@ struct OrganizationRoutes: RouteGroup {
         let org = store.organization
         do {
             let admin = try await authenticate(request, ip: ip, org)
-            if let project = admin.readerProject {
-                let path = request.uri.path, own = "/v1/organization/projects/\(project)"
-                guard request.method == .get, path == "/v1/organization/projects" || path == own || path.hasPrefix(own + "/") else {
-                    auth.recordFailure(type: "permission_denied", sourceIP: ip, details: "admin API: a project key tried \(request.method) \(path)")
-                    audit.record(
-                        AuditEntry(
-                            user: admin.name, action: "permission_denied", resource: path, level: "warning", sourceIP: ip,
-                            userAgent: request.headers[.userAgent], detailsJSON: JSONResponse.text(["reason": "project key", "surface": "admin_api"]),
-                            result: "failure"))
-                    throw AdminAPIError(
-                        status: .forbidden, type: "permission_error", code: "insufficient_permissions", param: nil,
-                        message: "A project key may only read its own project; the rest of the Admin API needs an admin key.")
-                }
-            }
             return JSONResponse.encode(try await body(org, admin))
         } catch let e as AdminAPIError {
             return e.response()
@@ -161,9 +147,6 @@ struct OrganizationRoutes: RouteGroup {
                 throw refuse(.unauthorized, "invalid_api_key", "Incorrect admin key provided.", reason: "invalid admin key")
             }
             return Admin(name: owner.user.email, user: owner.user, ip: ip)
-        }
-        if let key = try await org.projectKey(token), let project = key.projectId {
-            return Admin(name: key.ownerId, user: nil, ip: ip, readerProject: project)
         }
         if let key = auth.match(apiKey: token) {
             guard key.permissions.contains("dashboard:admin") || key.permissions.contains("*") else {

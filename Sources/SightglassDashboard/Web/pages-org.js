@@ -67,7 +67,7 @@ export const organization = {
     function askForKey(message) {
       const input = h("input", { type: "password", name: "admin-key", placeholder: "sk-sg-admin-…", autocomplete: "off", "aria-label": "Admin key" });
       body.replaceChildren(card("Admin key",
-        h("p", { class: "muted" }, message || "This page uses the Admin API: an admin key (`sightglass admin bootstrap` prints one; the demo prints one at start) manages the organization; a project key shows its own project, read-only. The key is kept in this tab only."),
+        h("p", { class: "muted" }, message || "This page uses the Admin API: an admin key (`sightglass admin bootstrap` prints one; the demo prints one at start) manages the organization; a project key shows its own project, read-only (through /api/projects/own). The key is kept in this tab only."),
         h("form", { onsubmit: (e) => { e.preventDefault(); sessionStorage.setItem(STORE, input.value.trim()); load(); } },
           input, h("button", { type: "submit" }, "Open"))));
     }
@@ -151,15 +151,14 @@ export const organization = {
 
     /** A project key's holder sees their own project, read-only. */
     async function loadOwnProject() {
-      let projects;
-      try {
-        projects = await admin("/projects");
-      } catch (e) {
+      const r = await fetch("/api/projects/own", { headers: { Accept: "application/json", Authorization: "Bearer " + sessionStorage.getItem(STORE) } });
+      const own = await r.json().catch(() => null);
+      if (!r.ok) {
         sessionStorage.removeItem(STORE);
-        return askForKey("That key was refused: " + e.message);
+        return askForKey("That key was refused: " + ((own && own.error && own.error.message) || `HTTP ${r.status}`));
       }
       const [byProject, byKey] = await usageByProjectAndKey();
-      const details = await projectDetails(projects);
+      const details = [{ p: own.project, members: own.users, accounts: own.service_accounts, keys: own.api_keys }];
       body.replaceChildren(
         h("div", { class: "toolbar" },
           select("Usage range", "since", RANGES, since(), (v) => { ctx.setParams({ since: v }); load(); }),
