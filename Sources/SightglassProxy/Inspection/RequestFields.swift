@@ -58,7 +58,9 @@ public struct RequestFields: Sendable, Equatable {
     public static func scan(_ bytes: UnsafeRawBufferPointer, modelKeys: [String] = ["model"], otherModelKeys: [String] = []) throws -> RequestFields {
         var s = JSONScanner(bytes: bytes)
         var fields = RequestFields()
-        var seen: Set<String> = []
+        // Fields seen so far, one bit each (no set to allocate per request): model keys first,
+        // then other model keys, then `tracked`.
+        var seen: UInt32 = 0
         s.skipWhitespace()
         guard s.peek() == UInt8(ascii: "{") else { throw ScanError.malformed("expected an object") }
         s.i += 1
@@ -84,8 +86,12 @@ public struct RequestFields: Sendable, Equatable {
             s.i += 1
             s.skipWhitespace()
             let valueStart = s.i
-            if modelKeys.contains(key) || otherModelKeys.contains(key) || tracked.contains(key) {
-                guard seen.insert(key).inserted else { throw ScanError.duplicate(field: key) }
+            let bit: Int? =
+                modelKeys.firstIndex(of: key) ?? otherModelKeys.firstIndex(of: key).map { modelKeys.count + $0 }
+                ?? tracked.firstIndex(of: key).map { modelKeys.count + otherModelKeys.count + $0 }
+            if let bit, bit < 32 {
+                guard seen & (1 << bit) == 0 else { throw ScanError.duplicate(field: key) }
+                seen |= 1 << bit
             }
             if otherModelKeys.contains(key) {
                 if s.peek() == UInt8(ascii: "\"") { fields.otherModels.append(try s.string()) } else { try s.skipValue() }
@@ -136,7 +142,7 @@ public struct RequestFields: Sendable, Equatable {
     }
 
     /// Top-level fields the gateway acts on, each allowed once.
-    static let tracked: Set<String> = ["stream", "stream_options", "max_tokens", "max_completion_tokens", "options"]
+    static let tracked = ["stream", "stream_options", "max_tokens", "max_completion_tokens", "options"]
 
     /// Walks a nested object's members (the scanner is at its `{`), handing each key and its
     /// value's byte range to `member`, and leaves the scanner after the closing `}`.
