@@ -60,10 +60,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Who may call what: API keys (digests only), their scopes, and the decision the request path takes.
+        // Who may call what and how much: API keys (digests only), their scopes, the decision the request
+        // path takes, and the limits and budgets it is held to.
         .target(
             name: "SightglassGovernance",
-            dependencies: ["SightglassConfig", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "SightglassConfig", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // libc's memmem for the stream taps.

@@ -132,13 +132,28 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     }
 }
 
-/// Admission control: how many requests run at once and how many may wait.
+/// Admission control (how many requests run at once and how many may wait) and the traffic
+/// limits: tiers that keys and projects name, limits per model and backend for all traffic, and
+/// per user.
 public struct LimitSettings: Codable, Sendable, Equatable {
     /// 0 means no limit.
     public var maxConcurrentRequests = 0
     /// Requests beyond the concurrency limit wait here; when it is full they get 503.
     public var maxQueueSize = 0
     public var queueTimeoutSeconds = 30.0
+    /// Named sets of limits (`limits.tiers.NAME`) that a key or project is given.
+    public var tiers: [String: RateLimits] = [:]
+    /// Limits on all traffic to a model (by exact name), whoever sends it.
+    public var models: [String: RateLimits] = [:]
+    /// Limits on all traffic to a backend (by name).
+    public var backends: [String: RateLimits] = [:]
+    /// Limits each user (a key's owner, or the end user a key may name) gets on its own.
+    public var perUser = RateLimits()
+    /// Output tokens a request without `max_tokens` reserves against token limits and budgets
+    /// until its real usage is known.
+    public var defaultMaxTokens = 4096
+    /// Whether a stream that would pass a hard budget is ended where it crosses it.
+    public var enforceMidStream = true
 
     public init() {}
 
@@ -146,6 +161,10 @@ public struct LimitSettings: Codable, Sendable, Equatable {
         case maxConcurrentRequests = "max_concurrent_requests"
         case maxQueueSize = "max_queue_size"
         case queueTimeoutSeconds = "queue_timeout_seconds"
+        case tiers, models, backends
+        case perUser = "per_user"
+        case defaultMaxTokens = "default_max_tokens"
+        case enforceMidStream = "enforce_mid_stream"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -154,12 +173,26 @@ public struct LimitSettings: Codable, Sendable, Equatable {
         maxConcurrentRequests = try c.decodeIfPresent(Int.self, forKey: .maxConcurrentRequests) ?? d.maxConcurrentRequests
         maxQueueSize = try c.decodeIfPresent(Int.self, forKey: .maxQueueSize) ?? d.maxQueueSize
         queueTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .queueTimeoutSeconds) ?? d.queueTimeoutSeconds
+        tiers = try c.decodeIfPresent([String: RateLimits].self, forKey: .tiers) ?? [:]
+        models = try c.decodeIfPresent([String: RateLimits].self, forKey: .models) ?? [:]
+        backends = try c.decodeIfPresent([String: RateLimits].self, forKey: .backends) ?? [:]
+        perUser = try c.decodeIfPresent(RateLimits.self, forKey: .perUser) ?? RateLimits()
+        defaultMaxTokens = try c.decodeIfPresent(Int.self, forKey: .defaultMaxTokens) ?? d.defaultMaxTokens
+        enforceMidStream = try c.decodeIfPresent(Bool.self, forKey: .enforceMidStream) ?? d.enforceMidStream
     }
 
     func validate() throws {
         guard maxConcurrentRequests >= 0 else { throw ConfigError.field("limits.max_concurrent_requests", "must not be negative (0: no limit)") }
         guard maxQueueSize >= 0 else { throw ConfigError.field("limits.max_queue_size", "must not be negative") }
         guard queueTimeoutSeconds > 0 else { throw ConfigError.field("limits.queue_timeout_seconds", "must be positive") }
+        guard defaultMaxTokens > 0 else { throw ConfigError.field("limits.default_max_tokens", "must be a positive whole number") }
+        for (name, tier) in tiers {
+            guard !name.isEmpty else { throw ConfigError.field("limits.tiers", "a tier needs a name") }
+            try tier.validate(at: "limits.tiers.\(name)")
+        }
+        for (name, l) in models { try l.validate(at: "limits.models.\(name)") }
+        for (name, l) in backends { try l.validate(at: "limits.backends.\(name)") }
+        try perUser.validate(at: "limits.per_user")
     }
 }
 

@@ -53,7 +53,10 @@ public struct ControlPlane: Sendable {
     }
     var liveFeed: LiveFeedRoutes { LiveFeedRoutes(services: services, current: current, hub: hub, dashboard: dashboard) }
     var organization: OrganizationRoutes {
-        OrganizationRoutes(ledger: ledger, auth: services.auth, audit: services.audit) { [keysChanged] in
+        OrganizationRoutes(
+            ledger: ledger, auth: services.auth, audit: services.audit, tiers: { [current] in current.withLockedValue { $0.limits.tiers } },
+            models: { [hub] in Array(Set(hub.board.all.flatMap(\.models))) }
+        ) { [keysChanged] in
             await keysChanged.withLockedValue { $0 }?()
         }
     }

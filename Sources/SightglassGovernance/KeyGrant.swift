@@ -9,12 +9,18 @@ public struct KeyGrant: Sendable, Equatable {
     public var scopes: KeyScopes
     /// Unix seconds; nil: never.
     public var expiresAt: Double?
+    /// Its tier, limit overrides and budget.
+    public var limits: KeyLimits
 
-    public init(keyId: String, projectId: String, ownerId: String, scopes: KeyScopes = KeyScopes(), expiresAt: Double? = nil) {
+    public init(
+        keyId: String, projectId: String, ownerId: String, scopes: KeyScopes = KeyScopes(), expiresAt: Double? = nil,
+        limits: KeyLimits = KeyLimits()
+    ) {
         self.keyId = keyId
         self.projectId = projectId
         self.ownerId = ownerId
         self.scopes = scopes
         self.expiresAt = expiresAt
+        self.limits = limits
     }
 }

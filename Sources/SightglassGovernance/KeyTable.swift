@@ -3,11 +3,14 @@
 /// each event loop, which reads its own copy without a lock.
 public struct KeyTable: Sendable {
     var grants: [KeyDigest: KeyGrant]
+    /// Limits set on projects (their own and per model), by project id.
+    public var projects: [String: ProjectLimits]
     /// Increases with every change to the keys the table was built from.
     public let version: Int64
 
-    public init(_ grants: [KeyDigest: KeyGrant] = [:], version: Int64 = 0) {
+    public init(_ grants: [KeyDigest: KeyGrant] = [:], projects: [String: ProjectLimits] = [:], version: Int64 = 0) {
         self.grants = grants
+        self.projects = projects
         self.version = version
     }
 

@@ -20,6 +20,9 @@ public final class ProxyServer: Sendable {
     let serverChannel = NIOLockedValueBox<(any Channel)?>(nil)
     /// Every backend slot so far: a slot keeps its index for the life of the process.
     let slots: NIOLockedValueBox<[Backend]>
+    /// Rate limits and budgets, shared by every loop (striped locks, touched only by requests
+    /// that have a limit).
+    public let limiter = UsageLimiter(unixNow: Date().timeIntervalSince1970, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) })
 
     /// Event loops to use when the configuration says 0: the CPUs this process may run on
     /// (its affinity mask, so `taskset -c 0 sightglass serve` gets one loop), not all CPUs.
@@ -56,7 +59,7 @@ public final class ProxyServer: Sendable {
         var ordered: [LoopContext] = []
         for (i, loop) in group.makeIterator().enumerated() {
             let c = LoopContext(
-                loop: loop, index: i, backends: backends, recorder: telemetry.recorder(i), admission: admission,
+                loop: loop, index: i, backends: backends, recorder: telemetry.recorder(i), admission: admission, limiter: limiter,
                 settings: settings, controlPlane: controlPlane, routing: routing)
             map[ObjectIdentifier(loop)] = c
             ordered.append(c)

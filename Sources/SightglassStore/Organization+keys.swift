@@ -3,7 +3,7 @@ import SightglassGovernance
 
 extension Organization {
     static let keyColumns = """
-        id, kind, project_id, owner_kind, owner_id, name, hint, scopes, created_at, expires_at, last_used_at, revoked_at
+        id, kind, project_id, owner_kind, owner_id, name, hint, scopes, created_at, expires_at, last_used_at, revoked_at, limits
         """
 
     static func key(_ r: [SQLValue]) -> StoredKey {
@@ -11,26 +11,37 @@ extension Organization {
         return StoredKey(
             id: r[0].text ?? "", kind: r[1].text ?? "", projectId: r[2].text, ownerKind: r[3].text ?? "", ownerId: r[4].text ?? "",
             name: r[5].text ?? "", hint: r[6].text ?? "", scopes: scopes, createdAt: r[8].int ?? 0, expiresAt: r[9].int,
-            lastUsedAt: r[10].int, revokedAt: r[11].int)
+            lastUsedAt: r[10].int, revokedAt: r[11].int, limits: limits(r[12].text) ?? KeyLimits())
+    }
+
+    static func limits(_ json: String?) -> KeyLimits? {
+        json.flatMap { try? JSONDecoder().decode(KeyLimits.self, from: Data($0.utf8)) }
+    }
+
+    static func json(_ limits: KeyLimits) throws -> SQLValue {
+        limits.isEmpty ? .null : .text(String(decoding: try JSONEncoder().encode(limits), as: UTF8.self))
     }
 
     /// The insert of a new key, and the key with its secret.
     static func newKey(
-        kind: String, projectId: String?, ownerKind: String, ownerId: String, name: String, scopes: KeyScopes, expiresAt: Int64?
+        kind: String, projectId: String?, ownerKind: String, ownerId: String, name: String, scopes: KeyScopes, expiresAt: Int64?,
+        limits: KeyLimits = KeyLimits()
     ) throws -> (SQLStep, CreatedKey) {
         let secret = APIKeySecret.generate(admin: kind == "admin")
         let scopesJSON = String(decoding: try JSONEncoder().encode(scopes), as: UTF8.self)
         let key = StoredKey(
             id: newId("key_"), kind: kind, projectId: projectId, ownerKind: ownerKind, ownerId: ownerId, name: name,
-            hint: APIKeySecret.hint(secret), scopes: scopes, createdAt: now(), expiresAt: expiresAt, lastUsedAt: nil, revokedAt: nil)
+            hint: APIKeySecret.hint(secret), scopes: scopes, createdAt: now(), expiresAt: expiresAt, lastUsedAt: nil, revokedAt: nil,
+            limits: limits)
         let insert = SQLStep(
             """
-            INSERT INTO api_keys (id, kind, project_id, owner_kind, owner_id, name, digest, hint, scopes, created_at, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO api_keys (id, kind, project_id, owner_kind, owner_id, name, digest, hint, scopes, created_at, expires_at, limits)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(key.id), .text(kind), projectId.map(SQLValue.text) ?? .null, .text(ownerKind), .text(ownerId), .text(name),
                 .text(KeyDigest(of: secret).hex), .text(key.hint), .text(scopesJSON), .int(key.createdAt), expiresAt.map(SQLValue.int) ?? .null,
+                try json(limits),
             ])
         return (insert, CreatedKey(key: key, secret: secret))
     }
@@ -53,10 +64,13 @@ extension Organization {
 
     /// A new inference key in an active project, owned by a member of it (an owner of the
     /// organization may own keys in any project).
-    public func createKey(projectId: String, ownerId: String, name: String, scopes: KeyScopes, expiresAt: Int64?) async throws -> CreatedKey {
+    public func createKey(
+        projectId: String, ownerId: String, name: String, scopes: KeyScopes, expiresAt: Int64?, limits: KeyLimits = KeyLimits()
+    ) async throws -> CreatedKey {
         if let e = expiresAt, e <= Self.now() { throw IdentityError.invalid(field: "expires_at", message: "must be in the future") }
         let (insert, created) = try Self.newKey(
-            kind: "project", projectId: projectId, ownerKind: "user", ownerId: ownerId, name: name, scopes: scopes, expiresAt: expiresAt)
+            kind: "project", projectId: projectId, ownerKind: "user", ownerId: ownerId, name: name, scopes: scopes, expiresAt: expiresAt,
+            limits: limits)
         try await change([
             SQLStep("SELECT id FROM projects WHERE id = ? AND status = 'active'", [.text(projectId)], failure: .notFound(kind: "project", id: projectId)),
             SQLStep(
@@ -150,7 +164,7 @@ extension Organization {
         let now = Self.now()
         let rows = try await db.select(
             """
-            SELECT k.digest, k.id, k.project_id, k.owner_id, k.scopes, k.expires_at FROM api_keys k
+            SELECT k.digest, k.id, k.project_id, k.owner_id, k.scopes, k.expires_at, k.limits FROM api_keys k
             JOIN projects p ON p.id = k.project_id
             WHERE k.kind = 'project' AND k.revoked_at IS NULL AND p.status = 'active' AND (k.expires_at IS NULL OR k.expires_at > ?)
             """, [.int(now)])
@@ -162,10 +176,19 @@ extension Organization {
             // Scopes this version cannot read (written by a newer one sharing the database) must
             // not turn into no restrictions at all: such a key is left out until this one is upgraded.
             guard let scopes = r[4].text.flatMap({ try? decoder.decode(KeyScopes.self, from: Data($0.utf8)) }) else { continue }
+            // Limits this version cannot read leave the key out for the same reason.
+            let limits: KeyLimits
+            if let text = r[6].text {
+                guard let l = Self.limits(text) else { continue }
+                limits = l
+            } else {
+                limits = KeyLimits()
+            }
             grants[digest] = KeyGrant(
-                keyId: r[1].text ?? "", projectId: r[2].text ?? "", ownerId: r[3].text ?? "", scopes: scopes, expiresAt: r[5].int.map(Double.init))
+                keyId: r[1].text ?? "", projectId: r[2].text ?? "", ownerId: r[3].text ?? "", scopes: scopes, expiresAt: r[5].int.map(Double.init),
+                limits: limits)
         }
-        return KeyTable(grants, version: version)
+        return KeyTable(grants, projects: try await allProjectLimits(), version: version)
     }
 
     /// The owner behind a live admin key, or nil. Admin calls are rare: looked up in the database

@@ -70,6 +70,8 @@ public struct StoredKey: Sendable, Equatable {
     public var expiresAt: Int64?
     public var lastUsedAt: Int64?
     public var revokedAt: Int64?
+    /// Its tier, limit overrides and budget.
+    public var limits = KeyLimits()
 }
 
 /// A key just created: the only moment its secret exists outside the client.

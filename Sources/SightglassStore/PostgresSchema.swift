@@ -144,6 +144,7 @@ enum PostgresSchema {
             4, "organization, projects, keys; requests carry their project",
             IdentitySchema.statements + [IdentitySchema.keyRollups(real: "DOUBLE PRECISION", bytes: "BYTEA")]
         ),
+        (5, "limits and budgets of keys and projects", Organization.limitSchema),
     ]
 
     /// Applies the versions not yet applied, each in the one transaction with its record.

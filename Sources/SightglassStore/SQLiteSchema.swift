@@ -195,6 +195,9 @@ enum SQLiteSchema {
             for sql in IdentitySchema.statements { try db.execute(sql: sql) }
             try db.execute(sql: IdentitySchema.keyRollups(real: "REAL", bytes: "BLOB"))
         }
+        m.registerMigration("v8: limits and budgets of keys and projects") { db in
+            for sql in Organization.limitSchema { try db.execute(sql: sql) }
+        }
         return m
     }
 }

@@ -66,6 +66,12 @@ public struct MetricsAggregator: Sendable {
     var sgBytes = CounterFamily(
         "sightglass_bytes_total", help: "Request and response body bytes by route and backend.", labels: ["route", "backend", "direction"])
     var sgStreams = CounterFamily("sightglass_streams_total", help: "Finished streamed requests by outcome.", labels: ["route", "backend", "outcome"])
+    // Limits: seed 004's panel family (user: the key's owner or the named user) and ours by scope and dimension.
+    var gwRateLimitHits = CounterFamily(
+        "inference_gateway_rate_limit_hits_total", help: "Requests refused by a rate limit or budget, by route and user.", labels: ["route", "user"])
+    var sgRateLimitHits = CounterFamily(
+        "sightglass_rate_limit_hits_total", help: "Requests refused by a rate limit or budget, by the limit's scope and dimension.",
+        labels: ["scope", "dimension"])
 
     /// Totals per route, model and backend, stored by slot like the families.
     var cumulative = [CumulativeStats]()
@@ -252,6 +258,12 @@ public struct MetricsAggregator: Sendable {
         if e.stream {
             ensure(&s.sgStreams) { sgStreams.slot([e.route, backend, e.isError ? "failed" : "completed"]) }
             sgStreams.add(slot: s.sgStreams)
+        }
+
+        if e.errorType == .rateLimited || e.errorType == .budgetExceeded {
+            // Rare next to other requests, so looked up each time rather than cached by event key.
+            gwRateLimitHits.add([e.route, e.user ?? ""])
+            sgRateLimitHits.add([e.limitScope ?? "", e.limitDimension ?? ""])
         }
 
         ensure(&s.route) { cumulativeSlot("r:" + e.route) }

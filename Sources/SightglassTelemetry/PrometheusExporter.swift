@@ -29,6 +29,8 @@ public enum PrometheusExporter {
             agg.sgTPS.render(into: &out)
             agg.sgBytes.render(into: &out)
             agg.sgStreams.render(into: &out)
+            agg.gwRateLimitHits.render(into: &out)
+            agg.sgRateLimitHits.render(into: &out)
             PrometheusText.gauge(
                 &out, name: "ollama_proxy_tokens_per_second", help: "Output tokens per second generated, per model, since start.", labelNames: ["model"],
                 values: agg.byModel.filter { $0.value.generationSeconds > 0 }.sorted { $0.key < $1.key }.map { ([$0.key], $0.value.tokensPerSecond) })

@@ -49,6 +49,9 @@ public struct RequestEvent: Sendable {
     /// The API key that authenticated the request, and the project it belongs to (nil: no key).
     public var apiKeyId: String?
     public var projectId: String?
+    /// For a request refused by a limit: the limit's scope kind (`key`, `project`, …) and dimension.
+    public var limitScope: String?
+    public var limitDimension: String?
 
     public init(
         route: String, method: String, backend: String, serverAddress: String = "", serverPort: Int = 0,
@@ -97,7 +100,9 @@ public struct RequestEvent: Sendable {
         switch errorType {
         case .connectionError, .timeout, .queueFull, .invalidResponse: return true
         case .upstreamError: return status >= 500
-        case .validationError, .modelNotFound, .requestTooLarge, .clientCancelled, .authenticationError, .permissionDenied: return false
+        case .validationError, .modelNotFound, .requestTooLarge, .clientCancelled, .authenticationError, .permissionDenied, .rateLimited,
+            .budgetExceeded:
+            return false
         case nil: return status >= 500
         }
     }
@@ -157,6 +162,10 @@ public enum ErrorType: String, Sendable, CaseIterable, Codable {
     case authenticationError = "authentication_error"
     /// A live key used outside its scopes (403, or a token cap).
     case permissionDenied = "permission_denied"
+    /// Refused by a rate limit (429).
+    case rateLimited = "rate_limited"
+    /// Refused by a hard budget (429, `insufficient_quota`).
+    case budgetExceeded = "budget_exceeded"
 }
 
 /// Bodies as the proxy captured them: capped, not yet redacted.

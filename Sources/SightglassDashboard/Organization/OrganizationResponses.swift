@@ -1,3 +1,4 @@
+import SightglassConfig
 import SightglassGovernance
 import SightglassStore
 
@@ -124,16 +125,22 @@ struct APIKeyObject: Encodable, Sendable {
     var id: String
     var owner: Owner
     var scopes: KeyScopes
+    /// The limits set on the key itself (its tier's come on top).
+    var rateLimits: RateLimits
+    @ExplicitNull var tier: String?
+    @ExplicitNull var budget: Budget?
 
     init(_ k: StoredKey, owner: Owner, secret: String? = nil) {
         redactedValue = k.hint
         value = secret
         (name, createdAt, lastUsedAt, expiresAt, id, scopes) = (k.name, k.createdAt, k.lastUsedAt, k.expiresAt, k.id, k.scopes)
+        (rateLimits, tier, budget) = (k.limits.rateLimits, k.limits.tier, k.limits.budget)
         self.owner = owner
     }
 
     enum CodingKeys: String, CodingKey {
-        case object, value, name, id, owner, scopes
+        case object, value, name, id, owner, scopes, tier, budget
+        case rateLimits = "rate_limits"
         case redactedValue = "redacted_value", createdAt = "created_at", lastUsedAt = "last_used_at", expiresAt = "expires_at"
     }
 }

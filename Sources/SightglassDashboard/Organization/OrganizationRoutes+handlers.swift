@@ -185,17 +185,18 @@ extension OrganizationRoutes {
         return OrgList(Page(items: items, hasMore: page.hasMore), id: \.id)
     }
 
-    /// `POST …/api_keys` `{"name", "scopes": {"models": [globs], "routes": [...], "max_tokens", "end_user"}, "expires_at", "user_id"}`:
+    /// `POST …/api_keys` `{"name", "scopes": {"models": [globs], "routes": [...], "max_tokens", "end_user"}, "expires_at", "user_id",
+    /// "rate_limits": {…}, "tier", "budget": {…}}`:
     /// the key is owned by `user_id`, else by the admin key's owner. The secret is in `value`, this once.
     func createKey(_ req: Request, _ ctx: ControlContext, _ org: Organization, _ admin: Admin) async throws -> APIKeyObject {
         let project: String = try ctx.parameters.require("project_id")
-        let body = try await AdminBody.read(req, allowed: ["name", "scopes", "expires_at", "user_id"])
+        let body = try await AdminBody.read(req, allowed: ["name", "scopes", "expires_at", "user_id", "rate_limits", "tier", "budget"])
         guard let owner = try body.string("user_id") ?? admin.user?.id else {
             throw AdminAPIError.invalid(param: "user_id", "'user_id' is required when the caller is not an organization user (a dashboard key)")
         }
         let created = try await org.createKey(
             projectId: project, ownerId: owner, name: try body.string("name") ?? "Secret key", scopes: try Self.scopes(body),
-            expiresAt: try body.integer("expires_at"))
+            expiresAt: try body.integer("expires_at"), limits: try keyLimits(body))
         await changed("api_key_created", admin, resource: "\(project)/\(created.key.id)", after: .string(created.key.hint))
         return try await keyObject(created.key, org, secret: created.secret)
     }

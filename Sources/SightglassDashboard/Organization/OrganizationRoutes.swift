@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SightglassConfig
 import SightglassGovernance
 import SightglassStore
 
@@ -11,6 +12,10 @@ struct OrganizationRoutes: RouteGroup {
     let ledger: LedgerWriter?
     let auth: DashboardAuth
     let audit: AuditLog
+    /// The configuration's tiers (a key may only name one of them).
+    let tiers: @Sendable () -> [String: RateLimits]
+    /// The models the backends serve now (for the per-model rate limit list).
+    let models: @Sendable () -> [String]
     /// Called after every change, so this instance's key table follows at once.
     let keysChanged: @Sendable () async -> Void
 
@@ -76,6 +81,13 @@ struct OrganizationRoutes: RouteGroup {
                 return try await r.keyObject(try await o.key(p, try ctx.parameters.require("key_id")), o)
             }
         }
+        org.get("projects/:project_id/rate_limits") { req, ctx in await r.run(req, ctx) { o, _ in try await r.listProjectRateLimits(req, ctx, o) } }
+        org.post("projects/:project_id/rate_limits/:rate_limit_id") { req, ctx in
+            await r.run(req, ctx) { o, a in try await r.modifyProjectRateLimit(req, ctx, o, a) }
+        }
+        org.get("projects/:project_id/budget") { req, ctx in await r.run(req, ctx) { o, _ in try await r.getProjectBudget(ctx, o) } }
+        org.put("projects/:project_id/budget") { req, ctx in await r.run(req, ctx) { o, a in try await r.putProjectBudget(req, ctx, o, a) } }
+        org.delete("projects/:project_id/budget") { req, ctx in await r.run(req, ctx) { o, a in try await r.deleteProjectBudget(ctx, o, a) } }
         // A project key's own project, read-only (a product route: the Admin API itself needs an admin credential).
         router.get("/api/projects/own") { req, ctx in await r.ownProject(req, ctx) }
         org.delete("projects/:project_id/api_keys/:key_id") { req, ctx in await r.run(req, ctx) { o, a in try await r.deleteKey(ctx, o, a) } }

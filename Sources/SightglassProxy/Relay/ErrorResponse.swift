@@ -38,13 +38,15 @@ enum ErrorResponse {
     }
 
     /// The JSON body. `code` is OpenAI's `error.code` (e.g. "model_not_found"), `param` the offending field.
-    static func body(dialect: Dialect, status: Int, message: String, code: String?, param: String?) -> String {
+    /// `type` replaces OpenAI's type for the status (a rate limit's `requests` or `tokens`).
+    static func body(dialect: Dialect, status: Int, message: String, code: String?, param: String?, type override: String? = nil) -> String {
         switch dialect {
         case .ollama:
             return "{\"error\":\(JSONText.quote(message))}"
         case .openAI:
             let type: String
             switch status {
+            case _ where override != nil: type = override!
             case 400, 401, 404, 413: type = "invalid_request_error"
             case 403: type = "permission_error"
             case 429: type = "rate_limit_error"
@@ -61,13 +63,14 @@ enum ErrorResponse {
     /// A complete response: head and body in one buffer.
     static func response(
         dialect: Dialect, status: Int, message: String, code: String? = nil, param: String? = nil,
-        close: Bool, retryAfter: Int? = nil, requestId: String? = nil, allocator: ByteBufferAllocator
+        type: String? = nil, close: Bool, retryAfter: Int? = nil, requestId: String? = nil, headers: String = "", allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        let body = self.body(dialect: dialect, status: status, message: message, code: code, param: param)
+        let body = self.body(dialect: dialect, status: status, message: message, code: code, param: param, type: type)
         var buf = allocator.buffer(capacity: body.utf8.count + 160)
         buf.writeString("HTTP/1.1 \(status) \(reason(status))\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n")
         if let retryAfter { buf.writeString("Retry-After: \(retryAfter)\r\n") }
         if let requestId { buf.writeString("X-Request-Id: \(requestId)\r\n") }
+        if !headers.isEmpty { buf.writeString(headers) }
         if close { buf.writeString("Connection: close\r\n") }
         buf.writeString("\r\n")
         buf.writeString(body)

@@ -36,6 +36,10 @@ final class Exchange {
     let requestId: String
     /// The key the request was made with (nil: none, or auth off).
     let grant: KeyGrant?
+    /// The request's hold on its limits and budgets, settled when it is recorded.
+    var reservation: UsageLimiter.Reservation?
+    /// Rate-limit header lines for the client's response head (empty: no limit applies).
+    var limitHeaders = ""
     var errorMessage: String?
 
     let start: NIODeadline
@@ -458,6 +462,7 @@ final class Exchange {
         if !requestId.isEmpty {
             out.writeStaticString("X-Request-Id: "); out.writeString(requestId); out.writeStaticString("\r\n")
         }
+        if !limitHeaders.isEmpty { out.writeString(limitHeaders) }
         if (mode == .passthrough && framing == .chunked) || mode == .reframed {
             out.writeStaticString("Transfer-Encoding: chunked\r\n")
         }
@@ -637,7 +642,7 @@ final class Exchange {
         conn.writeAndFlush(
             ErrorResponse.response(
                 dialect: dialect, status: status, message: message, code: code, close: close,
-                retryAfter: retryAfter, requestId: requestId.isEmpty ? nil : requestId,
+                retryAfter: retryAfter, requestId: requestId.isEmpty ? nil : requestId, headers: limitHeaders,
                 allocator: ByteBufferAllocator()))
         finish(status: status, error: error, closeClient: close)
     }
@@ -677,6 +682,11 @@ final class Exchange {
             estimated = true
             input = max(1, requestBytes / 4)
             output = stream ? (tap?.contentChunks ?? 0) : responseBytes / 4
+        }
+        if let r = reservation {
+            // What the request really used goes back to its limits and budgets.
+            reservation = nil
+            ctx.limiter.settle(r, tokens: input + output, cost: settings.pricing[model]?.cost(input: input, cached: cached, output: output) ?? 0)
         }
         var event = RequestEvent(
             route: route!.path, method: head.method, backend: inFlight != nil ? (backend?.name ?? "") : "",

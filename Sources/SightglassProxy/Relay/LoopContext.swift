@@ -33,6 +33,13 @@ public struct RelaySettings: Sendable {
     public var bodyCaptureBytes: Int
     /// Whether inference requests need a key (`auth.inference`, resolved for the listen address).
     public var auth: GatewayAuthSettings.Mode
+    /// Tiers, per-model, per-backend and per-user limits, and the default output reservation.
+    public var limits: LimitSettings
+    /// Prices per model (USD per million tokens), for budgets' reservations and settlements.
+    public var pricing: [String: ModelPrice]
+    /// Whether any limit can apply without a key (per model, backend or user): when false, a
+    /// request without a key skips the limiter entirely.
+    public var limitsWithoutKey: Bool
 
     public init(config: GatewayConfig) {
         func t(_ s: Double) -> TimeAmount { .nanoseconds(Int64(s * 1e9)) }
@@ -48,6 +55,9 @@ public struct RelaySettings: Sendable {
         userHeader = config.ledger.userHeader.lowercased()
         bodyCaptureBytes = config.ledger.enabled && config.ledger.bodies.enabled ? config.ledger.bodies.maxBytes : 0
         auth = config.auth.effectiveInference(host: config.server.host)
+        limits = config.limits
+        pricing = config.pricing
+        limitsWithoutKey = !config.limits.models.isEmpty || !config.limits.backends.isEmpty || !config.limits.perUser.isEmpty
     }
 }
 
@@ -61,6 +71,7 @@ public final class LoopContext: @unchecked Sendable {
     var backends: [Backend]
     let recorder: LoopRecorder
     let admission: AdmissionController
+    let limiter: UsageLimiter
     var settings: RelaySettings
     let controlPlane: ControlPlaneTarget
     var routing: RoutingTable
@@ -80,7 +91,7 @@ public final class LoopContext: @unchecked Sendable {
     var idCounter: UInt64 = 0
 
     init(
-        loop: any EventLoop, index: Int, backends: [Backend], recorder: LoopRecorder, admission: AdmissionController,
+        loop: any EventLoop, index: Int, backends: [Backend], recorder: LoopRecorder, admission: AdmissionController, limiter: UsageLimiter,
         settings: RelaySettings, controlPlane: ControlPlaneTarget, routing: RoutingTable
     ) {
         self.loop = loop
@@ -88,6 +99,7 @@ public final class LoopContext: @unchecked Sendable {
         self.backends = backends
         self.recorder = recorder
         self.admission = admission
+        self.limiter = limiter
         self.settings = settings
         self.controlPlane = controlPlane
         self.routing = routing

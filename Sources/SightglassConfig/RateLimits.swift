@@ -1,0 +1,76 @@
+/// Limits on one subject of traffic (a key, a project, a model within a project, a user, a model
+/// or a backend): any subset of the five dimensions; a dimension left out does not limit.
+/// The names are the key-creation body's and `limits.tiers.NAME`'s.
+public struct RateLimits: Codable, Sendable, Equatable, Hashable {
+    public var requestsPerMinute: Int?
+    public var tokensPerMinute: Int?
+    public var requestsPerDay: Int?
+    public var tokensPerDay: Int?
+    public var maxConcurrentRequests: Int?
+
+    public init(
+        requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, requestsPerDay: Int? = nil, tokensPerDay: Int? = nil,
+        maxConcurrentRequests: Int? = nil
+    ) {
+        self.requestsPerMinute = requestsPerMinute
+        self.tokensPerMinute = tokensPerMinute
+        self.requestsPerDay = requestsPerDay
+        self.tokensPerDay = tokensPerDay
+        self.maxConcurrentRequests = maxConcurrentRequests
+    }
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case requestsPerMinute = "requests_per_minute", tokensPerMinute = "tokens_per_minute"
+        case requestsPerDay = "requests_per_day", tokensPerDay = "tokens_per_day"
+        case maxConcurrentRequests = "max_concurrent_requests"
+    }
+
+    /// The dimension names, as clients write them.
+    public static let names = CodingKeys.allCases.map(\.rawValue)
+
+    public var isEmpty: Bool { self == RateLimits() }
+
+    /// These limits with every dimension `other` sets taking its value (a tier plus a key's overrides).
+    public func overridden(by other: RateLimits) -> RateLimits {
+        RateLimits(
+            requestsPerMinute: other.requestsPerMinute ?? requestsPerMinute, tokensPerMinute: other.tokensPerMinute ?? tokensPerMinute,
+            requestsPerDay: other.requestsPerDay ?? requestsPerDay, tokensPerDay: other.tokensPerDay ?? tokensPerDay,
+            maxConcurrentRequests: other.maxConcurrentRequests ?? maxConcurrentRequests)
+    }
+
+    /// Every limit set must be a positive whole number: a limit of 0 would refuse everything,
+    /// which is what revoking a key or archiving a project is for. `path` names the object.
+    public func validate(at path: String) throws {
+        for (name, value) in [
+            ("requests_per_minute", requestsPerMinute), ("tokens_per_minute", tokensPerMinute), ("requests_per_day", requestsPerDay),
+            ("tokens_per_day", tokensPerDay), ("max_concurrent_requests", maxConcurrentRequests),
+        ] {
+            if let value, value <= 0 { throw ConfigError.field(path.isEmpty ? name : "\(path).\(name)", "must be a positive whole number") }
+        }
+    }
+}
+
+/// A spending cap in USD over a calendar period (UTC): `soft` only alerts, `hard` refuses
+/// (429, `insufficient_quota`) once the period's spend would pass it.
+public struct Budget: Codable, Sendable, Equatable, Hashable {
+    public enum Period: String, Codable, Sendable, CaseIterable { case day, week, month }
+    public enum Mode: String, Codable, Sendable, CaseIterable { case soft, hard }
+
+    public var amountUSD: Double
+    public var period: Period
+    public var mode: Mode
+
+    public init(amountUSD: Double, period: Period = .month, mode: Mode = .hard) {
+        self.amountUSD = amountUSD
+        self.period = period
+        self.mode = mode
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case amountUSD = "amount_usd", period, mode
+    }
+
+    public func validate(at path: String) throws {
+        guard amountUSD.isFinite, amountUSD > 0 else { throw ConfigError.field("\(path).amount_usd", "must be a positive number of USD") }
+    }
+}

@@ -1,0 +1,245 @@
+import NIOConcurrencyHelpers
+import SightglassConfig
+
+/// Counts what each scope has used in its current windows and decides, at admission, whether a
+/// request fits every limit that applies to it; at completion the request's reservation is
+/// settled to what it really used.
+///
+/// Windows are fixed: a minute and a UTC day, as Unix time would place them, but following a
+/// monotonic clock from the process start, so a host clock step neither frees nor blocks
+/// capacity. Within a window the count is exact: a request is admitted only if every scope has
+/// room for it, and it is charged to all of them at once. The counters are split over stripes
+/// with a lock each (taken in index order, so a request's scopes are checked and charged
+/// atomically without one global lock); requests with no limits never come here.
+public final class UsageLimiter: Sendable {
+    /// One scope's usage in its current windows.
+    struct Counter {
+        var minute: Int64 = .min
+        var minuteRequests = 0
+        var minuteTokens = 0
+        var day: Int64 = .min
+        var dayRequests = 0
+        var dayTokens = 0
+        var concurrent = 0
+        var budgetPeriod: Int64 = .min
+        /// USD spent in the budget period, in-flight reservations included.
+        var spent = 0.0
+
+        mutating func roll(minute m: Int64, day d: Int64) {
+            if minute != m { (minute, minuteRequests, minuteTokens) = (m, 0, 0) }
+            if day != d { (day, dayRequests, dayTokens) = (d, 0, 0) }
+        }
+
+        mutating func roll(period p: Int64) {
+            if budgetPeriod != p { (budgetPeriod, spent) = (p, 0) }
+        }
+
+        var idle: Bool { concurrent == 0 }
+    }
+
+    final class Stripe: @unchecked Sendable {
+        let lock = NIOLock()
+        var counters: [LimitScope: Counter] = [:]
+    }
+
+    /// A request's hold on its scopes' capacity, consumed by `settle`.
+    public struct Reservation: Sendable {
+        struct Held: Sendable {
+            var scope: LimitScope
+            var stripe: Int
+            var budgetPeriod: Int64?
+        }
+        var held: [Held]
+        public let tokens: Int
+        public let cost: Double
+        let minute: Int64
+        let day: Int64
+    }
+
+    public enum Decision: Sendable {
+        case admitted(Reservation, LimitStatus)
+        case refused(LimitRefusal)
+    }
+
+    let stripes: [Stripe]
+    /// Nanoseconds to add to the monotonic clock to get Unix time, fixed at start.
+    let unixOffset: Int64
+    let monotonic: @Sendable () -> Int64
+
+    public init(stripes count: Int = 16, unixNow: Double, monotonic: @escaping @Sendable () -> Int64) {
+        stripes = (0..<max(1, count)).map { _ in Stripe() }
+        self.monotonic = monotonic
+        unixOffset = Int64(unixNow * 1e9) - monotonic()
+    }
+
+    /// Nanoseconds since the Unix epoch, as the monotonic clock advances.
+    public func now() -> Int64 { monotonic() + unixOffset }
+
+    func stripe(_ scope: LimitScope) -> Int {
+        var h = Hasher()
+        h.combine(scope)
+        return Int(UInt(bitPattern: h.finalize()) % UInt(stripes.count))
+    }
+
+    /// Takes the locks of `indices` (sorted, unique) in order, runs `body`, releases them.
+    func locked<T>(_ indices: [Int], _ body: () -> T) -> T {
+        for i in indices { stripes[i].lock.lock() }
+        defer { for i in indices.reversed() { stripes[i].lock.unlock() } }
+        return body()
+    }
+
+    /// Admits a request that reserves `tokens` (its input estimate plus its output cap) and may
+    /// cost `cost` USD, if every check has room; charges them all, or none.
+    public func admit(_ checks: [LimitCheck], tokens: Int, cost: Double, at nanos: Int64? = nil) -> Decision {
+        let t = nanos ?? now()
+        let unix = t / 1_000_000_000
+        let minute = LimitCalendar.minute(unix), day = LimitCalendar.day(unix)
+        let secondsNow = Double(t) / 1e9
+        let minuteEnd = Double((minute + 1) * 60), dayEnd = Double((day + 1) * 86_400)
+        let indices = checks.map { stripe($0.scope) }
+        let order = Array(Set(indices)).sorted()
+        return locked(order) {
+            var status = LimitStatus()
+            func consider(_ w: LimitWindow, tokens: Bool) {
+                let current = tokens ? status.tokens : status.requests
+                if let c = current, c.remaining < w.remaining || (c.remaining == w.remaining && c.resetSeconds <= w.resetSeconds) { return }
+                if tokens { status.tokens = w } else { status.requests = w }
+            }
+            func window(_ limit: Int, used: Int, end: Double) -> LimitWindow {
+                LimitWindow(limit: limit, remaining: max(0, limit - used), resetSeconds: end - secondsNow, resetAt: Int64(end))
+            }
+            // Check every scope first.
+            var periods: [Int64?] = []
+            for (n, check) in checks.enumerated() {
+                var c = stripes[indices[n]].counters[check.scope] ?? Counter()
+                c.roll(minute: minute, day: day)
+                let l = check.limits
+                func refuse(_ d: LimitDimension, _ limit: Int, _ requested: Int, used: Int, end: Double) -> Decision {
+                    .refused(
+                        LimitRefusal(
+                            scope: check.scope, dimension: d, limit: limit, requested: requested,
+                            retryAfter: max(1, Int((end - secondsNow).rounded(.up))), neverFits: requested > limit,
+                            status: LimitStatus(
+                                requests: d == .requestsPerMinute || d == .requestsPerDay ? window(limit, used: used, end: end) : nil,
+                                tokens: d == .tokensPerMinute || d == .tokensPerDay ? window(limit, used: used, end: end) : nil)))
+                }
+                if let max = l.maxConcurrentRequests, c.concurrent + 1 > max {
+                    return refuse(.concurrentRequests, max, 1, used: c.concurrent, end: secondsNow + 1)
+                }
+                if let max = l.requestsPerMinute, c.minuteRequests + 1 > max {
+                    return refuse(.requestsPerMinute, max, 1, used: c.minuteRequests, end: minuteEnd)
+                }
+                if let max = l.requestsPerDay, c.dayRequests + 1 > max {
+                    return refuse(.requestsPerDay, max, 1, used: c.dayRequests, end: dayEnd)
+                }
+                if let max = l.tokensPerMinute, c.minuteTokens + tokens > max {
+                    return refuse(.tokensPerMinute, max, tokens, used: c.minuteTokens, end: minuteEnd)
+                }
+                if let max = l.tokensPerDay, c.dayTokens + tokens > max {
+                    return refuse(.tokensPerDay, max, tokens, used: c.dayTokens, end: dayEnd)
+                }
+                var period: Int64?
+                if let b = check.budget {
+                    let p = LimitCalendar.period(b.period, unix)
+                    c.roll(period: p)
+                    period = p
+                    // A hard budget admits while any of it is left (in-flight reservations count
+                    // as spent), so it is passed by no more than what requests in flight use
+                    // beyond their reservation.
+                    if b.mode == .hard, c.spent >= b.amountUSD {
+                        let end = Double(LimitCalendar.periodEnd(b.period, p))
+                        return .refused(
+                            LimitRefusal(
+                                scope: check.scope, dimension: .budget, limit: Int((b.amountUSD * 100).rounded()),
+                                requested: Int((cost * 100).rounded(.up)), retryAfter: max(1, Int((end - secondsNow).rounded(.up))),
+                                neverFits: false, status: LimitStatus()))
+                    }
+                }
+                periods.append(period)
+            }
+            // Everything fits: charge every scope.
+            var held: [Reservation.Held] = []
+            held.reserveCapacity(checks.count)
+            for (n, check) in checks.enumerated() {
+                let s = stripes[indices[n]]
+                var c = s.counters[check.scope] ?? Counter()
+                c.roll(minute: minute, day: day)
+                c.minuteRequests += 1
+                c.dayRequests += 1
+                c.minuteTokens += tokens
+                c.dayTokens += tokens
+                c.concurrent += 1
+                if let p = periods[n] {
+                    c.roll(period: p)
+                    c.spent += cost
+                }
+                s.counters[check.scope] = c
+                let l = check.limits
+                if let max = l.requestsPerMinute { consider(window(max, used: c.minuteRequests, end: minuteEnd), tokens: false) }
+                if let max = l.requestsPerDay { consider(window(max, used: c.dayRequests, end: dayEnd), tokens: false) }
+                if let max = l.tokensPerMinute { consider(window(max, used: c.minuteTokens, end: minuteEnd), tokens: true) }
+                if let max = l.tokensPerDay { consider(window(max, used: c.dayTokens, end: dayEnd), tokens: true) }
+                held.append(.init(scope: check.scope, stripe: indices[n], budgetPeriod: periods[n]))
+                if s.counters.count > 4096 { prune(s, day: day) }
+            }
+            return .admitted(Reservation(held: held, tokens: tokens, cost: cost, minute: minute, day: day), status)
+        }
+    }
+
+    /// Settles a reservation to what the request really used: unused tokens and cost go back to
+    /// the windows they were taken from (if still current), usage beyond the reservation is
+    /// charged, and the concurrency slot is freed.
+    public func settle(_ r: Reservation, tokens: Int, cost: Double) {
+        let order = Array(Set(r.held.map(\.stripe))).sorted()
+        let deltaTokens = tokens - r.tokens
+        let deltaCost = cost - r.cost
+        locked(order) {
+            for h in r.held {
+                let s = stripes[h.stripe]
+                guard var c = s.counters[h.scope] else { continue }
+                c.concurrent = max(0, c.concurrent - 1)
+                if c.minute == r.minute { c.minuteTokens = max(0, c.minuteTokens + deltaTokens) }
+                if c.day == r.day { c.dayTokens = max(0, c.dayTokens + deltaTokens) }
+                if let p = h.budgetPeriod, c.budgetPeriod == p { c.spent = max(0, c.spent + deltaCost) }
+                s.counters[h.scope] = c
+            }
+        }
+    }
+
+    /// Adds spend recorded before this process started (from the ledger) to a scope's budget period.
+    public func addSpent(_ usd: Double, scope: LimitScope, period: Budget.Period, at nanos: Int64? = nil) {
+        let p = LimitCalendar.period(period, (nanos ?? now()) / 1_000_000_000)
+        let i = stripe(scope)
+        locked([i]) {
+            var c = stripes[i].counters[scope] ?? Counter()
+            c.roll(period: p)
+            c.spent += usd
+            stripes[i].counters[scope] = c
+        }
+    }
+
+    /// A scope's usage now, for the analytics endpoints: requests and tokens this minute and
+    /// today, requests in flight, and budget spent in the current period.
+    public struct Usage: Sendable, Equatable {
+        public var minuteRequests = 0, minuteTokens = 0, dayRequests = 0, dayTokens = 0, concurrent = 0
+        public var spent = 0.0
+    }
+
+    public func usage(_ scope: LimitScope, budgetPeriod: Budget.Period? = nil, at nanos: Int64? = nil) -> Usage {
+        let unix = (nanos ?? now()) / 1_000_000_000
+        let i = stripe(scope)
+        return locked([i]) {
+            guard var c = stripes[i].counters[scope] else { return Usage() }
+            c.roll(minute: LimitCalendar.minute(unix), day: LimitCalendar.day(unix))
+            if let p = budgetPeriod { c.roll(period: LimitCalendar.period(p, unix)) }
+            return Usage(
+                minuteRequests: c.minuteRequests, minuteTokens: c.minuteTokens, dayRequests: c.dayRequests, dayTokens: c.dayTokens,
+                concurrent: c.concurrent, spent: budgetPeriod == nil ? 0 : c.spent)
+        }
+    }
+
+    /// Drops counters with nothing in flight and nothing counted today (user scopes come and go).
+    func prune(_ s: Stripe, day: Int64) {
+        s.counters = s.counters.filter { !$0.value.idle || $0.value.day == day || $0.value.spent > 0 }
+    }
+}
