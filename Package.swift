@@ -109,7 +109,7 @@ let package = Package(
             // The web dashboard, compiled into the binary: no files to ship beside it.
             resources: [
                 "index.html", "style.css", "app.js", "charts.js", "ui.js", "pages.js", "pages-live.js", "pages-catalog.js", "pages-ops.js",
-                "pages-org.js",
+                "pages-org.js", "pages-limits.js",
             ].map { .embedInCode("Web/" + $0) },
             swiftSettings: swiftSettings
         ),

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import NIOConcurrencyHelpers
 import NIOCore
 import SightglassConfig
+import SightglassGovernance
 import SightglassStore
 import SightglassTelemetry
 
@@ -26,11 +27,19 @@ public struct ControlPlane: Sendable {
     /// The request ledger's writer; nil when the ledger is disabled.
     public let ledger: LedgerWriter?
     public let services: DashboardServices
+    /// The request path's limiter (shared, so its windows can be shown) and the key table in force.
+    public let limiter: UsageLimiter
+    let keyTable = NIOLockedValueBox(KeyTable())
+    /// Throttle analytics folded from finished requests.
+    public let throttles: ThrottleTracker
 
     public init(
         hub: TelemetryHub, config: GatewayConfig, httpClient: HTTPClient, ledger: LedgerWriter? = nil, services: DashboardServices,
+        limiter: UsageLimiter = UsageLimiter(unixNow: Date().timeIntervalSince1970, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) }),
         startedAt: Date = Date()
     ) {
+        self.limiter = limiter
+        throttles = ThrottleTracker(startedAt: startedAt.timeIntervalSince1970)
         self.ledger = ledger
         self.services = services
         self.hub = hub
@@ -60,16 +69,22 @@ public struct ControlPlane: Sendable {
             await keysChanged.withLockedValue { $0 }?()
         }
     }
+    var rateLimits: RateLimitRoutes {
+        RateLimitRoutes(limiter: limiter, keys: keyTable, current: current, tracker: throttles, services: services)
+    }
     var admin: AdminRoutes { AdminRoutes(auth: services.auth, limiter: services.limiter, audit: services.audit, reloader: reloader) }
 
     /// Every plain HTTP route (WebSocket upgrades: `webSocketRouter`).
     public func router() -> Router<ControlContext> {
         let router = Router(context: ControlContext.self)
         router.add(middleware: ProductErrorMiddleware())
-        let groups: [any RouteGroup] = [exports, ledgerAPI, dashboard, AssetRoutes(), admin, organization, catalog]
+        let groups: [any RouteGroup] = [exports, ledgerAPI, dashboard, AssetRoutes(), admin, organization, rateLimits, catalog]
         for group in groups { group.add(to: router) }
         return router
     }
+
+    /// The key table the request path now uses (for the limit analytics).
+    public func keysUpdated(_ table: KeyTable) { keyTable.withLockedValue { $0 = table } }
 
     /// The live feed's WebSocket routes.
     public func webSocketRouter() -> Router<ControlContext> { liveFeed.webSocketRouter() }

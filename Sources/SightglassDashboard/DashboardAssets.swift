@@ -35,6 +35,7 @@ struct DashboardAssets: Sendable {
             ("pages-catalog.js", PackageResources.pages_catalog_js, "text/javascript; charset=utf-8"),
             ("pages-ops.js", PackageResources.pages_ops_js, "text/javascript; charset=utf-8"),
             ("pages-org.js", PackageResources.pages_org_js, "text/javascript; charset=utf-8"),
+            ("pages-limits.js", PackageResources.pages_limits_js, "text/javascript; charset=utf-8"),
         ]
         var files: [String: Asset] = [:]
         for (name, bytes, type) in sources {
@@ -86,7 +87,8 @@ struct AssetRoutes: RouteGroup {
     }
 
     static let webPages = [
-        "overview", "requests", "models", "backends", "chat", "embeddings", "costs", "organization", "resources", "logs", "audit", "alerts", "config",
+        "overview", "requests", "models", "backends", "chat", "embeddings", "costs", "rate-limits", "organization", "resources", "logs", "audit", "alerts",
+        "config",
     ]
     static let apiEndpoints: Set<String> = [
         "stats", "models", "health", "config", "logs", "metrics", "cache", "jobs", "audit", "workers",

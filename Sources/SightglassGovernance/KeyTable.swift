@@ -17,4 +17,7 @@ public struct KeyTable: Sendable {
     public var count: Int { grants.count }
 
     public func grant(for digest: KeyDigest) -> KeyGrant? { grants[digest] }
+
+    /// Every live key's grant (for the limit analytics; never the digests).
+    public var allGrants: [KeyGrant] { Array(grants.values) }
 }

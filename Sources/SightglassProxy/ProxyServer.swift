@@ -22,7 +22,7 @@ public final class ProxyServer: Sendable {
     let slots: NIOLockedValueBox<[Backend]>
     /// Rate limits and budgets, shared by every loop (striped locks, touched only by requests
     /// that have a limit).
-    public let limiter = UsageLimiter(unixNow: Date().timeIntervalSince1970, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) })
+    public let limiter: UsageLimiter
 
     /// Event loops to use when the configuration says 0: the CPUs this process may run on
     /// (its affinity mask, so `taskset -c 0 sightglass serve` gets one loop), not all CPUs.
@@ -47,8 +47,12 @@ public final class ProxyServer: Sendable {
         }
     }
 
-    public init(config: GatewayConfig, telemetry: TelemetryHub, controlPlane: ControlPlaneTarget, routing: RoutingTable) throws {
+    public init(
+        config: GatewayConfig, telemetry: TelemetryHub, controlPlane: ControlPlaneTarget, routing: RoutingTable,
+        limiter: UsageLimiter = UsageLimiter(unixNow: Date().timeIntervalSince1970, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) })
+    ) throws {
         self.config = config
+        self.limiter = limiter
         let loops = config.server.eventLoops > 0 ? config.server.eventLoops : Self.defaultLoopCount()
         group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         admission = AdmissionController(maxConcurrent: config.limits.maxConcurrentRequests, maxQueue: config.limits.maxQueueSize)

@@ -9,6 +9,7 @@ import NIOPosix
 import ServiceLifecycle
 import SightglassConfig
 import SightglassDashboard
+import SightglassGovernance
 import SightglassProxy
 import SightglassStore
 import SightglassTelemetry
@@ -78,12 +79,15 @@ public final class GatewayRuntime: Sendable {
             try? await httpClient.shutdown()
             throw error
         }
-        let controlPlane = ControlPlane(hub: hub, config: config, httpClient: httpClient, ledger: ledger, services: services)
+        // Limits and budgets: one limiter for the process, enforced by the data plane and shown by the control plane.
+        let limiter = UsageLimiter(unixNow: Date().timeIntervalSince1970, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) })
+        let controlPlane = ControlPlane(hub: hub, config: config, httpClient: httpClient, ledger: ledger, services: services, limiter: limiter)
         let webhook = config.dashboard.alerts.webhook.map { AlertWebhook(settings: $0, client: httpClient, logger: logger) }
         controlPlane.wireLiveSources(webhook: webhook)
         let requestLogger = logger
         hub.subscribe { events in
             services.alerts.observe(events)
+            controlPlane.throttles.observe(events)
             controlPlane.publishRequests(events)
             Self.logFailures(events, logger: requestLogger)
             Self.auditRefusals(events, services: services)
@@ -119,7 +123,7 @@ public final class GatewayRuntime: Sendable {
         do {
             proxy = try ProxyServer(
                 config: config, telemetry: hub, controlPlane: socketPath.map { .unixSocket($0) } ?? .none,
-                routing: RoutingTable(modelToBackends: [:]))
+                routing: RoutingTable(modelToBackends: [:]), limiter: limiter)
         } catch {
             ledger?.stop()
             try? await httpClient.shutdown()
@@ -137,7 +141,7 @@ public final class GatewayRuntime: Sendable {
             }
         }
         let writerRef = ledger
-        let keySync = KeySync(proxy: proxy, logger: logger) { writerRef?.ledger }
+        let keySync = KeySync(proxy: proxy, logger: logger, installed: { controlPlane.keysUpdated($0) }) { writerRef?.ledger }
         controlPlane.setKeysChanged { await keySync.refresh(force: true) }
         let inferenceAuth = config.auth.effectiveInference(host: config.server.host)
         let reloader = reloadSource.map { source in

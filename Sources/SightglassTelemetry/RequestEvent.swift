@@ -52,6 +52,8 @@ public struct RequestEvent: Sendable {
     /// For a request refused by a limit: the limit's scope kind (`key`, `project`, …) and dimension.
     public var limitScope: String?
     public var limitDimension: String?
+    /// The `Retry-After` (seconds) such a refusal was given.
+    public var limitRetryAfter: Int?
 
     public init(
         route: String, method: String, backend: String, serverAddress: String = "", serverPort: Int = 0,

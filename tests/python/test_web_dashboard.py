@@ -21,7 +21,7 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-PAGES = ["overview", "requests", "models", "backends", "chat", "embeddings", "costs", "organization", "resources", "logs", "audit", "alerts", "config"]
+PAGES = ["overview", "requests", "models", "backends", "chat", "embeddings", "costs", "rate-limits", "organization", "resources", "logs", "audit", "alerts", "config"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
 

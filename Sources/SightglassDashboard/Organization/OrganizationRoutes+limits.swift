@@ -29,7 +29,7 @@ extension OrganizationRoutes {
     /// Five dimensions read from `body` under `names` (the key body's or OpenAI's), in RateLimits order.
     static func rateLimits(_ body: AdminBody, prefix: String, names: [String]) throws -> RateLimits {
         let values = try names.map { name -> Int? in
-            guard let n = try Self.positive(body, name, param: "\(prefix).\(name)") else { return nil }
+            guard let n = try Self.positive(body, name, param: prefix.isEmpty ? name : "\(prefix).\(name)") else { return nil }
             return n
         }
         return RateLimits(

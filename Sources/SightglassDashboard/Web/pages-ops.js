@@ -1,14 +1,6 @@
 // Resources, Logs, Audit, Alerts and Config.
 import { chart, formatValue } from "./charts.js";
-import { h, card, empty, table, f, exportBar, select, RANGES } from "./ui.js";
-
-function meter(label, percent, detail) {
-  const fill = h("div", { class: "bar-fill" });
-  fill.style.width = Math.max(0, Math.min(100, percent || 0)) + "%";
-  if (percent > 90) fill.style.background = "var(--bad)"; else if (percent > 75) fill.style.background = "var(--warn)";
-  return h("div", { class: "core" }, h("span", {}, label), h("div", { class: "bar-track", role: "meter", "aria-valuenow": percent ?? 0, "aria-valuemin": 0, "aria-valuemax": 100, "aria-label": label }, fill),
-    h("span", { class: "num" }, detail ?? formatValue(percent, "%")));
-}
+import { h, card, empty, table, f, exportBar, select, meter, RANGES } from "./ui.js";
 
 export const resources = {
   path: "resources",

@@ -89,3 +89,12 @@ export function select(label, name, options, value, onchange) {
 export function gatewayURL() {
   return location.origin;
 }
+
+/** A labelled bar for a percentage (warning above 75 %, bad above 90 %). */
+export function meter(label, percent, detail) {
+  const fill = h("div", { class: "bar-fill" });
+  fill.style.width = Math.max(0, Math.min(100, percent || 0)) + "%";
+  if (percent > 90) fill.style.background = "var(--bad)"; else if (percent > 75) fill.style.background = "var(--warn)";
+  return h("div", { class: "core" }, h("span", {}, label), h("div", { class: "bar-track", role: "meter", "aria-valuenow": percent ?? 0, "aria-valuemin": 0, "aria-valuemax": 100, "aria-label": label }, fill),
+    h("span", { class: "num" }, detail ?? formatValue(percent, "%")));
+}

@@ -526,6 +526,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 apiKeyId: grant?.keyId, projectId: grant?.projectId)
         event.limitScope = limit?.scope.kind
         event.limitDimension = limit?.dimension.rawValue
+        event.limitRetryAfter = limit?.retryAfter
         ctx.recorder.finished(event)
         finishRefusal(close: close)
     }

@@ -10,11 +10,17 @@ actor KeySync {
     let proxy: ProxyServer
     let store: @Sendable () -> (any LedgerStore)?
     let logger: Logger
+    /// Also told of every table installed (the control plane's limit analytics).
+    let installed: @Sendable (KeyTable) -> Void
     var version: Int64 = -1
     var failing = false
 
-    init(proxy: ProxyServer, logger: Logger, store: @escaping @Sendable () -> (any LedgerStore)?) {
+    init(
+        proxy: ProxyServer, logger: Logger, installed: @escaping @Sendable (KeyTable) -> Void = { _ in },
+        store: @escaping @Sendable () -> (any LedgerStore)?
+    ) {
         self.proxy = proxy
+        self.installed = installed
         self.store = store
         self.logger = logger
     }
@@ -31,6 +37,7 @@ actor KeySync {
             // Another refresh may have installed a newer table while this one read: never go back.
             guard table.version >= version else { return }
             proxy.updateKeys(table)
+            installed(table)
             version = table.version
             if failing { logger.info("key table reloaded") }
             failing = false
