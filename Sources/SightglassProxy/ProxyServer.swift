@@ -49,7 +49,8 @@ public final class ProxyServer: Sendable {
 
     public init(
         config: GatewayConfig, telemetry: TelemetryHub, controlPlane: ControlPlaneTarget, routing: RoutingTable,
-        limiter: UsageLimiter = UsageLimiter(unixNow: Date().timeIntervalSince1970, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) })
+        limiter: UsageLimiter = UsageLimiter(unixNow: Date().timeIntervalSince1970, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) }),
+        leases: (any LimitLeaseSource)? = nil
     ) throws {
         self.config = config
         self.limiter = limiter
@@ -64,7 +65,7 @@ public final class ProxyServer: Sendable {
         for (i, loop) in group.makeIterator().enumerated() {
             let c = LoopContext(
                 loop: loop, index: i, backends: backends, recorder: telemetry.recorder(i), admission: admission, limiter: limiter,
-                settings: settings, controlPlane: controlPlane, routing: routing)
+                leases: leases, settings: settings, controlPlane: controlPlane, routing: routing)
             map[ObjectIdentifier(loop)] = c
             ordered.append(c)
         }

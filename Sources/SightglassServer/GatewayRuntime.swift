@@ -79,8 +79,14 @@ public final class GatewayRuntime: Sendable {
             try? await httpClient.shutdown()
             throw error
         }
-        // Limits and budgets: one limiter for the process, enforced by the data plane and shown by the control plane.
-        let limiter = UsageLimiter(unixNow: Date().timeIntervalSince1970, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) })
+        // Limits and budgets: one limiter for the process, enforced by the data plane and shown by
+        // the control plane. With the ledger in PostgreSQL, every instance using it shares them.
+        let writerRef = ledger
+        let leases =
+            config.ledger.enabled && LedgerStores.isPostgres(config.ledger.effectivePath)
+            ? LedgerLeaseSource { writerRef?.ledger } : nil
+        let limiter = UsageLimiter(
+            unixNow: Date().timeIntervalSince1970, shared: leases != nil, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) })
         let controlPlane = ControlPlane(hub: hub, config: config, httpClient: httpClient, ledger: ledger, services: services, limiter: limiter)
         let webhook = config.dashboard.alerts.webhook.map { AlertWebhook(settings: $0, client: httpClient, logger: logger) }
         controlPlane.wireLiveSources(webhook: webhook)
@@ -123,7 +129,7 @@ public final class GatewayRuntime: Sendable {
         do {
             proxy = try ProxyServer(
                 config: config, telemetry: hub, controlPlane: socketPath.map { .unixSocket($0) } ?? .none,
-                routing: RoutingTable(modelToBackends: [:]), limiter: limiter)
+                routing: RoutingTable(modelToBackends: [:]), limiter: limiter, leases: leases)
         } catch {
             ledger?.stop()
             try? await httpClient.shutdown()
@@ -140,7 +146,6 @@ public final class GatewayRuntime: Sendable {
                 Task { await monitor.checkAll() }
             }
         }
-        let writerRef = ledger
         let keySync = KeySync(proxy: proxy, logger: logger, installed: { controlPlane.keysUpdated($0) }) { writerRef?.ledger }
         controlPlane.setKeysChanged { await keySync.refresh(force: true) }
         let inferenceAuth = config.auth.effectiveInference(host: config.server.host)
@@ -186,6 +191,10 @@ public final class GatewayRuntime: Sendable {
                 await proxy.shutdown(timeout: .nanoseconds(Int64(drain * 1e9)))
             },
         ]
+        if let leases {
+            // Shared limits: windows follow PostgreSQL's clock; ended windows are deleted.
+            all.append(LoopService("limit windows") { await leases.run(limiter) })
+        }
         if let reloader, signals.contains(.sigint) || signals.contains(.sigterm) {
             all.append(
                 LoopService("reload on SIGHUP") {

@@ -145,6 +145,7 @@ enum PostgresSchema {
             IdentitySchema.statements + [IdentitySchema.keyRollups(real: "DOUBLE PRECISION", bytes: "BYTEA")]
         ),
         (5, "limits and budgets of keys and projects", Organization.limitSchema),
+        (6, "limit windows shared by instances", PostgresLedger.leaseSchema),
     ]
 
     /// Applies the versions not yet applied, each in the one transaction with its record.

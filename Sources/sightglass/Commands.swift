@@ -142,14 +142,16 @@ struct Demo: AsyncParsableCommand {
             )
             Console.say("  admin key (new at each start): \(k.admin)")
             Console.say("    curl -H 'Authorization: Bearer \(k.admin)' \(base)/v1/organization/projects")
-            Console.say("  project '\(k.projectName)' key (2 in 3 synthetic requests use it): \(k.traffic)")
+            Console.say("  project '\(k.projectName)' keys (2 in 3 synthetic requests use one): \(k.traffic)")
+            Console.say("    and, in tier '\(Self.limitedTier)' (40 requests/minute, some refused with 429): \(k.limited)")
+            Console.say("    limits live: \(base)/dashboard/rate-limits   and   \(base)/metrics/rate-limits")
             Console.say("    \(base)/api/requests?project_id=\(k.projectId)   and   \(base)/api/analytics/breakdown?by=api_key&since=1h")
         }
         var generator = TrafficGenerator(
             baseURL: base, requestsPerSecond: rate,
             chatModels: ["llama3.2:1b", "qwen2.5:0.5b", "gpt-4o-mini"], embeddingModels: ["nomic-embed-text"],
             incidents: incidents > 0 ? (every: incidents, length: 60, share: 0.3) : nil)
-        generator.apiKeys = demoKeys.map { [$0.traffic] } ?? []
+        generator.apiKeys = demoKeys.map { [$0.traffic, $0.limited] } ?? []
         // `--rate 0` means no synthetic traffic at all, not one request a second.
         let traffic = Task { if rate > 0 { await generator.run(client: .shared) } }
         await gateway.wait()
@@ -178,6 +180,8 @@ extension Demo {
         }
         // Keys are shown live: requests with one are attributed, bad ones refused, none needed.
         if config.auth.inference == nil { config.auth.inference = .optional }
+        // Limits are shown live: a tier whose key the synthetic traffic runs into every minute.
+        if config.limits.tiers[Demo.limitedTier] == nil { config.limits.tiers[Demo.limitedTier] = RateLimits(requestsPerMinute: 40) }
         if config.pricing.isEmpty {
             // OpenAI's published list price for gpt-4o-mini; local models cost 0.
             config.pricing["gpt-4o-mini"] = ModelPrice(input: 0.15, cachedInput: 0.075, output: 0.60)
@@ -192,9 +196,13 @@ extension Demo {
     struct DemoKeys: Sendable {
         var admin: String
         var traffic: String
+        /// A key in the demo's 40 RPM tier: at the demo's rate about a quarter of its requests are refused.
+        var limited: String
         var projectId: String
         var projectName: String
     }
+
+    static let limitedTier = "demo-40rpm"
 
     /// The demo's organization (created on first start), with fresh keys at each start: the old
     /// ones are revoked, since only their digests were kept.
@@ -210,9 +218,16 @@ extension Demo {
             let project = try await org.project(named: "Demo team")
             try await org.revokeKeys(named: "demo admin key")
             try await org.revokeKeys(named: "demo traffic")
+            try await org.revokeKeys(named: "demo limited")
             let admin = try await org.createAdminKey(ownerId: owner.id, name: "demo admin key")
             let traffic = try await org.createKey(projectId: project.id, ownerId: owner.id, name: "demo traffic", scopes: KeyScopes(), expiresAt: nil)
-            return DemoKeys(admin: admin.secret, traffic: traffic.secret, projectId: project.id, projectName: project.name)
+            let limited = try await org.createKey(
+                projectId: project.id, ownerId: owner.id, name: "demo limited", scopes: KeyScopes(), expiresAt: nil,
+                limits: KeyLimits(tier: limitedTier))
+            // A soft daily budget on the project, so the Rate limits page shows spend against it.
+            try await org.setProjectLimits(project.id, KeyLimits(budget: Budget(amountUSD: 0.05, period: .day, mode: .soft)))
+            return DemoKeys(
+                admin: admin.secret, traffic: traffic.secret, limited: limited.secret, projectId: project.id, projectName: project.name)
         }
     }
 

@@ -201,3 +201,45 @@ def test_a_hard_budget_stops_a_key_once_its_priced_output_reaches_it(procs, tmp_
     assert spent >= 0.01
     rows = wait_until(lambda: get_json(f"{base}/api/requests?status=429&limit=10")["requests"] or None, timeout=5)
     assert rows[0]["error_type"] == "budget_exceeded" and rows[0]["api_key_id"] == key["id"]
+
+
+def test_two_gateways_sharing_postgres_together_never_pass_a_limit(procs, tmp_path):
+    """Two instances, one PostgreSQL, concurrent clients on both: the requests accepted in a
+    window are never more than the limit, and at most one lease chunk per instance below it."""
+    from concurrent.futures import ThreadPoolExecutor
+    from test_ledger import postgres_db
+
+    db = postgres_db()
+    boot = bootstrap(db)
+    sim = simulator(procs)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    base_a, base_b = start(procs, tmp_path / "a", sim, db), start(procs, tmp_path / "b", sim, db)
+    project = boot["project_id"]
+    admin_client(base_a, boot["admin_key"]).post(
+        f"/organization/projects/{project}/rate_limits/rl-{MODEL}", body={"max_requests_per_1_minute": 40, "max_tokens_per_1_minute": 100000},
+        cast_to=object)
+    key = create_key(base_a, boot["admin_key"], project, name="shared")["value"]
+    time.sleep(2.5)  # both instances have the key and the limit
+
+    def one(base):
+        try:
+            client(base, key).chat.completions.create(model=MODEL, messages=PROMPT, max_tokens=5)
+            return base, 200
+        except openai.RateLimitError as e:
+            return base, e.status_code
+
+    away_from_a_minute_boundary(30)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(one, [base_a, base_b] * 50))
+    accepted = [b for b, status in results if status == 200]
+    refused = [b for b, status in results if status == 429]
+    assert len(accepted) + len(refused) == 100
+    print("accepted", len(accepted), "of 100 against a limit of 40")
+    # Never over; under by at most one lease chunk (40 / 16 → 2) held unused by each instance.
+    assert 36 <= len(accepted) <= 40, len(accepted)
+    assert set(accepted) == {base_a, base_b}, "both instances served part of the limit"
+    # What each instance reports about the window adds up to what was accepted.
+    used = sum(next(s for s in get_json(f"{b}/metrics/rate-limits")["scopes"] if s["scope"] == "project_model")["usage"]["requests_this_minute"]
+               for b in (base_a, base_b))
+    assert used == len(accepted)

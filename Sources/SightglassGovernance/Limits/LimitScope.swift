@@ -159,3 +159,65 @@ extension LimitStatus {
         return out
     }
 }
+
+/// A window dimension whose capacity instances sharing a database lease from it.
+public enum LeaseDimension: String, Sendable, Hashable, CaseIterable {
+    case requestsPerMinute = "rpm", tokensPerMinute = "tpm", requestsPerDay = "rpd", tokensPerDay = "tpd"
+    /// A hard budget, in millionths of a USD.
+    case budgetMicroUSD = "usd"
+
+    var dimension: LimitDimension {
+        switch self {
+        case .requestsPerMinute: .requestsPerMinute
+        case .tokensPerMinute: .tokensPerMinute
+        case .requestsPerDay: .requestsPerDay
+        case .tokensPerDay: .tokensPerDay
+        case .budgetMicroUSD: .budget
+        }
+    }
+}
+
+/// Capacity an instance asks the database for: `amount` more of `scope`'s `dimension` in
+/// `window`, out of `limit` for all instances together.
+public struct LeaseNeed: Sendable, Hashable {
+    public var scope: LimitScope
+    public var dimension: LeaseDimension
+    public var window: Int64
+    public var amount: Int64
+    public var limit: Int64
+
+    /// How much to lease at a time: a sixteenth of the limit (at least 1), so a busy scope goes
+    /// to the database about sixteen times a window, and capacity one instance holds unused is
+    /// at most that much per instance.
+    public static func chunk(_ limit: Int64) -> Int64 { Swift.max(1, limit / 16) }
+
+    /// The scope as the database keys it.
+    public var key: String {
+        switch scope {
+        case .key(let id): "key:\(id)"
+        case .project(let id): "project:\(id)"
+        case .projectModel(let p, let m): "project_model:\(p)/\(m)"
+        case .user(let id): "user:\(id)"
+        case .model(let m): "model:\(m)"
+        case .backend(let b): "backend:\(b)"
+        }
+    }
+}
+
+public struct LeaseGrant: Sendable, Equatable {
+    public var need: LeaseNeed
+    public var granted: Int64
+
+    public init(need: LeaseNeed, granted: Int64) {
+        self.need = need
+        self.granted = granted
+    }
+}
+
+/// Where shared capacity comes from: PostgreSQL, for every instance using the same database.
+public protocol LimitLeaseSource: Sendable {
+    /// Grants up to each need's amount, never letting all instances together pass its limit.
+    func lease(_ needs: [LeaseNeed]) async throws -> [LeaseGrant]
+    /// The database's clock (Unix seconds), which every instance's windows follow.
+    func databaseTime() async throws -> Double
+}

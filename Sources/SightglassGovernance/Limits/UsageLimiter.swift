@@ -24,14 +24,46 @@ public final class UsageLimiter: Sendable {
         var budgetPeriod: Int64 = .min
         /// USD spent in the budget period, in-flight reservations included.
         var spent = 0.0
+        /// Shared mode: capacity leased from the database for the current windows (requests,
+        /// tokens; the budget in USD), and which windows the database has no more of.
+        var granted: [LeaseDimension: Int64] = [:]
+        var exhausted: Set<LeaseDimension> = []
 
         mutating func roll(minute m: Int64, day d: Int64) {
-            if minute != m { (minute, minuteRequests, minuteTokens) = (m, 0, 0) }
-            if day != d { (day, dayRequests, dayTokens) = (d, 0, 0) }
+            if minute != m {
+                (minute, minuteRequests, minuteTokens) = (m, 0, 0)
+                for d in [LeaseDimension.requestsPerMinute, .tokensPerMinute] { granted[d] = nil; exhausted.remove(d) }
+            }
+            if day != d {
+                (day, dayRequests, dayTokens) = (d, 0, 0)
+                for d in [LeaseDimension.requestsPerDay, .tokensPerDay] { granted[d] = nil; exhausted.remove(d) }
+            }
         }
 
         mutating func roll(period p: Int64) {
-            if budgetPeriod != p { (budgetPeriod, spent) = (p, 0) }
+            if budgetPeriod != p {
+                (budgetPeriod, spent) = (p, 0)
+                granted[.budgetMicroUSD] = nil
+                exhausted.remove(.budgetMicroUSD)
+            }
+        }
+
+        func used(_ d: LeaseDimension) -> Int64 {
+            switch d {
+            case .requestsPerMinute: Int64(minuteRequests)
+            case .tokensPerMinute: Int64(minuteTokens)
+            case .requestsPerDay: Int64(dayRequests)
+            case .tokensPerDay: Int64(dayTokens)
+            case .budgetMicroUSD: Int64((spent * 1e6).rounded(.up))
+            }
+        }
+
+        func window(_ d: LeaseDimension) -> Int64 {
+            switch d {
+            case .requestsPerMinute, .tokensPerMinute: minute
+            case .requestsPerDay, .tokensPerDay: day
+            case .budgetMicroUSD: budgetPeriod
+            }
         }
 
         var idle: Bool { concurrent == 0 }
@@ -59,21 +91,35 @@ public final class UsageLimiter: Sendable {
     public enum Decision: Sendable {
         case admitted(Reservation, LimitStatus)
         case refused(LimitRefusal)
+        /// Shared mode: this instance holds too little of a limit's window; lease `needs` from the
+        /// database (`LimitLeaseSource`), `apply` the grants, and admit again without leasing.
+        case needsLease([LeaseNeed])
     }
 
     let stripes: [Stripe]
-    /// Nanoseconds to add to the monotonic clock to get Unix time, fixed at start.
-    let unixOffset: Int64
+    /// Nanoseconds to add to the monotonic clock to get Unix time, fixed at start (or calibrated).
+    let offset: NIOLockedValueBox<Int64>
     let monotonic: @Sendable () -> Int64
 
-    public init(stripes count: Int = 16, unixNow: Double, monotonic: @escaping @Sendable () -> Int64) {
+    /// Whether limits are shared with other instances through leases (PostgreSQL).
+    public let shared: Bool
+
+    public init(stripes count: Int = 16, unixNow: Double, shared: Bool = false, monotonic: @escaping @Sendable () -> Int64) {
         stripes = (0..<max(1, count)).map { _ in Stripe() }
         self.monotonic = monotonic
-        unixOffset = Int64(unixNow * 1e9) - monotonic()
+        self.shared = shared
+        offset = NIOLockedValueBox(Int64(unixNow * 1e9) - monotonic())
     }
 
     /// Nanoseconds since the Unix epoch, as the monotonic clock advances.
-    public func now() -> Int64 { monotonic() + unixOffset }
+    public func now() -> Int64 { monotonic() + offset.withLockedValue { $0 } }
+
+    /// Sets the clock the windows follow (the database's, when instances share limits), so every
+    /// instance agrees on when a minute or a day ends; it still advances monotonically.
+    public func calibrate(unixNow: Double) {
+        let o = Int64(unixNow * 1e9) - monotonic()
+        offset.withLockedValue { $0 = o }
+    }
 
     func stripe(_ scope: LimitScope) -> Int {
         var h = Hasher()
@@ -90,7 +136,9 @@ public final class UsageLimiter: Sendable {
 
     /// Admits a request that reserves `tokens` (its input estimate plus its output cap) and may
     /// cost `cost` USD, if every check has room; charges them all, or none.
-    public func admit(_ checks: [LimitCheck], tokens: Int, cost: Double, at nanos: Int64? = nil) -> Decision {
+    /// In shared mode a scope's window admits only what this instance has leased of it; with
+    /// `allowLease` false (after a lease round) a shortfall is a refusal.
+    public func admit(_ checks: [LimitCheck], tokens: Int, cost: Double, allowLease: Bool = true, at nanos: Int64? = nil) -> Decision {
         let t = nanos ?? now()
         let unix = t / 1_000_000_000
         let minute = LimitCalendar.minute(unix), day = LimitCalendar.day(unix)
@@ -110,6 +158,7 @@ public final class UsageLimiter: Sendable {
             }
             // Check every scope first.
             var periods: [Int64?] = []
+            var needs: [LeaseNeed] = []
             for (n, check) in checks.enumerated() {
                 var c = stripes[indices[n]].counters[check.scope] ?? Counter()
                 c.roll(minute: minute, day: day)
@@ -126,17 +175,22 @@ public final class UsageLimiter: Sendable {
                 if let max = l.maxConcurrentRequests, c.concurrent + 1 > max {
                     return refuse(.concurrentRequests, max, 1, used: c.concurrent, end: secondsNow + 1)
                 }
-                if let max = l.requestsPerMinute, c.minuteRequests + 1 > max {
-                    return refuse(.requestsPerMinute, max, 1, used: c.minuteRequests, end: minuteEnd)
-                }
-                if let max = l.requestsPerDay, c.dayRequests + 1 > max {
-                    return refuse(.requestsPerDay, max, 1, used: c.dayRequests, end: dayEnd)
-                }
-                if let max = l.tokensPerMinute, c.minuteTokens + tokens > max {
-                    return refuse(.tokensPerMinute, max, tokens, used: c.minuteTokens, end: minuteEnd)
-                }
-                if let max = l.tokensPerDay, c.dayTokens + tokens > max {
-                    return refuse(.tokensPerDay, max, tokens, used: c.dayTokens, end: dayEnd)
+                for (d, limit, asked, end) in [
+                    (LeaseDimension.requestsPerMinute, l.requestsPerMinute, 1, minuteEnd), (.requestsPerDay, l.requestsPerDay, 1, dayEnd),
+                    (.tokensPerMinute, l.tokensPerMinute, tokens, minuteEnd), (.tokensPerDay, l.tokensPerDay, tokens, dayEnd),
+                ] {
+                    guard let max = limit else { continue }
+                    let used = Int(c.used(d))
+                    if used + asked > max { return refuse(d.dimension, max, asked, used: used, end: end) }
+                    guard shared else { continue }
+                    let granted = c.granted[d] ?? 0
+                    if Int64(used + asked) > granted {
+                        // The database has no more of this window (or this round already leased):
+                        // what the other instances hold is theirs until the window ends.
+                        if c.exhausted.contains(d) || !allowLease { return refuse(d.dimension, max, asked, used: max, end: end) }
+                        let want = Swift.max(Int64(used + asked) - granted, LeaseNeed.chunk(Int64(max)))
+                        needs.append(LeaseNeed(scope: check.scope, dimension: d, window: c.window(d), amount: want, limit: Int64(max)))
+                    }
                 }
                 var period: Int64?
                 if let b = check.budget {
@@ -145,18 +199,28 @@ public final class UsageLimiter: Sendable {
                     period = p
                     // A hard budget admits while any of it is left (in-flight reservations count
                     // as spent), so it is passed by no more than what requests in flight use
-                    // beyond their reservation.
-                    if b.mode == .hard, c.spent >= b.amountUSD {
+                    // beyond their reservation. Shared, "left" is what this instance has leased.
+                    if b.mode == .hard {
                         let end = Double(LimitCalendar.periodEnd(b.period, p))
-                        return .refused(
+                        let budgetRefusal = Decision.refused(
                             LimitRefusal(
                                 scope: check.scope, dimension: .budget, limit: Int((b.amountUSD * 100).rounded()),
-                                requested: Int((cost * 100).rounded(.up)), retryAfter: max(1, Int((end - secondsNow).rounded(.up))),
+                                requested: Int((cost * 100).rounded(.up)), retryAfter: Swift.max(1, Int((end - secondsNow).rounded(.up))),
                                 neverFits: false, status: LimitStatus()))
+                        if c.spent >= b.amountUSD { return budgetRefusal }
+                        if shared, c.used(.budgetMicroUSD) >= c.granted[.budgetMicroUSD] ?? 0 {
+                            if c.exhausted.contains(.budgetMicroUSD) || !allowLease { return budgetRefusal }
+                            let total = Int64((b.amountUSD * 1e6).rounded())
+                            needs.append(
+                                LeaseNeed(
+                                    scope: check.scope, dimension: .budgetMicroUSD, window: p,
+                                    amount: Swift.max(Int64((cost * 1e6).rounded(.up)), LeaseNeed.chunk(total)), limit: total))
+                        }
                     }
                 }
                 periods.append(period)
             }
+            if !needs.isEmpty { return .needsLease(needs) }
             // Everything fits: charge every scope.
             var held: [Reservation.Held] = []
             held.reserveCapacity(checks.count)
@@ -202,6 +266,25 @@ public final class UsageLimiter: Sendable {
                 if c.day == r.day { c.dayTokens = max(0, c.dayTokens + deltaTokens) }
                 if let p = h.budgetPeriod, c.budgetPeriod == p { c.spent = max(0, c.spent + deltaCost) }
                 s.counters[h.scope] = c
+            }
+        }
+    }
+
+    /// Adds what the database granted to the windows it was leased for (a window that has
+    /// ended meanwhile takes nothing); a grant short of the ask means the database has no more.
+    public func apply(_ grants: [LeaseGrant], at nanos: Int64? = nil) {
+        let unix = (nanos ?? now()) / 1_000_000_000
+        let indices = grants.map { stripe($0.need.scope) }
+        locked(Array(Set(indices)).sorted()) {
+            for (n, g) in grants.enumerated() {
+                let s = stripes[indices[n]]
+                var c = s.counters[g.need.scope] ?? Counter()
+                c.roll(minute: LimitCalendar.minute(unix), day: LimitCalendar.day(unix))
+                if g.need.dimension == .budgetMicroUSD, c.budgetPeriod == .min { c.roll(period: g.need.window) }
+                guard c.window(g.need.dimension) == g.need.window else { continue }
+                c.granted[g.need.dimension, default: 0] += g.granted
+                if g.granted < g.need.amount { c.exhausted.insert(g.need.dimension) }
+                s.counters[g.need.scope] = c
             }
         }
     }

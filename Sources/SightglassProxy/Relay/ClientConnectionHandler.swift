@@ -364,9 +364,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             upstreamBody = upstreamBody.withUnsafeReadableBytes { Self.injectIncludeUsage($0, fields: fields) }
             strip = true
         }
+        let e = Exchange(
+            conn: self, ctx: ctx, head: head, route: route, backend: backend, model: model, stream: stream,
+            stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes, requestId: ctx.requestId(for: head), grant: grant)
         // Limits and budgets last: a request refused for any other reason uses none of them.
-        var reservation: UsageLimiter.Reservation?
-        var limitHeaders = ""
+        // The exchange admits it against them (leasing first when instances share them).
         if grant != nil || ctx.settings.limitsWithoutKey {
             let checks = LimitPlan.checks(
                 grant: grant, project: grant.flatMap { ctx.keys.projects[$0.projectId] },
@@ -379,35 +381,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     defaultMaxTokens: ctx.settings.limits.defaultMaxTokens, outputs: outputs)
                 let input = max(1, body.readableBytes / 4)
                 let cost = ctx.settings.pricing[model]?.cost(input: input, cached: 0, output: tokens - input) ?? 0
-                switch ctx.limiter.admit(checks, tokens: tokens, cost: cost) {
-                case .admitted(let r, let status):
-                    reservation = r
-                    limitHeaders = status.headerLines
-                case .refused(let refusal):
-                    refuse(head, route: route, refusal, model: model, stream: stream, bytes: body.readableBytes, grant: grant)
-                    return
-                }
+                e.pendingLimits = Exchange.PendingLimits(checks: checks, tokens: tokens, cost: cost)
             }
         }
-        let e = Exchange(
-            conn: self, ctx: ctx, head: head, route: route, backend: backend, model: model, stream: stream,
-            stripUsage: strip, body: upstreamBody, requestBytes: body.readableBytes, requestId: ctx.requestId(for: head), grant: grant)
-        e.reservation = reservation
-        e.limitHeaders = limitHeaders
         state = .exchange(e)
         e.begin()
-    }
-
-    /// Answers a request a limit or budget refuses: 429 with `Retry-After` and the limit's
-    /// headers, OpenAI's `rate_limit_exceeded` (type `requests` or `tokens`) or
-    /// `insufficient_quota`, or Ollama's error shape; recorded as `rate_limited` or `budget_exceeded`.
-    func refuse(_ head: HTTPHead, route: ProxyRoute, _ refusal: LimitRefusal, model: String, stream: Bool, bytes: Int, grant: KeyGrant?) {
-        let budget = refusal.dimension == .budget
-        rejectRequest(
-            head, route: route, status: 429, error: budget ? .budgetExceeded : .rateLimited, message: refusal.message,
-            code: budget ? "insufficient_quota" : "rate_limit_exceeded", param: nil, bytes: bytes, model: model, stream: stream, grant: grant,
-            type: refusal.dimension.openAIType, retryAfter: refusal.retryAfter,
-            headers: refusal.status.headerLines + "retry-after-ms: \(refusal.retryAfter * 1000)\r\n", limit: refusal)
     }
 
     /// A blob upload or check goes to an Ollama backend as it is (no JSON to read), for keys
@@ -508,26 +486,21 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// `recorded` is what the ledger keeps as the message when it differs from the client's.
     func rejectRequest(
         _ head: HTTPHead, route: ProxyRoute, status: Int, error: ErrorType, message: String, code: String?, param: String?,
-        bytes: Int, model: String = "", stream: Bool = false, grant: KeyGrant? = nil, recorded: String? = nil, anonymous: Bool = false,
-        type: String? = nil, retryAfter: Int? = nil, headers: String = "", limit: LimitRefusal? = nil
+        bytes: Int, model: String = "", stream: Bool = false, grant: KeyGrant? = nil, recorded: String? = nil, anonymous: Bool = false
     ) {
         let close = !head.keepAlive || ctx.draining
         let id = ctx.requestId(for: head)
         writeAndFlush(
             ErrorResponse.response(
-                dialect: route.dialect, status: status, message: message, code: code, param: param, type: type,
-                close: close, retryAfter: retryAfter, requestId: id, headers: headers, allocator: ByteBufferAllocator()))
-        var event =
+                dialect: route.dialect, status: status, message: message, code: code, param: param,
+                close: close, requestId: id, allocator: ByteBufferAllocator()))
+        ctx.recorder.finished(
             RequestEvent(
                 route: route.path, method: head.method, backend: "", model: model, status: status,
                 errorType: error, stream: stream, startTime: Date().timeIntervalSince1970, latency: 0,
                 requestBytes: bytes, id: id, clientAddress: remoteIP,
                 user: anonymous ? nil : Self.user(head, grant: grant, header: ctx.settings.userHeader), errorMessage: recorded ?? message,
-                apiKeyId: grant?.keyId, projectId: grant?.projectId)
-        event.limitScope = limit?.scope.kind
-        event.limitDimension = limit?.dimension.rawValue
-        event.limitRetryAfter = limit?.retryAfter
-        ctx.recorder.finished(event)
+                apiKeyId: grant?.keyId, projectId: grant?.projectId))
         finishRefusal(close: close)
     }
 

@@ -36,8 +36,18 @@ final class Exchange {
     let requestId: String
     /// The key the request was made with (nil: none, or auth off).
     let grant: KeyGrant?
+    /// What the request is to be admitted against before anything else: its limits and budgets,
+    /// the tokens it reserves and the most it may cost.
+    struct PendingLimits {
+        var checks: [LimitCheck]
+        var tokens: Int
+        var cost: Double
+    }
+    var pendingLimits: PendingLimits?
     /// The request's hold on its limits and budgets, settled when it is recorded.
     var reservation: UsageLimiter.Reservation?
+    /// The limit that refused the request, for the ledger and the throttle analytics.
+    var limitRefusal: LimitRefusal?
     /// Rate-limit header lines for the client's response head (empty: no limit applies).
     var limitHeaders = ""
     var errorMessage: String?
@@ -76,7 +86,7 @@ final class Exchange {
     var tunnel = false
 
     /// What the exchange is waiting for, which decides the timeout the sweep applies.
-    enum Phase { case none, queued, firstByte, streaming }
+    enum Phase { case none, leasing, queued, firstByte, streaming }
     var phase: Phase = .none
     var phaseStart: NIODeadline
     var totalDeadline: NIODeadline?
@@ -115,6 +125,11 @@ final class Exchange {
     // MARK: - Admission and dispatch
 
     func begin() {
+        if let limits = pendingLimits {
+            pendingLimits = nil
+            admit(limits, allowLease: true)
+            return
+        }
         guard route != nil else {
             dispatch()
             return
@@ -141,6 +156,46 @@ final class Exchange {
             phaseStart = .now()
         case .rejected:
             fail(status: 503, error: .queueFull, message: "the gateway is at its concurrency limit and its queue is full", retryAfter: 1)
+        }
+    }
+
+    /// Admits the request against its limits: on, refused (429), or, when instances share the
+    /// limits and this one holds too little, after a lease round with the database.
+    func admit(_ limits: PendingLimits, allowLease: Bool) {
+        switch ctx.limiter.admit(limits.checks, tokens: limits.tokens, cost: limits.cost, allowLease: allowLease) {
+        case .admitted(let r, let status):
+            reservation = r
+            limitHeaders = status.headerLines
+            begin()
+        case .refused(let refusal):
+            limitRefusal = refusal
+            let budget = refusal.dimension == .budget
+            fail(
+                status: 429, error: budget ? .budgetExceeded : .rateLimited, message: refusal.message, retryAfter: refusal.retryAfter,
+                type: refusal.dimension.openAIType, headers: refusal.status.headerLines + "retry-after-ms: \(refusal.retryAfter * 1000)\r\n")
+        case .needsLease(let needs):
+            guard let source = ctx.leases else {
+                // A shared limiter with nowhere to lease from: a configuration the runtime does not build.
+                fail(status: 503, error: .rateLimited, message: "limits are shared, but no database to lease them from is configured", retryAfter: 1)
+                return
+            }
+            phase = .leasing
+            let limiter = ctx.limiter
+            ctx.loop.makeFutureWithTask { try await source.lease(needs) }.assumeIsolated().whenComplete { [self] result in
+                guard !finished else { return }
+                phase = .none
+                switch result {
+                case .success(let grants):
+                    limiter.apply(grants)
+                    admit(limits, allowLease: false)
+                case .failure:
+                    // Without the database no instance can know what the others admitted: refuse
+                    // rather than risk passing the limit.
+                    fail(
+                        status: 503, error: .rateLimited, message: "limits are shared through PostgreSQL, which did not answer; try again",
+                        retryAfter: 1)
+                }
+            }
         }
     }
 
@@ -277,7 +332,7 @@ final class Exchange {
             return
         }
         switch phase {
-        case .none:
+        case .none, .leasing:
             break
         case .queued:
             if now >= phaseStart + settings.queueTimeout, let w = waiter, ctx.admission.cancel(w) {
@@ -623,7 +678,7 @@ final class Exchange {
     // MARK: - Ending
 
     /// Ends the exchange with an error: an error response if nothing was sent yet, else a cut connection.
-    func fail(status: Int, error: ErrorType, message: String, retryAfter: Int? = nil) {
+    func fail(status: Int, error: ErrorType, message: String, retryAfter: Int? = nil, type: String? = nil, headers: String? = nil) {
         guard !finished else { return }
         upstreamReusable = false
         errorMessage = message
@@ -637,12 +692,14 @@ final class Exchange {
         case .timeout: code = "timeout"
         case .queueFull: code = "queue_full"
         case .connectionError, .invalidResponse: code = "backend_unavailable"
+        case .rateLimited: code = "rate_limit_exceeded"
+        case .budgetExceeded: code = "insufficient_quota"
         default: code = nil
         }
         conn.writeAndFlush(
             ErrorResponse.response(
-                dialect: dialect, status: status, message: message, code: code, close: close,
-                retryAfter: retryAfter, requestId: requestId.isEmpty ? nil : requestId, headers: limitHeaders,
+                dialect: dialect, status: status, message: message, code: code, type: type, close: close,
+                retryAfter: retryAfter, requestId: requestId.isEmpty ? nil : requestId, headers: headers ?? limitHeaders,
                 allocator: ByteBufferAllocator()))
         finish(status: status, error: error, closeClient: close)
     }
@@ -700,6 +757,11 @@ final class Exchange {
             errorMessage: errorMessage ?? (error == .upstreamError ? "backend '\(backend?.name ?? "")' answered \(status)" : nil),
             apiKeyId: grant?.keyId, projectId: grant?.projectId, queued: seconds(admittedFromQueueAt),
             connect: connectStartedAt.flatMap { s in connectedAt.map { Double(($0 - s).nanoseconds) / 1e9 } })
+        if let refusal = limitRefusal {
+            event.limitScope = refusal.scope.kind
+            event.limitDimension = refusal.dimension.rawValue
+            event.limitRetryAfter = refusal.retryAfter
+        }
         let cap = settings.bodyCaptureBytes
         if cap > 0 {
             event.bodies = CapturedBodies(

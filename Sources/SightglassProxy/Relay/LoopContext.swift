@@ -72,6 +72,8 @@ public final class LoopContext: @unchecked Sendable {
     let recorder: LoopRecorder
     let admission: AdmissionController
     let limiter: UsageLimiter
+    /// Where shared limits are leased from (PostgreSQL); nil when this instance's limits are its own.
+    let leases: (any LimitLeaseSource)?
     var settings: RelaySettings
     let controlPlane: ControlPlaneTarget
     var routing: RoutingTable
@@ -92,7 +94,7 @@ public final class LoopContext: @unchecked Sendable {
 
     init(
         loop: any EventLoop, index: Int, backends: [Backend], recorder: LoopRecorder, admission: AdmissionController, limiter: UsageLimiter,
-        settings: RelaySettings, controlPlane: ControlPlaneTarget, routing: RoutingTable
+        leases: (any LimitLeaseSource)? = nil, settings: RelaySettings, controlPlane: ControlPlaneTarget, routing: RoutingTable
     ) {
         self.loop = loop
         self.index = index
@@ -100,6 +102,7 @@ public final class LoopContext: @unchecked Sendable {
         self.recorder = recorder
         self.admission = admission
         self.limiter = limiter
+        self.leases = leases
         self.settings = settings
         self.controlPlane = controlPlane
         self.routing = routing

@@ -153,6 +153,69 @@ import Testing
     }
 }
 
+/// Shared mode: an instance admits only what it leased of a window from the database.
+@Suite struct SharedLimiterTests {
+    static let t0 = UsageLimiterTests.t0
+    let checks = [LimitCheck(scope: .project("p"), limits: RateLimits(requestsPerMinute: 32))]
+
+    func shared() -> UsageLimiter { UsageLimiter(unixNow: 0, shared: true, monotonic: { 0 }) }
+
+    @Test func aWindowWithoutALeaseAsksForAChunkOfIt() {
+        let l = shared()
+        guard case .needsLease(let needs) = l.admit(checks, tokens: 1, cost: 0, at: Self.t0) else {
+            Issue.record("expected a lease round")
+            return
+        }
+        #expect(
+            needs == [
+                LeaseNeed(scope: .project("p"), dimension: .requestsPerMinute, window: LimitCalendar.minute(Self.t0 / 1_000_000_000), amount: 2, limit: 32)
+            ])
+        l.apply([LeaseGrant(need: needs[0], granted: 2)], at: Self.t0)
+        // Two admitted from the lease without asking again; the third asks.
+        for _ in 0..<2 {
+            guard case .admitted = l.admit(checks, tokens: 1, cost: 0, at: Self.t0) else {
+                Issue.record("expected admission from the lease")
+                return
+            }
+        }
+        guard case .needsLease = l.admit(checks, tokens: 1, cost: 0, at: Self.t0) else {
+            Issue.record("expected a second lease round")
+            return
+        }
+    }
+
+    @Test func aShortGrantMeansTheDatabaseHasNoMoreUntilTheWindowEnds() {
+        let l = shared()
+        guard case .needsLease(let needs) = l.admit(checks, tokens: 1, cost: 0, at: Self.t0) else { return }
+        l.apply([LeaseGrant(need: needs[0], granted: 0)], at: Self.t0)
+        guard case .refused(let r) = l.admit(checks, tokens: 1, cost: 0, allowLease: false, at: Self.t0) else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(r.dimension == .requestsPerMinute && r.status.requests?.remaining == 0)
+        // No further round trip in this window...
+        guard case .refused = l.admit(checks, tokens: 1, cost: 0, at: Self.t0 + 1_000_000_000) else {
+            Issue.record("expected a refusal without a lease round")
+            return
+        }
+        // ...and the next window starts over.
+        guard case .needsLease = l.admit(checks, tokens: 1, cost: 0, at: Self.t0 + 60_000_000_000) else {
+            Issue.record("expected a lease round in the new window")
+            return
+        }
+    }
+
+    @Test func aGrantForAWindowThatEndedIsDropped() {
+        let l = shared()
+        guard case .needsLease(let needs) = l.admit(checks, tokens: 1, cost: 0, at: Self.t0) else { return }
+        l.apply([LeaseGrant(need: needs[0], granted: 2)], at: Self.t0 + 61_000_000_000)
+        guard case .needsLease = l.admit(checks, tokens: 1, cost: 0, at: Self.t0 + 61_000_000_000) else {
+            Issue.record("a stale grant must not admit in the next window")
+            return
+        }
+    }
+}
+
 /// A monotonic clock a test moves by hand.
 final class ManualClock: @unchecked Sendable {
     private var nanos: Int64
