@@ -146,7 +146,17 @@ public final class GatewayRuntime: Sendable {
                 Task { await monitor.checkAll() }
             }
         }
-        let keySync = KeySync(proxy: proxy, logger: logger, installed: { controlPlane.keysUpdated($0) }) { writerRef?.ledger }
+        // A restart keeps what budgets spent (shared limits keep it in PostgreSQL instead).
+        let budgetLogger = logger
+        let seedBudgets: @Sendable (KeyTable, any LedgerStore) async -> Void = { table, store in
+            guard leases == nil else { return }
+            do {
+                try await BudgetSeed.seed(limiter, table: table, store: store, now: Date().timeIntervalSince1970)
+            } catch {
+                budgetLogger.error("cannot read budgets' spend so far from the ledger; they count from zero", metadata: ["error": "\(error)"])
+            }
+        }
+        let keySync = KeySync(proxy: proxy, logger: logger, installed: { controlPlane.keysUpdated($0) }, first: seedBudgets) { writerRef?.ledger }
         controlPlane.setKeysChanged { await keySync.refresh(force: true) }
         let inferenceAuth = config.auth.effectiveInference(host: config.server.host)
         let reloader = reloadSource.map { source in

@@ -3,6 +3,7 @@ through OpenAI's project rate_limits route, 30 requests from the official openai
 10 served and 20 refused with the headers right; a key in a tier from the YAML; a hard budget
 that stops a key once its priced output reaches it; bad limits refused naming the field."""
 import json
+import signal
 import time
 import urllib.request
 
@@ -32,8 +33,9 @@ limits:
     small: {{requests_per_minute: 3}}
 {extra}
 """)
-    procs.start([BIN, "serve", "--config", str(config), "--port", str(port), "--db", db], port, "serve",
-                env={"SIGHTGLASS_AUTH_INFERENCE": "required"})
+    proc = procs.start([BIN, "serve", "--config", str(config), "--port", str(port), "--db", db], port, "serve",
+                       env={"SIGHTGLASS_AUTH_INFERENCE": "required"})
+    start.last = proc
     return f"http://127.0.0.1:{port}"
 
 
@@ -178,7 +180,8 @@ def test_a_key_in_a_tier_gets_the_tiers_limits_and_bad_limits_are_refused_naming
 def test_a_hard_budget_stops_a_key_once_its_priced_output_reaches_it(procs, tmp_path):
     db = str(tmp_path / "ledger.sqlite")
     boot = bootstrap(db)
-    base = start(procs, tmp_path, simulator(procs), db)
+    sim = simulator(procs)
+    base = start(procs, tmp_path, sim, db)
     key = create_key(base, boot["admin_key"], boot["project_id"], name="capped",
                      budget={"amount_usd": 0.01, "period": "day", "mode": "hard"})
     assert key["budget"] == {"amount_usd": 0.01, "period": "day", "mode": "hard"}
@@ -201,6 +204,17 @@ def test_a_hard_budget_stops_a_key_once_its_priced_output_reaches_it(procs, tmp_
     assert spent >= 0.01
     rows = wait_until(lambda: get_json(f"{base}/api/requests?status=429&limit=10")["requests"] or None, timeout=5)
     assert rows[0]["error_type"] == "budget_exceeded" and rows[0]["api_key_id"] == key["id"]
+
+    # A restart does not hand the day's budget back: the spend is read from the ledger.
+    start.last.send_signal(signal.SIGTERM)
+    start.last.wait(timeout=20)
+    base = start(procs, tmp_path, sim, db)
+    time.sleep(1.5)
+    with pytest.raises(openai.RateLimitError) as again:
+        client(base, key["value"]).chat.completions.create(model=MODEL, messages=PROMPT, max_tokens=3)
+    assert again.value.body["code"] == "insufficient_quota"
+    spent = next(s for s in get_json(f"{base}/metrics/rate-limits")["scopes"] if s["scope"] == "key")["usage"]["spent_usd"]
+    assert spent >= 0.01
 
 
 def test_two_gateways_sharing_postgres_together_never_pass_a_limit(procs, tmp_path):

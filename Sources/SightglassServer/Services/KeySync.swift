@@ -12,15 +12,18 @@ actor KeySync {
     let logger: Logger
     /// Also told of every table installed (the control plane's limit analytics).
     let installed: @Sendable (KeyTable) -> Void
+    /// Run once, with the first table and the store (budgets' spend so far, from the ledger).
+    let first: (@Sendable (KeyTable, any LedgerStore) async -> Void)?
     var version: Int64 = -1
     var failing = false
 
     init(
         proxy: ProxyServer, logger: Logger, installed: @escaping @Sendable (KeyTable) -> Void = { _ in },
-        store: @escaping @Sendable () -> (any LedgerStore)?
+        first: (@Sendable (KeyTable, any LedgerStore) async -> Void)? = nil, store: @escaping @Sendable () -> (any LedgerStore)?
     ) {
         self.proxy = proxy
         self.installed = installed
+        self.first = first
         self.store = store
         self.logger = logger
     }
@@ -36,6 +39,7 @@ actor KeySync {
             let table = try await org.keyTable()
             // Another refresh may have installed a newer table while this one read: never go back.
             guard table.version >= version else { return }
+            if version < 0, let first { await first(table, store) }
             proxy.updateKeys(table)
             installed(table)
             version = table.version
