@@ -142,5 +142,31 @@ do {
     results["key_check_keys_loaded"] = table.count
 }
 
+// Limits on the request path: plan the checks of a key under RPM and TPM limits (and its
+// project's), admit against 1,000 keys' counters, and settle to the real usage.
+do {
+    var settings = LimitSettings()
+    settings.tiers["bench"] = RateLimits(requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000)
+    let grants = (0..<1000).map { i in
+        KeyGrant(
+            keyId: "key_\(i)", projectId: "proj_\(i % 10)", ownerId: "user-\(i % 100)",
+            limits: KeyLimits(rateLimits: RateLimits(tokensPerMinute: 1_000_000_000_000), tier: "bench"))
+    }
+    let limiter = UsageLimiter(unixNow: 1_800_000_000, monotonic: { Int64(DispatchTime.now().uptimeNanoseconds) })
+    let rounds = 100_000
+    let seconds = best(rounds: 5) {
+        for i in 0..<rounds {
+            let g = grants[i % grants.count]
+            let checks = LimitPlan.checks(grant: g, project: nil, user: g.ownerId, model: "llama3.2:1b", backend: "canned", settings: settings)
+            if case .admitted(let r, let status) = limiter.admit(checks, tokens: 300, cost: 0) {
+                blackHole(status.headerLines)
+                limiter.settle(r, tokens: 120, cost: 0)
+            }
+        }
+    }
+    results["limit_check_ns_per_request"] = (seconds / Double(rounds) * 1e9).rounded()
+    results["limit_check_keys"] = grants.count
+}
+
 let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys, .prettyPrinted])
 print(String(decoding: data, as: UTF8.self))

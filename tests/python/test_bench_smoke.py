@@ -21,18 +21,19 @@ def test_bench_quick_runs_end_to_end():
         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     report = json.load(open(out))
-    assert set(report["results"]) == {"direct", "nginx", "sightglass", "sightglass-keys", "sightglass-again"}
+    assert set(report["results"]) == {"direct", "nginx", "sightglass", "sightglass-keys", "sightglass-limits", "sightglass-again"}
     for name, r in report["results"].items():
         assert r["throughput"]["requests_per_s"] > 0, (name, r)
         assert r["throughput"]["errors"] == 0, (name, r)
         assert r["latency_1conn"]["p50_ms"] > 0, (name, r)
-        if name in ("sightglass-keys", "sightglass-again"):
-            continue  # the key check's cost: throughput and latency only
+        if name in ("sightglass-keys", "sightglass-limits", "sightglass-again"):
+            continue  # the key check's and the limits' cost: throughput and latency only
         s = r["streams_50"]
         assert (s["completed"], s["dropped"], s["corrupted"]) == (50, 0, 0), (name, s)
     assert report["results"]["sightglass"]["rss_idle_mb"] > 0
     assert "requests_per_s" in report["ratios"]["sightglass_vs_nginx"]
     assert report["ratios"]["auth_required_vs_off"]["keys_loaded"] == 10_000
+    assert report["ratios"]["limits_vs_no_limits"]["keys_with_limits"] == 1_000
     assert "throughput vs nginx" in run.stdout  # the printed table and target list
 
 
