@@ -14,14 +14,28 @@ public struct GatewayAuthSettings: Codable, Sendable, Equatable {
 
     /// Nil: decided by the listen address (`off` on loopback only, `required` on any other).
     public var inference: Mode?
+    /// An address with this many failed authentications within a minute is refused (403) for
+    /// `ban_seconds`; 0 never bans.
+    public var banAfterFailures = 20
+    public var banSeconds = 300.0
 
     public init(inference: Mode? = nil) { self.inference = inference }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case inference }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case inference
+        case banAfterFailures = "ban_after_failures", banSeconds = "ban_seconds"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         inference = try c.decodeIfPresent(Mode.self, forKey: .inference)
+        banAfterFailures = try c.decodeIfPresent(Int.self, forKey: .banAfterFailures) ?? 20
+        banSeconds = try c.decodeIfPresent(Double.self, forKey: .banSeconds) ?? 300
+    }
+
+    func validate() throws {
+        guard banAfterFailures >= 0 else { throw ConfigError.field("auth.ban_after_failures", "must not be negative (0: never ban)") }
+        guard banSeconds > 0, banSeconds.isFinite else { throw ConfigError.field("auth.ban_seconds", "must be a positive number of seconds") }
     }
 
     /// The mode in force for a gateway listening on `host`: a gateway reachable from the network

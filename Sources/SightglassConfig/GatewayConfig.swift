@@ -66,6 +66,7 @@ public struct GatewayConfig: Codable, Sendable, Equatable {
         try ledger.validate()
         try dashboard.validate()
         try logging.validate()
+        try auth.validate()
         for (model, price) in pricing where price.input < 0 || price.output < 0 || (price.cachedInput ?? 0) < 0 {
             throw ConfigError.field("pricing.\(model)", "prices must not be negative")
         }

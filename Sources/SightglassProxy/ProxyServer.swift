@@ -23,6 +23,7 @@ public final class ProxyServer: Sendable {
     /// Rate limits and budgets, shared by every loop (striped locks, touched only by requests
     /// that have a limit).
     public let limiter: UsageLimiter
+    public let bans = AddressBans()
 
     /// Event loops to use when the configuration says 0: the CPUs this process may run on
     /// (its affinity mask, so `taskset -c 0 sightglass serve` gets one loop), not all CPUs.
@@ -65,7 +66,7 @@ public final class ProxyServer: Sendable {
         for (i, loop) in group.makeIterator().enumerated() {
             let c = LoopContext(
                 loop: loop, index: i, backends: backends, recorder: telemetry.recorder(i), admission: admission, limiter: limiter,
-                leases: leases, settings: settings, controlPlane: controlPlane, routing: routing)
+                bans: bans, leases: leases, settings: settings, controlPlane: controlPlane, routing: routing)
             map[ObjectIdentifier(loop)] = c
             ordered.append(c)
         }

@@ -257,3 +257,28 @@ def test_two_gateways_sharing_postgres_together_never_pass_a_limit(procs, tmp_pa
     used = sum(next(s for s in get_json(f"{b}/metrics/rate-limits")["scopes"] if s["scope"] == "project_model")["usage"]["requests_this_minute"]
                for b in (base_a, base_b))
     assert used == len(accepted)
+
+
+def test_an_address_that_keeps_failing_authentication_is_refused_for_a_while(procs, tmp_path):
+    db = str(tmp_path / "ledger.sqlite")
+    boot = bootstrap(db)
+    base = start(procs, tmp_path, simulator(procs), db, extra="auth: {ban_after_failures: 5, ban_seconds: 30}")
+    good = create_key(base, boot["admin_key"], boot["project_id"], name="good")["value"]
+    time.sleep(1.5)
+    assert client(base, good).chat.completions.create(model=MODEL, messages=PROMPT, max_tokens=3).choices
+    for _ in range(5):
+        with pytest.raises(openai.AuthenticationError):
+            client(base, "sk-sg-guess").chat.completions.create(model=MODEL, messages=PROMPT)
+    # Now even a good key from this address is refused until the ban ends, and says when.
+    with pytest.raises(openai.PermissionDeniedError) as banned:
+        client(base, good).chat.completions.create(model=MODEL, messages=PROMPT, max_tokens=3)
+    assert banned.value.body["code"] == "address_banned"
+    assert 25 <= int(banned.value.response.headers["retry-after"]) <= 30
+    with pytest.raises(ollama.ResponseError) as ol:
+        ollama.Client(host=base, headers={"Authorization": f"Bearer {good}"}).chat(model=MODEL, messages=PROMPT)
+    assert ol.value.status_code == 403
+    # The dashboard and health stay reachable; the ban is in the audit trail.
+    assert get_json(f"{base}/health")
+    entries = wait_until(lambda: [e for e in get_json(f"{base}/dashboard/audit?limit=100")["entries"]
+                                  if "now refused for 30 s" in json.dumps(e)] or None, timeout=5)
+    assert entries[0]["action"] == "auth_failure"

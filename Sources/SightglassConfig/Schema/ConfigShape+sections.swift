@@ -11,7 +11,13 @@ extension GatewayConfig {
         ("ledger", LedgerSettings.shape),
         ("dashboard", DashboardSettings.shape),
         ("logging", LoggingSettings.shape),
-        ("auth", .section([("inference", .choice(["off", "optional", "required"], caseInsensitive: false))])),
+        (
+            "auth",
+            .section([
+                ("inference", .choice(["off", "optional", "required"], caseInsensitive: false)), ("ban_after_failures", .integer),
+                ("ban_seconds", .number),
+            ])
+        ),
     ])
 }
 

@@ -268,6 +268,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func startExchange(_ head: HTTPHead, body: ByteBuffer) {
         deadline = nil
         let path = ProxyRoute.normalized(head.path)
+        if ctx.bans.anyActive, let left = ctx.bans.banned(remoteIP, now: Date().timeIntervalSince1970), Self.keyed(path, head) {
+            // Refused before its key is even read: this address failed authentication too often.
+            let route = ProxyRoute.all[path] ?? ProxyRoute.blobs
+            rejectRequest(
+                head, route: route, status: 403, error: .permissionDenied,
+                message: "Too many failed authentication attempts from this address; try again in \(Int(left.rounded(.up))) seconds.",
+                code: "address_banned", param: nil, bytes: body.readableBytes, anonymous: true, retryAfter: Int(left.rounded(.up)))
+            return
+        }
         if ProxyRoute.isBlob(head, path: path) {
             startBlobExchange(head, body: body)
             return
@@ -388,6 +397,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         e.begin()
     }
 
+    /// Whether `path` is a route inference keys are checked on (inference, catalogs, blobs): the
+    /// ones an address's ban applies to.
+    static func keyed(_ path: String, _ head: HTTPHead) -> Bool {
+        ProxyRoute.all[path] != nil || ProxyRoute.isCatalog(path) || ProxyRoute.isBlob(head, path: path)
+    }
+
     /// A blob upload or check goes to an Ollama backend as it is (no JSON to read), for keys
     /// with the model-management scope.
     func startBlobExchange(_ head: HTTPHead, body: ByteBuffer) {
@@ -456,13 +471,20 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// name the client chose.
     func refuse(_ head: HTTPHead, route: ProxyRoute, _ refusal: InferenceAuth.Refusal, bytes: Int, grant: KeyGrant? = nil) {
         let (message, code) = Self.message(refusal, path: route.path)
+        var recorded = message
+        if refusal.status == 401,
+            ctx.bans.failure(
+                remoteIP, now: Date().timeIntervalSince1970, maxFailures: ctx.settings.banAfterFailures, banSeconds: ctx.settings.banSeconds)
+        {
+            recorded += " This address is now refused for \(Int(ctx.settings.banSeconds)) s after \(ctx.settings.banAfterFailures) failed attempts in a minute."
+        }
         var known = grant
         if known == nil, case .routeNotAllowed = refusal, let credential = InferenceAuth.credential({ head.value($0) }), !credential.isEmpty {
             known = ctx.keys.grant(for: KeyDigest(of: credential))
         }
         rejectRequest(
             head, route: route, status: refusal.status, error: refusal.status == 401 ? .authenticationError : .permissionDenied,
-            message: message, code: code, param: nil, bytes: bytes, grant: known, anonymous: known == nil)
+            message: message, code: code, param: nil, bytes: bytes, grant: known, recorded: recorded, anonymous: known == nil)
     }
 
     /// What a refused client is told (message, OpenAI `code`).
@@ -486,14 +508,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// `recorded` is what the ledger keeps as the message when it differs from the client's.
     func rejectRequest(
         _ head: HTTPHead, route: ProxyRoute, status: Int, error: ErrorType, message: String, code: String?, param: String?,
-        bytes: Int, model: String = "", stream: Bool = false, grant: KeyGrant? = nil, recorded: String? = nil, anonymous: Bool = false
+        bytes: Int, model: String = "", stream: Bool = false, grant: KeyGrant? = nil, recorded: String? = nil, anonymous: Bool = false,
+        retryAfter: Int? = nil
     ) {
         let close = !head.keepAlive || ctx.draining
         let id = ctx.requestId(for: head)
         writeAndFlush(
             ErrorResponse.response(
                 dialect: route.dialect, status: status, message: message, code: code, param: param,
-                close: close, requestId: id, allocator: ByteBufferAllocator()))
+                close: close, retryAfter: retryAfter, requestId: id, allocator: ByteBufferAllocator()))
         ctx.recorder.finished(
             RequestEvent(
                 route: route.path, method: head.method, backend: "", model: model, status: status,

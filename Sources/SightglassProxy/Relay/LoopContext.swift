@@ -37,6 +37,9 @@ public struct RelaySettings: Sendable {
     public var limits: LimitSettings
     /// Prices per model (USD per million tokens), for budgets' reservations and settlements.
     public var pricing: [String: ModelPrice]
+    /// Failed authentications from one address within a minute that get it refused for `banSeconds` (0: never).
+    public var banAfterFailures: Int
+    public var banSeconds: Double
     /// Whether any limit can apply without a key (per model, backend or user): when false, a
     /// request without a key skips the limiter entirely.
     public var limitsWithoutKey: Bool
@@ -57,6 +60,8 @@ public struct RelaySettings: Sendable {
         auth = config.auth.effectiveInference(host: config.server.host)
         limits = config.limits
         pricing = config.pricing
+        banAfterFailures = config.auth.banAfterFailures
+        banSeconds = config.auth.banSeconds
         limitsWithoutKey = !config.limits.models.isEmpty || !config.limits.backends.isEmpty || !config.limits.perUser.isEmpty
     }
 }
@@ -72,6 +77,8 @@ public final class LoopContext: @unchecked Sendable {
     let recorder: LoopRecorder
     let admission: AdmissionController
     let limiter: UsageLimiter
+    /// Addresses refused for failing authentication too often, shared by every loop.
+    let bans: AddressBans
     /// Where shared limits are leased from (PostgreSQL); nil when this instance's limits are its own.
     let leases: (any LimitLeaseSource)?
     var settings: RelaySettings
@@ -94,7 +101,8 @@ public final class LoopContext: @unchecked Sendable {
 
     init(
         loop: any EventLoop, index: Int, backends: [Backend], recorder: LoopRecorder, admission: AdmissionController, limiter: UsageLimiter,
-        leases: (any LimitLeaseSource)? = nil, settings: RelaySettings, controlPlane: ControlPlaneTarget, routing: RoutingTable
+        bans: AddressBans = AddressBans(), leases: (any LimitLeaseSource)? = nil, settings: RelaySettings, controlPlane: ControlPlaneTarget,
+        routing: RoutingTable
     ) {
         self.loop = loop
         self.index = index
@@ -102,6 +110,7 @@ public final class LoopContext: @unchecked Sendable {
         self.recorder = recorder
         self.admission = admission
         self.limiter = limiter
+        self.bans = bans
         self.leases = leases
         self.settings = settings
         self.controlPlane = controlPlane
