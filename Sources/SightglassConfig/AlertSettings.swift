@@ -60,12 +60,15 @@ public struct AlertRule: Codable, Sendable, Equatable {
         case diskPercent = "disk_percent"
         case cpuPercent = "cpu_percent"
         case memoryPercent = "memory_percent"
+        /// The fullest budget (of a key or project) in its period, in percent; fires at or above the threshold.
+        case budgetPercent = "budget_percent"
 
         public var category: String {
             switch self {
             case .errorRate, .latencyP95Ms, .minutesWithoutSuccess: return "inference"
             case .backendsDown: return "backend"
             case .diskPercent, .cpuPercent, .memoryPercent: return "resource"
+            case .budgetPercent: return "cost"
             }
         }
     }
@@ -101,7 +104,9 @@ public struct AlertRule: Codable, Sendable, Equatable {
     }
 
     public func breached(by value: Double) -> Bool {
-        comparison == .above ? value > threshold : value < threshold
+        // A budget is reached at 100 %, not beyond it.
+        if metric == .budgetPercent && comparison == .above { return value >= threshold }
+        return comparison == .above ? value > threshold : value < threshold
     }
 
     /// The severities a rule may have.
@@ -117,6 +122,8 @@ public struct AlertRule: Codable, Sendable, Equatable {
         AlertRule(name: "high_cpu_usage", metric: .cpuPercent, threshold: 90, windowSeconds: 60, severity: "warning"),
         AlertRule(name: "high_memory_usage", metric: .memoryPercent, threshold: 85, windowSeconds: 60, severity: "warning"),
         AlertRule(name: "critical_memory_usage", metric: .memoryPercent, threshold: 95, windowSeconds: 30, severity: "critical"),
+        AlertRule(name: "budget_80_percent", metric: .budgetPercent, threshold: 80, windowSeconds: 0, severity: "warning"),
+        AlertRule(name: "budget_reached", metric: .budgetPercent, threshold: 100, windowSeconds: 0, severity: "critical"),
     ]
 
     enum CodingKeys: String, CodingKey, CaseIterable {

@@ -83,6 +83,16 @@ public struct ControlPlane: Sendable {
         return router
     }
 
+    /// Every budget's spend in its current period, for the budget alert rules.
+    public func budgetReadings(now: Double) -> [AlertEngine.BudgetReading] {
+        rateLimits.statuses(now: now).compactMap { s in
+            s.budget.map { b in
+                AlertEngine.BudgetReading(
+                    scope: "\(s.scope) \(s.id)", spentUSD: s.usageSpent ?? 0, amountUSD: b.amountUSD, period: b.period.rawValue)
+            }
+        }
+    }
+
     /// The key table the request path now uses (for the limit analytics).
     public func keysUpdated(_ table: KeyTable) { keyTable.withLockedValue { $0 = table } }
 

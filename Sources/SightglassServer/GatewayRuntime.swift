@@ -189,7 +189,9 @@ public final class GatewayRuntime: Sendable {
             // Keys changed on another instance sharing the database reach this one within ~2 s.
             PeriodicService("key sync", every: .seconds(1)) { await keySync.refresh() },
             PeriodicService("alert evaluator", every: .milliseconds(Int64(config.dashboard.alerts.intervalSeconds * 1000))) {
-                services.alerts.evaluate(.init(now: Date().timeIntervalSince1970, host: hub.system.host, backends: hub.board.all))
+                let now = Date().timeIntervalSince1970
+                services.alerts.evaluate(
+                    .init(now: now, host: hub.system.host, backends: hub.board.all, budgets: controlPlane.budgetReadings(now: now)))
             },
             LoopService("live feed") { await controlPlane.runLiveFeed() },
             control,

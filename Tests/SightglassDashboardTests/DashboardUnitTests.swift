@@ -90,6 +90,28 @@ import Testing
         #expect(backends.active.first?.labels["backends"] == "x")
     }
 
+    @Test func budgetAlertsFireAtTheirPercentagesWithTheScope() {
+        let engine = AlertEngine(settings: AlertSettings())  // the built-in 80 % and 100 % rules
+        let at = { (spent: Double) in
+            [
+                AlertEngine.BudgetReading(scope: "key key_a", spentUSD: spent, amountUSD: 10, period: "month"),
+                AlertEngine.BudgetReading(scope: "project p", spentUSD: 1, amountUSD: 10, period: "month"),
+            ]
+        }
+        #expect(engine.evaluate(.init(now: 0, host: HostSnapshot(), backends: [], budgets: at(7.9))).isEmpty)
+        #expect(engine.evaluate(.init(now: 1, host: HostSnapshot(), backends: [], budgets: at(8))).count == 1)
+        let reached = engine.evaluate(.init(now: 2, host: HostSnapshot(), backends: [], budgets: at(10)))
+        guard case .fired(let alert)? = reached.first else {
+            Issue.record("expected the 100 % rule to fire")
+            return
+        }
+        #expect(alert.rule.name == "budget_reached")
+        #expect(alert.message == "Budget of key key_a: $10.0000 of $10.0000 per month spent (100%, threshold 100%)")
+        #expect(alert.labels["scopes_over"] == "key key_a")
+        // A new period: both resolve.
+        #expect(engine.evaluate(.init(now: 3, host: HostSnapshot(), backends: [], budgets: at(0))).count == 2)
+    }
+
     @Test func aSlowSubscriberOverflowsAloneAndIsCut() async {
         let feed = LiveFeed(queueLimit: 4)
         let slow = feed.register(user: "slow", perUserLimit: nil, topics: ["requests"])!

@@ -205,6 +205,19 @@ def test_a_hard_budget_stops_a_key_once_its_priced_output_reaches_it(procs, tmp_
     rows = wait_until(lambda: get_json(f"{base}/api/requests?status=429&limit=10")["requests"] or None, timeout=5)
     assert rows[0]["error_type"] == "budget_exceeded" and rows[0]["api_key_id"] == key["id"]
 
+    # The budget alerts fired (80 % and 100 %), naming the key.
+    def budget_alerts():
+        active = get_json(f"{base}/dashboard/alerts")["active_alerts"]
+        names = {a["details"]["rule"] for a in active}
+        return active if {"budget_80_percent", "budget_reached"} <= names else None
+    alerts = None
+    for _ in range(30):  # the evaluator runs every 5 s; polled gently (the dashboard API has a rate limit of its own)
+        alerts = budget_alerts()
+        if alerts:
+            break
+        time.sleep(0.5)
+    assert any(key["id"] in json.dumps(a) for a in alerts)
+
     # A restart does not hand the day's budget back: the spend is read from the ledger.
     start.last.send_signal(signal.SIGTERM)
     start.last.wait(timeout=20)

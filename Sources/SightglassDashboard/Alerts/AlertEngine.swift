@@ -104,15 +104,32 @@ public final class AlertEngine: Sendable {
         bin.latency.record(e.latency)
     }
 
+    /// One budget's state: whose, and how much of it the current period has spent.
+    public struct BudgetReading: Sendable, Equatable {
+        public var scope: String
+        public var spentUSD: Double
+        public var amountUSD: Double
+        public var period: String
+        public var percent: Double { amountUSD > 0 ? spentUSD / amountUSD * 100 : 0 }
+        public init(scope: String, spentUSD: Double, amountUSD: Double, period: String) {
+            self.scope = scope
+            self.spentUSD = spentUSD
+            self.amountUSD = amountUSD
+            self.period = period
+        }
+    }
+
     /// Inputs of one evaluation, gathered by the caller from the hub.
     public struct Inputs: Sendable {
         public var now: Double
         public var host: HostSnapshot
         public var backends: [BackendStatus]
-        public init(now: Double, host: HostSnapshot, backends: [BackendStatus]) {
+        public var budgets: [BudgetReading]
+        public init(now: Double, host: HostSnapshot, backends: [BackendStatus], budgets: [BudgetReading] = []) {
             self.now = now
             self.host = host
             self.backends = backends
+            self.budgets = budgets
         }
     }
 
@@ -213,6 +230,15 @@ public final class AlertEngine: Sendable {
             return inputs.host.cpuPercent.map { Reading(value: $0) }
         case .memoryPercent:
             return inputs.host.memoryPercent.map { Reading(value: $0) }
+        case .budgetPercent:
+            guard let worst = inputs.budgets.max(by: { $0.percent < $1.percent }) else { return nil }
+            let over = inputs.budgets.filter { rule.breached(by: $0.percent) }.map(\.scope).sorted()
+            return Reading(
+                value: worst.percent,
+                labels: [
+                    "scope": worst.scope, "spent_usd": String(format: "%.4f", worst.spentUSD), "amount_usd": String(format: "%.4f", worst.amountUSD),
+                    "period": worst.period, "scopes_over": over.joined(separator: ", "),
+                ])
         }
     }
 
@@ -225,6 +251,7 @@ public final class AlertEngine: Sendable {
         case .diskPercent: return "High disk usage"
         case .cpuPercent: return "High CPU usage"
         case .memoryPercent: return "High memory usage"
+        case .budgetPercent: return rule.threshold >= 100 ? "Budget reached" : "Budget nearly spent"
         }
     }
 
@@ -238,6 +265,10 @@ public final class AlertEngine: Sendable {
         case .diskPercent: return String(format: "Disk usage on %@ is %.1f%% (threshold %.0f%%)", r.labels["partition"] ?? "?", r.value, rule.threshold)
         case .cpuPercent: return String(format: "CPU usage %.1f%% (threshold %.0f%%)", r.value, rule.threshold)
         case .memoryPercent: return String(format: "Memory usage %.1f%% (threshold %.0f%%)", r.value, rule.threshold)
+        case .budgetPercent:
+            return String(
+                format: "Budget of %@: $%@ of $%@ per %@ spent (%.0f%%, threshold %.0f%%)", r.labels["scope"] ?? "?", r.labels["spent_usd"] ?? "?",
+                r.labels["amount_usd"] ?? "?", r.labels["period"] ?? "?", r.value, rule.threshold)
         }
     }
 
@@ -264,7 +295,7 @@ public final class AlertEngine: Sendable {
 extension AlertRule.Metric {
     var isGauge: Bool {
         switch self {
-        case .cpuPercent, .memoryPercent, .diskPercent, .backendsDown: return true
+        case .cpuPercent, .memoryPercent, .diskPercent, .backendsDown, .budgetPercent: return true
         case .errorRate, .latencyP95Ms, .minutesWithoutSuccess: return false
         }
     }

@@ -39,6 +39,7 @@ public struct RateLimitScopeStatus: Encodable, Sendable {
     var usage: Usage
     var utilization: Utilization
     var maxUtilization: Double
+    var usageSpent: Double? { usage.spentUsd }
 
     enum CodingKeys: String, CodingKey {
         case scope, id, tier, limits, budget, usage, utilization
