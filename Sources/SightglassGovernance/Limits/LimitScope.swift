@@ -140,6 +140,14 @@ public struct LimitRefusal: Sendable, Equatable {
 }
 
 extension LimitStatus {
+    /// Keeps `w` if it is tighter than the window held for its kind (less remaining; on a tie,
+    /// the one that resets sooner).
+    mutating func consider(_ w: LimitWindow, tokens: Bool) {
+        let current = tokens ? self.tokens : requests
+        if let c = current, c.remaining < w.remaining || (c.remaining == w.remaining && c.resetSeconds <= w.resetSeconds) { return }
+        if tokens { self.tokens = w } else { requests = w }
+    }
+
     /// The response header lines (each ending in CRLF): OpenAI's `x-ratelimit-*` for requests
     /// and tokens, and seed 002's `X-RateLimit-*` (the request window, else the token window;
     /// the reset as Unix seconds). Empty when no limit applies.
@@ -165,6 +173,17 @@ public enum LeaseDimension: String, Sendable, Hashable, CaseIterable {
     case requestsPerMinute = "rpm", tokensPerMinute = "tpm", requestsPerDay = "rpd", tokensPerDay = "tpd"
     /// A hard budget, in millionths of a USD.
     case budgetMicroUSD = "usd"
+
+    /// Its slot in a counter's fixed-size grant storage.
+    var index: Int {
+        switch self {
+        case .requestsPerMinute: 0
+        case .tokensPerMinute: 1
+        case .requestsPerDay: 2
+        case .tokensPerDay: 3
+        case .budgetMicroUSD: 4
+        }
+    }
 
     var dimension: LimitDimension {
         switch self {

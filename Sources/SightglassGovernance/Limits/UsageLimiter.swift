@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import SightglassConfig
+import Synchronization
 
 /// Counts what each scope has used in its current windows and decides, at admission, whether a
 /// request fits every limit that applies to it; at completion the request's reservation is
@@ -26,25 +27,34 @@ public final class UsageLimiter: Sendable {
         var spent = 0.0
         /// Shared mode: capacity leased from the database for the current windows (requests,
         /// tokens; the budget in USD), and which windows the database has no more of.
-        var granted: [LeaseDimension: Int64] = [:]
-        var exhausted: Set<LeaseDimension> = []
+        /// By `LeaseDimension.index`; fixed-size values, so a counter holds no heap storage.
+        var granted = SIMD8<Int64>(repeating: 0)
+        var exhausted: UInt8 = 0
+
+        func isExhausted(_ d: LeaseDimension) -> Bool { exhausted & (1 << d.index) != 0 }
+
+        mutating func reset(_ d: LeaseDimension) {
+            granted[d.index] = 0
+            exhausted &= ~(1 << d.index)
+        }
 
         mutating func roll(minute m: Int64, day d: Int64) {
             if minute != m {
                 (minute, minuteRequests, minuteTokens) = (m, 0, 0)
-                for d in [LeaseDimension.requestsPerMinute, .tokensPerMinute] { granted[d] = nil; exhausted.remove(d) }
+                reset(.requestsPerMinute)
+                reset(.tokensPerMinute)
             }
             if day != d {
                 (day, dayRequests, dayTokens) = (d, 0, 0)
-                for d in [LeaseDimension.requestsPerDay, .tokensPerDay] { granted[d] = nil; exhausted.remove(d) }
+                reset(.requestsPerDay)
+                reset(.tokensPerDay)
             }
         }
 
         mutating func roll(period p: Int64) {
             if budgetPeriod != p {
                 (budgetPeriod, spent) = (p, 0)
-                granted[.budgetMicroUSD] = nil
-                exhausted.remove(.budgetMicroUSD)
+                reset(.budgetMicroUSD)
             }
         }
 
@@ -67,6 +77,25 @@ public final class UsageLimiter: Sendable {
         }
 
         var idle: Bool { concurrent == 0 }
+
+        /// Charges one admitted request and folds this scope's windows into the headers' status
+        /// (the tightest request window and token window win).
+        mutating func charge(tokens: Int, cost: Double, at m: Moment, period: Int64?, limits l: RateLimits, into status: inout LimitStatus) {
+            roll(minute: m.minute, day: m.day)
+            minuteRequests += 1
+            dayRequests += 1
+            minuteTokens += tokens
+            dayTokens += tokens
+            concurrent += 1
+            if let p = period {
+                roll(period: p)
+                spent += cost
+            }
+            if let max = l.requestsPerMinute { status.consider(m.window(max, used: minuteRequests, end: m.minuteEnd), tokens: false) }
+            if let max = l.requestsPerDay { status.consider(m.window(max, used: dayRequests, end: m.dayEnd), tokens: false) }
+            if let max = l.tokensPerMinute { status.consider(m.window(max, used: minuteTokens, end: m.minuteEnd), tokens: true) }
+            if let max = l.tokensPerDay { status.consider(m.window(max, used: dayTokens, end: m.dayEnd), tokens: true) }
+        }
     }
 
     final class Stripe: @unchecked Sendable {
@@ -98,27 +127,26 @@ public final class UsageLimiter: Sendable {
 
     let stripes: [Stripe]
     /// Nanoseconds to add to the monotonic clock to get Unix time, fixed at start (or calibrated).
-    let offset: NIOLockedValueBox<Int64>
+    let offset: Synchronization.Atomic<Int64>
     let monotonic: @Sendable () -> Int64
 
     /// Whether limits are shared with other instances through leases (PostgreSQL).
     public let shared: Bool
 
     public init(stripes count: Int = 16, unixNow: Double, shared: Bool = false, monotonic: @escaping @Sendable () -> Int64) {
-        stripes = (0..<max(1, count)).map { _ in Stripe() }
+        stripes = (0..<min(32, max(1, count))).map { _ in Stripe() }
         self.monotonic = monotonic
         self.shared = shared
-        offset = NIOLockedValueBox(Int64(unixNow * 1e9) - monotonic())
+        offset = Synchronization.Atomic(Int64(unixNow * 1e9) - monotonic())
     }
 
     /// Nanoseconds since the Unix epoch, as the monotonic clock advances.
-    public func now() -> Int64 { monotonic() + offset.withLockedValue { $0 } }
+    public func now() -> Int64 { monotonic() + offset.load(ordering: .relaxed) }
 
     /// Sets the clock the windows follow (the database's, when instances share limits), so every
     /// instance agrees on when a minute or a day ends; it still advances monotonically.
     public func calibrate(unixNow: Double) {
-        let o = Int64(unixNow * 1e9) - monotonic()
-        offset.withLockedValue { $0 = o }
+        offset.store(Int64(unixNow * 1e9) - monotonic(), ordering: .relaxed)
     }
 
     func stripe(_ scope: LimitScope) -> Int {
@@ -127,11 +155,56 @@ public final class UsageLimiter: Sendable {
         return Int(UInt(bitPattern: h.finalize()) % UInt(stripes.count))
     }
 
-    /// Takes the locks of `indices` (sorted, unique) in order, runs `body`, releases them.
-    func locked<T>(_ indices: [Int], _ body: () -> T) -> T {
-        for i in indices { stripes[i].lock.lock() }
-        defer { for i in indices.reversed() { stripes[i].lock.unlock() } }
+    /// Takes the locks of the stripes in `mask` in index order (so two requests never wait on
+    /// each other in a cycle), runs `body`, releases them.
+    func locked<T>(_ mask: UInt32, _ body: () -> T) -> T {
+        var m = mask
+        while m != 0 {
+            stripes[m.trailingZeroBitCount].lock.lock()
+            m &= m - 1
+        }
+        defer {
+            var m = mask
+            while m != 0 {
+                stripes[m.trailingZeroBitCount].lock.unlock()
+                m &= m - 1
+            }
+        }
         return body()
+    }
+
+    static func mask(_ indices: some Sequence<Int>) -> UInt32 { indices.reduce(0) { $0 | 1 << UInt32($1) } }
+
+    /// The moment a decision is taken, and the windows it falls in.
+    struct Moment {
+        let unix: Int64
+        let seconds: Double
+        let minute: Int64
+        let day: Int64
+        let minuteEnd: Double
+        let dayEnd: Double
+
+        init(nanos t: Int64) {
+            unix = t / 1_000_000_000
+            seconds = Double(t) / 1e9
+            minute = LimitCalendar.minute(unix)
+            day = LimitCalendar.day(unix)
+            minuteEnd = Double((minute + 1) * 60)
+            dayEnd = Double((day + 1) * 86_400)
+        }
+
+        func window(_ limit: Int, used: Int, end: Double) -> LimitWindow {
+            LimitWindow(limit: limit, remaining: max(0, limit - used), resetSeconds: end - seconds, resetAt: Int64(end))
+        }
+
+        func refusal(_ scope: LimitScope, _ d: LimitDimension, _ limit: Int, _ requested: Int, used: Int, end: Double) -> LimitRefusal {
+            let w = window(limit, used: used, end: end)
+            return LimitRefusal(
+                scope: scope, dimension: d, limit: limit, requested: requested, retryAfter: max(1, Int((end - seconds).rounded(.up))),
+                neverFits: requested > limit,
+                status: LimitStatus(
+                    requests: d == .requestsPerMinute || d == .requestsPerDay ? w : nil, tokens: d == .tokensPerMinute || d == .tokensPerDay ? w : nil))
+        }
     }
 
     /// Admits a request that reserves `tokens` (its input estimate plus its output cap) and may
@@ -139,125 +212,95 @@ public final class UsageLimiter: Sendable {
     /// In shared mode a scope's window admits only what this instance has leased of it; with
     /// `allowLease` false (after a lease round) a shortfall is a refusal.
     public func admit(_ checks: [LimitCheck], tokens: Int, cost: Double, allowLease: Bool = true, at nanos: Int64? = nil) -> Decision {
-        let t = nanos ?? now()
-        let unix = t / 1_000_000_000
-        let minute = LimitCalendar.minute(unix), day = LimitCalendar.day(unix)
-        let secondsNow = Double(t) / 1e9
-        let minuteEnd = Double((minute + 1) * 60), dayEnd = Double((day + 1) * 86_400)
+        let m = Moment(nanos: nanos ?? now())
         let indices = checks.map { stripe($0.scope) }
-        let order = Array(Set(indices)).sorted()
-        return locked(order) {
-            var status = LimitStatus()
-            func consider(_ w: LimitWindow, tokens: Bool) {
-                let current = tokens ? status.tokens : status.requests
-                if let c = current, c.remaining < w.remaining || (c.remaining == w.remaining && c.resetSeconds <= w.resetSeconds) { return }
-                if tokens { status.tokens = w } else { status.requests = w }
-            }
-            func window(_ limit: Int, used: Int, end: Double) -> LimitWindow {
-                LimitWindow(limit: limit, remaining: max(0, limit - used), resetSeconds: end - secondsNow, resetAt: Int64(end))
-            }
-            // Check every scope first.
-            var periods: [Int64?] = []
+        return locked(Self.mask(indices)) {
+            // Check every scope first (no closures capturing state: nothing allocated per check).
             var needs: [LeaseNeed] = []
             for (n, check) in checks.enumerated() {
                 var c = stripes[indices[n]].counters[check.scope] ?? Counter()
-                c.roll(minute: minute, day: day)
-                let l = check.limits
-                func refuse(_ d: LimitDimension, _ limit: Int, _ requested: Int, used: Int, end: Double) -> Decision {
-                    .refused(
-                        LimitRefusal(
-                            scope: check.scope, dimension: d, limit: limit, requested: requested,
-                            retryAfter: max(1, Int((end - secondsNow).rounded(.up))), neverFits: requested > limit,
-                            status: LimitStatus(
-                                requests: d == .requestsPerMinute || d == .requestsPerDay ? window(limit, used: used, end: end) : nil,
-                                tokens: d == .tokensPerMinute || d == .tokensPerDay ? window(limit, used: used, end: end) : nil)))
+                c.roll(minute: m.minute, day: m.day)
+                if let refusal = examine(&c, check, tokens: tokens, cost: cost, at: m, allowLease: allowLease, needs: &needs) {
+                    return .refused(refusal)
                 }
-                if let max = l.maxConcurrentRequests, c.concurrent + 1 > max {
-                    return refuse(.concurrentRequests, max, 1, used: c.concurrent, end: secondsNow + 1)
-                }
-                for (d, limit, asked, end) in [
-                    (LeaseDimension.requestsPerMinute, l.requestsPerMinute, 1, minuteEnd), (.requestsPerDay, l.requestsPerDay, 1, dayEnd),
-                    (.tokensPerMinute, l.tokensPerMinute, tokens, minuteEnd), (.tokensPerDay, l.tokensPerDay, tokens, dayEnd),
-                ] {
-                    guard let max = limit else { continue }
-                    let used = Int(c.used(d))
-                    if used + asked > max { return refuse(d.dimension, max, asked, used: used, end: end) }
-                    guard shared else { continue }
-                    let granted = c.granted[d] ?? 0
-                    if Int64(used + asked) > granted {
-                        // The database has no more of this window (or this round already leased):
-                        // what the other instances hold is theirs until the window ends.
-                        if c.exhausted.contains(d) || !allowLease { return refuse(d.dimension, max, asked, used: max, end: end) }
-                        let want = Swift.max(Int64(used + asked) - granted, LeaseNeed.chunk(Int64(max)))
-                        needs.append(LeaseNeed(scope: check.scope, dimension: d, window: c.window(d), amount: want, limit: Int64(max)))
-                    }
-                }
-                var period: Int64?
-                if let b = check.budget {
-                    let p = LimitCalendar.period(b.period, unix)
-                    c.roll(period: p)
-                    period = p
-                    // A hard budget admits while any of it is left (in-flight reservations count
-                    // as spent), so it is passed by no more than what requests in flight use
-                    // beyond their reservation. Shared, "left" is what this instance has leased.
-                    if b.mode == .hard {
-                        let end = Double(LimitCalendar.periodEnd(b.period, p))
-                        let budgetRefusal = Decision.refused(
-                            LimitRefusal(
-                                scope: check.scope, dimension: .budget, limit: Int((b.amountUSD * 100).rounded()),
-                                requested: Int((cost * 100).rounded(.up)), retryAfter: Swift.max(1, Int((end - secondsNow).rounded(.up))),
-                                neverFits: false, status: LimitStatus()))
-                        if c.spent >= b.amountUSD { return budgetRefusal }
-                        if shared, c.used(.budgetMicroUSD) >= c.granted[.budgetMicroUSD] ?? 0 {
-                            if c.exhausted.contains(.budgetMicroUSD) || !allowLease { return budgetRefusal }
-                            let total = Int64((b.amountUSD * 1e6).rounded())
-                            needs.append(
-                                LeaseNeed(
-                                    scope: check.scope, dimension: .budgetMicroUSD, window: p,
-                                    amount: Swift.max(Int64((cost * 1e6).rounded(.up)), LeaseNeed.chunk(total)), limit: total))
-                        }
-                    }
-                }
-                periods.append(period)
             }
             if !needs.isEmpty { return .needsLease(needs) }
             // Everything fits: charge every scope.
+            var status = LimitStatus()
             var held: [Reservation.Held] = []
             held.reserveCapacity(checks.count)
             for (n, check) in checks.enumerated() {
                 let s = stripes[indices[n]]
-                var c = s.counters[check.scope] ?? Counter()
-                c.roll(minute: minute, day: day)
-                c.minuteRequests += 1
-                c.dayRequests += 1
-                c.minuteTokens += tokens
-                c.dayTokens += tokens
-                c.concurrent += 1
-                if let p = periods[n] {
-                    c.roll(period: p)
-                    c.spent += cost
-                }
-                s.counters[check.scope] = c
-                let l = check.limits
-                if let max = l.requestsPerMinute { consider(window(max, used: c.minuteRequests, end: minuteEnd), tokens: false) }
-                if let max = l.requestsPerDay { consider(window(max, used: c.dayRequests, end: dayEnd), tokens: false) }
-                if let max = l.tokensPerMinute { consider(window(max, used: c.minuteTokens, end: minuteEnd), tokens: true) }
-                if let max = l.tokensPerDay { consider(window(max, used: c.dayTokens, end: dayEnd), tokens: true) }
-                held.append(.init(scope: check.scope, stripe: indices[n], budgetPeriod: periods[n]))
-                if s.counters.count > 4096 { prune(s, day: day) }
+                let period = check.budget.map { LimitCalendar.period($0.period, m.unix) }
+                s.counters[check.scope, default: Counter()].charge(tokens: tokens, cost: cost, at: m, period: period, limits: check.limits, into: &status)
+                held.append(.init(scope: check.scope, stripe: indices[n], budgetPeriod: period))
+                if s.counters.count > 4096 { prune(s, day: m.day) }
             }
-            return .admitted(Reservation(held: held, tokens: tokens, cost: cost, minute: minute, day: day), status)
+            return .admitted(Reservation(held: held, tokens: tokens, cost: cost, minute: m.minute, day: m.day), status)
         }
+    }
+
+    /// Whether `asked` more fits one window dimension of a scope: a refusal, or nil (a lease
+    /// need appended in shared mode when this instance holds too little of it).
+    func examine(
+        _ c: inout Counter, _ scope: LimitScope, _ d: LeaseDimension, _ limit: Int?, _ asked: Int, _ end: Double, _ m: Moment, _ allowLease: Bool,
+        _ needs: inout [LeaseNeed]
+    ) -> LimitRefusal? {
+        guard let max = limit else { return nil }
+        let used = Int(c.used(d))
+        if used + asked > max { return m.refusal(scope, d.dimension, max, asked, used: used, end: end) }
+        guard shared else { return nil }
+        let granted = c.granted[d.index]
+        guard Int64(used + asked) > granted else { return nil }
+        // The database has no more of this window (or this round already leased): what the
+        // other instances hold is theirs until the window ends.
+        if c.isExhausted(d) || !allowLease { return m.refusal(scope, d.dimension, max, asked, used: max, end: end) }
+        let want = Swift.max(Int64(used + asked) - granted, LeaseNeed.chunk(Int64(max)))
+        needs.append(LeaseNeed(scope: scope, dimension: d, window: c.window(d), amount: want, limit: Int64(max)))
+        return nil
+    }
+
+    /// Whether one scope has room: a refusal, or nil (lease needs appended in shared mode).
+    func examine(
+        _ c: inout Counter, _ check: LimitCheck, tokens: Int, cost: Double, at m: Moment, allowLease: Bool, needs: inout [LeaseNeed]
+    ) -> LimitRefusal? {
+        let l = check.limits
+        if let max = l.maxConcurrentRequests, c.concurrent + 1 > max {
+            return m.refusal(check.scope, .concurrentRequests, max, 1, used: c.concurrent, end: m.seconds + 1)
+        }
+        if let r = examine(&c, check.scope, .requestsPerMinute, l.requestsPerMinute, 1, m.minuteEnd, m, allowLease, &needs) { return r }
+        if let r = examine(&c, check.scope, .requestsPerDay, l.requestsPerDay, 1, m.dayEnd, m, allowLease, &needs) { return r }
+        if let r = examine(&c, check.scope, .tokensPerMinute, l.tokensPerMinute, tokens, m.minuteEnd, m, allowLease, &needs) { return r }
+        if let r = examine(&c, check.scope, .tokensPerDay, l.tokensPerDay, tokens, m.dayEnd, m, allowLease, &needs) { return r }
+        guard let b = check.budget, b.mode == .hard else { return nil }
+        let p = LimitCalendar.period(b.period, m.unix)
+        c.roll(period: p)
+        // A hard budget admits while any of it is left (in-flight reservations count as spent),
+        // so it is passed by no more than what requests in flight use beyond their reservation.
+        // Shared, "left" is what this instance has leased.
+        let end = Double(LimitCalendar.periodEnd(b.period, p))
+        let refusal = LimitRefusal(
+            scope: check.scope, dimension: .budget, limit: Int((b.amountUSD * 100).rounded()), requested: Int((cost * 100).rounded(.up)),
+            retryAfter: Swift.max(1, Int((end - m.seconds).rounded(.up))), neverFits: false, status: LimitStatus())
+        if c.spent >= b.amountUSD { return refusal }
+        if shared, c.used(.budgetMicroUSD) >= c.granted[LeaseDimension.budgetMicroUSD.index] {
+            if c.isExhausted(.budgetMicroUSD) || !allowLease { return refusal }
+            let total = Int64((b.amountUSD * 1e6).rounded())
+            needs.append(
+                LeaseNeed(
+                    scope: check.scope, dimension: .budgetMicroUSD, window: p,
+                    amount: Swift.max(Int64((cost * 1e6).rounded(.up)), LeaseNeed.chunk(total)), limit: total))
+        }
+        return nil
     }
 
     /// Settles a reservation to what the request really used: unused tokens and cost go back to
     /// the windows they were taken from (if still current), usage beyond the reservation is
     /// charged, and the concurrency slot is freed.
     public func settle(_ r: Reservation, tokens: Int, cost: Double) {
-        let order = Array(Set(r.held.map(\.stripe))).sorted()
         let deltaTokens = tokens - r.tokens
         let deltaCost = cost - r.cost
-        locked(order) {
+        locked(Self.mask(r.held.lazy.map(\.stripe))) {
             for h in r.held {
                 let s = stripes[h.stripe]
                 guard var c = s.counters[h.scope] else { continue }
@@ -275,15 +318,15 @@ public final class UsageLimiter: Sendable {
     public func apply(_ grants: [LeaseGrant], at nanos: Int64? = nil) {
         let unix = (nanos ?? now()) / 1_000_000_000
         let indices = grants.map { stripe($0.need.scope) }
-        locked(Array(Set(indices)).sorted()) {
+        locked(Self.mask(indices)) {
             for (n, g) in grants.enumerated() {
                 let s = stripes[indices[n]]
                 var c = s.counters[g.need.scope] ?? Counter()
                 c.roll(minute: LimitCalendar.minute(unix), day: LimitCalendar.day(unix))
                 if g.need.dimension == .budgetMicroUSD, c.budgetPeriod == .min { c.roll(period: g.need.window) }
                 guard c.window(g.need.dimension) == g.need.window else { continue }
-                c.granted[g.need.dimension, default: 0] += g.granted
-                if g.granted < g.need.amount { c.exhausted.insert(g.need.dimension) }
+                c.granted[g.need.dimension.index] += g.granted
+                if g.granted < g.need.amount { c.exhausted |= 1 << g.need.dimension.index }
                 s.counters[g.need.scope] = c
             }
         }
@@ -293,7 +336,7 @@ public final class UsageLimiter: Sendable {
     public func addSpent(_ usd: Double, scope: LimitScope, period: Budget.Period, at nanos: Int64? = nil) {
         let p = LimitCalendar.period(period, (nanos ?? now()) / 1_000_000_000)
         let i = stripe(scope)
-        locked([i]) {
+        locked(1 << UInt32(i)) {
             var c = stripes[i].counters[scope] ?? Counter()
             c.roll(period: p)
             c.spent += usd
@@ -311,7 +354,7 @@ public final class UsageLimiter: Sendable {
     public func usage(_ scope: LimitScope, budgetPeriod: Budget.Period? = nil, at nanos: Int64? = nil) -> Usage {
         let unix = (nanos ?? now()) / 1_000_000_000
         let i = stripe(scope)
-        return locked([i]) {
+        return locked(1 << UInt32(i)) {
             guard var c = stripes[i].counters[scope] else { return Usage() }
             c.roll(minute: LimitCalendar.minute(unix), day: LimitCalendar.day(unix))
             if let p = budgetPeriod { c.roll(period: LimitCalendar.period(p, unix)) }

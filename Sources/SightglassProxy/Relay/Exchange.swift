@@ -48,8 +48,8 @@ final class Exchange {
     var reservation: UsageLimiter.Reservation?
     /// The limit that refused the request, for the ledger and the throttle analytics.
     var limitRefusal: LimitRefusal?
-    /// Rate-limit header lines for the client's response head (empty: no limit applies).
-    var limitHeaders = ""
+    /// The rate-limit windows reported in the client's response head (nil: no limit applies).
+    var limitStatus: LimitStatus?
     var errorMessage: String?
 
     let start: NIODeadline
@@ -165,7 +165,7 @@ final class Exchange {
         switch ctx.limiter.admit(limits.checks, tokens: limits.tokens, cost: limits.cost, allowLease: allowLease) {
         case .admitted(let r, let status):
             reservation = r
-            limitHeaders = status.headerLines
+            limitStatus = status
             begin()
         case .refused(let refusal):
             limitRefusal = refusal
@@ -517,7 +517,7 @@ final class Exchange {
         if !requestId.isEmpty {
             out.writeStaticString("X-Request-Id: "); out.writeString(requestId); out.writeStaticString("\r\n")
         }
-        if !limitHeaders.isEmpty { out.writeString(limitHeaders) }
+        if let limitStatus { LimitHeaders.write(limitStatus, into: &out) }
         if (mode == .passthrough && framing == .chunked) || mode == .reframed {
             out.writeStaticString("Transfer-Encoding: chunked\r\n")
         }
@@ -699,7 +699,7 @@ final class Exchange {
         conn.writeAndFlush(
             ErrorResponse.response(
                 dialect: dialect, status: status, message: message, code: code, type: type, close: close,
-                retryAfter: retryAfter, requestId: requestId.isEmpty ? nil : requestId, headers: headers ?? limitHeaders,
+                retryAfter: retryAfter, requestId: requestId.isEmpty ? nil : requestId, headers: headers ?? limitStatus?.headerLines ?? "",
                 allocator: ByteBufferAllocator()))
         finish(status: status, error: error, closeClient: close)
     }

@@ -1,0 +1,80 @@
+import NIOCore
+import SightglassGovernance
+
+/// The rate-limit headers of an admitted request, written straight into the response head:
+/// the same lines as `LimitStatus.headerLines`, without building a string per request.
+enum LimitHeaders {
+    static func write(_ s: LimitStatus, into out: inout ByteBuffer) {
+        if let r = s.requests {
+            out.writeStaticString("x-ratelimit-limit-requests: ")
+            writeDecimal(r.limit, into: &out)
+            out.writeStaticString("\r\nx-ratelimit-remaining-requests: ")
+            writeDecimal(r.remaining, into: &out)
+            out.writeStaticString("\r\nx-ratelimit-reset-requests: ")
+            writeDuration(r.resetSeconds, into: &out)
+            out.writeStaticString("\r\n")
+        }
+        if let t = s.tokens {
+            out.writeStaticString("x-ratelimit-limit-tokens: ")
+            writeDecimal(t.limit, into: &out)
+            out.writeStaticString("\r\nx-ratelimit-remaining-tokens: ")
+            writeDecimal(t.remaining, into: &out)
+            out.writeStaticString("\r\nx-ratelimit-reset-tokens: ")
+            writeDuration(t.resetSeconds, into: &out)
+            out.writeStaticString("\r\n")
+        }
+        if let w = s.requests ?? s.tokens {
+            out.writeStaticString("X-RateLimit-Limit: ")
+            writeDecimal(w.limit, into: &out)
+            out.writeStaticString("\r\nX-RateLimit-Remaining: ")
+            writeDecimal(w.remaining, into: &out)
+            out.writeStaticString("\r\nX-RateLimit-Reset: ")
+            writeDecimal(Int(w.resetAt), into: &out)
+            out.writeStaticString("\r\n")
+        }
+    }
+
+    /// A non-negative integer in decimal ASCII (negative values are written as 0).
+    static func writeDecimal(_ value: Int, into out: inout ByteBuffer) {
+        var n = max(0, value)
+        var digits:
+            (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            repeat {
+                buf[19 - count] = UInt8(48 + n % 10)
+                n /= 10
+                count += 1
+            } while n > 0
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: buf[(20 - count)...]))
+        }
+    }
+
+    /// Go's duration format, as `LimitCalendar.goDuration` writes it.
+    static func writeDuration(_ seconds: Double, into out: inout ByteBuffer) {
+        let s = max(0, seconds)
+        if s < 1 {
+            let ms = Int((s * 1000).rounded(.up))
+            if ms >= 1000 {
+                out.writeStaticString("1s")
+            } else {
+                writeDecimal(ms, into: &out)
+                out.writeStaticString("ms")
+            }
+            return
+        }
+        let whole = Int(s.rounded(.up))
+        let h = whole / 3600, m = whole / 60 % 60, sec = whole % 60
+        if h > 0 {
+            writeDecimal(h, into: &out)
+            out.writeStaticString("h")
+        }
+        if h > 0 || m > 0 {
+            writeDecimal(m, into: &out)
+            out.writeStaticString("m")
+        }
+        writeDecimal(sec, into: &out)
+        out.writeStaticString("s")
+    }
+}
