@@ -6,22 +6,10 @@ import SightglassGovernance
 enum LimitHeaders {
     static func write(_ s: LimitStatus, into out: inout ByteBuffer) {
         if let r = s.requests {
-            out.writeStaticString("x-ratelimit-limit-requests: ")
-            writeDecimal(r.limit, into: &out)
-            out.writeStaticString("\r\nx-ratelimit-remaining-requests: ")
-            writeDecimal(r.remaining, into: &out)
-            out.writeStaticString("\r\nx-ratelimit-reset-requests: ")
-            writeDuration(r.resetSeconds, into: &out)
-            out.writeStaticString("\r\n")
+            write(r, into: &out, "x-ratelimit-limit-requests: ", "\r\nx-ratelimit-remaining-requests: ", "\r\nx-ratelimit-reset-requests: ")
         }
         if let t = s.tokens {
-            out.writeStaticString("x-ratelimit-limit-tokens: ")
-            writeDecimal(t.limit, into: &out)
-            out.writeStaticString("\r\nx-ratelimit-remaining-tokens: ")
-            writeDecimal(t.remaining, into: &out)
-            out.writeStaticString("\r\nx-ratelimit-reset-tokens: ")
-            writeDuration(t.resetSeconds, into: &out)
-            out.writeStaticString("\r\n")
+            write(t, into: &out, "x-ratelimit-limit-tokens: ", "\r\nx-ratelimit-remaining-tokens: ", "\r\nx-ratelimit-reset-tokens: ")
         }
         if let w = s.requests ?? s.tokens {
             out.writeStaticString("X-RateLimit-Limit: ")
@@ -32,6 +20,17 @@ enum LimitHeaders {
             writeDecimal(Int(w.resetAt), into: &out)
             out.writeStaticString("\r\n")
         }
+    }
+
+    /// OpenAI's three lines for one window, under the given names.
+    static func write(_ w: LimitWindow, into out: inout ByteBuffer, _ limit: StaticString, _ remaining: StaticString, _ reset: StaticString) {
+        out.writeStaticString(limit)
+        writeDecimal(w.limit, into: &out)
+        out.writeStaticString(remaining)
+        writeDecimal(w.remaining, into: &out)
+        out.writeStaticString(reset)
+        writeDuration(w.resetSeconds, into: &out)
+        out.writeStaticString("\r\n")
     }
 
     /// A non-negative integer in decimal ASCII (negative values are written as 0).
