@@ -153,8 +153,6 @@ public struct LimitSettings: Codable, Sendable, Equatable {
     /// Output tokens a request without `max_tokens` reserves against token limits and budgets
     /// until its real usage is known.
     public var defaultMaxTokens = 4096
-    /// Whether a stream that would pass a hard budget is ended where it crosses it.
-    public var enforceMidStream = true
 
     public init() {}
 
@@ -165,7 +163,6 @@ public struct LimitSettings: Codable, Sendable, Equatable {
         case tiers, models, backends
         case perUser = "per_user"
         case defaultMaxTokens = "default_max_tokens"
-        case enforceMidStream = "enforce_mid_stream"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -179,7 +176,6 @@ public struct LimitSettings: Codable, Sendable, Equatable {
         backends = try c.decodeIfPresent([String: RateLimits].self, forKey: .backends) ?? [:]
         perUser = try c.decodeIfPresent(RateLimits.self, forKey: .perUser) ?? RateLimits()
         defaultMaxTokens = try c.decodeIfPresent(Int.self, forKey: .defaultMaxTokens) ?? d.defaultMaxTokens
-        enforceMidStream = try c.decodeIfPresent(Bool.self, forKey: .enforceMidStream) ?? d.enforceMidStream
     }
 
     func validate() throws {

@@ -119,7 +119,7 @@ public enum PrometheusText {
     }
 
     /// Renders a gauge family from already computed values.
-    static func gauge(_ out: inout String, name: String, help: String, labelNames: [String] = [], values: [([String], Double)]) {
+    public static func gauge(_ out: inout String, name: String, help: String, labelNames: [String] = [], values: [([String], Double)]) {
         guard !values.isEmpty else { return }
         header(&out, name: name, help: help, type: "gauge")
         for (labels, value) in values {

@@ -3,7 +3,10 @@ through OpenAI's project rate_limits route, 30 requests from the official openai
 10 served and 20 refused with the headers right; a key in a tier from the YAML; a hard budget
 that stops a key once its priced output reaches it; bad limits refused naming the field."""
 import json
+import os
+import shutil
 import signal
+import subprocess
 import time
 import urllib.request
 
@@ -13,7 +16,7 @@ import pytest
 
 from conftest import BIN, free_port, get_json, wait_until
 from test_keys import admin_client, bootstrap, create_key, simulator
-from test_web_dashboard import browser, wait_loaded  # noqa: F401 (a fixture)
+from test_web_dashboard import By, WebDriverWait, browser, wait_loaded  # noqa: F401 (a fixture)
 
 PROMPT = [{"role": "user", "content": "hello there"}]
 MODEL = "llama3.2:1b"
@@ -109,6 +112,12 @@ def test_a_project_limit_of_10_rpm_serves_exactly_10_of_30_requests(procs, tmp_p
     assert 'sightglass_rate_limit_hits_total{scope="project_model",dimension="requests_per_minute"} 21' in text
     hits = [line for line in text.splitlines() if line.startswith("inference_gateway_rate_limit_hits_total{")]
     assert sum(float(line.rsplit(" ", 1)[1]) for line in hits) == 21
+    assert f'sightglass_rate_limit{{scope="project_model",id="{MODEL}",dimension="requests_per_minute"}} 10' in text
+    assert f'sightglass_rate_limit_remaining{{scope="project_model",id="{MODEL}",dimension="requests_per_minute"}} 0' in text
+    promtool = shutil.which("promtool")
+    if promtool or os.environ.get("CI"):
+        check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
 
     # The analytics: the limit in force and how full it is, the refusals by caller and minute.
     overview = get_json(f"{base}/metrics/rate-limits")
@@ -177,7 +186,7 @@ def test_a_key_in_a_tier_gets_the_tiers_limits_and_bad_limits_are_refused_naming
     assert results == ["2", "1", "0", "requests", "requests"]
 
 
-def test_a_hard_budget_stops_a_key_once_its_priced_output_reaches_it(procs, tmp_path):
+def test_a_hard_budget_stops_a_key_once_its_priced_output_reaches_it(procs, tmp_path, browser):
     db = str(tmp_path / "ledger.sqlite")
     boot = bootstrap(db)
     sim = simulator(procs)
@@ -217,6 +226,16 @@ def test_a_hard_budget_stops_a_key_once_its_priced_output_reaches_it(procs, tmp_
             break
         time.sleep(0.5)
     assert any(key["id"] in json.dumps(a) for a in alerts)
+
+    # The Costs page shows the budget beside its spend, the projection and the alerts.
+    browser.get(f"{base}/dashboard/costs")
+    wait_loaded(browser)
+    WebDriverWait(browser, 10).until(lambda d: "Budgets" in d.find_element(By.ID, "main").text)
+    card = browser.execute_script("""
+        const c = [...document.querySelectorAll('main section.card')].find(s => s.querySelector('h2')?.textContent === 'Budgets');
+        return c ? c.textContent : '';""")
+    assert key["id"] in card and "hard · per day" in card and "projected at period end" in card and "Budget reached" not in card
+    assert "critical:" in card and "spent (" in card
 
     # A restart does not hand the day's budget back: the spend is read from the ledger.
     start.last.send_signal(signal.SIGTERM)

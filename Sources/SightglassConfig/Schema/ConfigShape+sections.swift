@@ -34,7 +34,7 @@ extension LimitSettings {
     static let shape: ConfigShape = .section([
         ("max_concurrent_requests", .integer), ("max_queue_size", .integer), ("queue_timeout_seconds", .number),
         ("tiers", .table(RateLimits.shape)), ("models", .table(RateLimits.shape)), ("backends", .table(RateLimits.shape)),
-        ("per_user", RateLimits.shape), ("default_max_tokens", .integer), ("enforce_mid_stream", .boolean),
+        ("per_user", RateLimits.shape), ("default_max_tokens", .integer),
     ])
 }
 

@@ -180,3 +180,42 @@ struct RateLimitRoutes: RouteGroup {
         return out
     }
 }
+
+extension RateLimitRoutes {
+    /// Gauges for `/metrics/prometheus`: each limit in force, what is left of its window now,
+    /// and each budget with its spend in the current period.
+    func prometheus(now: Double) -> String {
+        var limits: [([String], Double)] = [], remaining: [([String], Double)] = []
+        var budgets: [([String], Double)] = [], spent: [([String], Double)] = []
+        for s in statuses(now: now) {
+            let l = s.limits, u = s.usage
+            for (name, limit, used) in [
+                ("requests_per_minute", l.requestsPerMinute, u.requestsThisMinute), ("tokens_per_minute", l.tokensPerMinute, u.tokensThisMinute),
+                ("requests_per_day", l.requestsPerDay, u.requestsToday), ("tokens_per_day", l.tokensPerDay, u.tokensToday),
+                ("max_concurrent_requests", l.maxConcurrentRequests, u.concurrentRequests),
+            ] {
+                guard let limit else { continue }
+                limits.append(([s.scope, s.id, name], Double(limit)))
+                remaining.append(([s.scope, s.id, name], Double(max(0, limit - used))))
+            }
+            if let b = s.budget {
+                budgets.append(([s.scope, s.id, b.period.rawValue, b.mode.rawValue], b.amountUSD))
+                spent.append(([s.scope, s.id, b.period.rawValue], u.spentUsd ?? 0))
+            }
+        }
+        var out = ""
+        PrometheusText.gauge(
+            &out, name: "sightglass_rate_limit", help: "Each limit in force, by scope (key, project, project_model, model, backend), id and dimension.",
+            labelNames: ["scope", "id", "dimension"], values: limits)
+        PrometheusText.gauge(
+            &out, name: "sightglass_rate_limit_remaining", help: "What is left of each limit's current window (minute, UTC day) or of its concurrency.",
+            labelNames: ["scope", "id", "dimension"], values: remaining)
+        PrometheusText.gauge(
+            &out, name: "sightglass_budget_usd", help: "Each budget in force, in USD per period.", labelNames: ["scope", "id", "period", "mode"],
+            values: budgets)
+        PrometheusText.gauge(
+            &out, name: "sightglass_budget_spent_usd", help: "What each budget's current period has spent (requests in flight reserved).",
+            labelNames: ["scope", "id", "period"], values: spent)
+        return out
+    }
+}

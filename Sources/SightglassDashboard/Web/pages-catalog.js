@@ -2,6 +2,7 @@
 // and the dashboard API's model and worker lists.
 import { chart, formatValue } from "./charts.js";
 import { h, card, empty, table, f, exportBar, select, RANGES, gatewayURL } from "./ui.js";
+import { budgetsCard } from "./pages-limits.js";
 
 /** The range every catalog page shows when the URL names none: the selector and the queries
  * both read it from here, so what the selector says is what the page loads. */
@@ -205,6 +206,9 @@ export const costs = {
           { key: (g) => g.tokens.input + g.tokens.output, label: "tokens", num: true, fmt: f.int }, { key: per1k, label: "$ / 1K tokens", num: true, fmt: f.usd }])));
       }
       body.append(grid);
+      const [limits, alerts] = await Promise.all([api("/metrics/rate-limits"), api("/dashboard/alerts")]);
+      last.budgets = limits.scopes.filter((s) => s.budget);
+      grid.append(budgetsCard(limits, alerts));
       chart(line, { title: "Cost over time", kind: "area", unit: "$" }).update({
         series: series.series.map((s) => ({ name: s.group, points: s.points.map((p) => [Date.parse(p.timestamp), p.value]) })),
       });

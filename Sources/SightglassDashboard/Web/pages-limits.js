@@ -22,6 +22,40 @@ export function scopeMeters(s) {
   return h("div", { class: "bars" }, ...bars);
 }
 
+/** The UTC bounds [start, end) in ms of a budget period (`day`, `week` from Monday, `month`) containing `now`. */
+export function periodBounds(period, now = Date.now()) {
+  const d = new Date(now);
+  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  if (period === "day") return [day, day + 86400000];
+  if (period === "week") {
+    const start = day - ((d.getUTCDay() + 6) % 7) * 86400000;
+    return [start, start + 7 * 86400000];
+  }
+  return [Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)];
+}
+
+/** Spend at the period's end if it goes on at its rate so far. */
+export function projectedSpend(spent, period, now = Date.now()) {
+  const [start, end] = periodBounds(period, now);
+  const elapsed = Math.max(now - start, 60000);
+  return (spent / elapsed) * (end - start);
+}
+
+/** The Costs page's budgets card: each budget's spend, its projection to the period's end, and
+ * the budget alerts in force. */
+export function budgetsCard(limits, alerts, now = Date.now()) {
+  const rows = limits.scopes.filter((s) => s.budget).map((s) => ({ ...s, projected: projectedSpend(s.usage.spent_usd || 0, s.budget.period, now) }));
+  const firing = alerts.active_alerts.filter((a) => a.details && String(a.details.rule || "").startsWith("budget"));
+  return card("Budgets",
+    rows.length ? table(rows, [
+      { key: "scope", label: "scope" }, { key: "id", label: "id" },
+      { key: (s) => `${s.budget.mode} · per ${s.budget.period}`, label: "budget" },
+      { key: (s) => s, label: "spent", fmt: (s) => meter("", (s.utilization.budget || 0) * 100, `${f.usd(s.usage.spent_usd)} / ${f.usd(s.budget.amount_usd)}`) },
+      { key: "projected", label: "projected at period end", num: true, fmt: f.usd },
+    ]) : empty("No budgets: set one on a key (budget in its creation body) or a project (PUT /v1/organization/projects/{id}/budget)."),
+    firing.length ? h("ul", {}, ...firing.map((a) => h("li", {}, `${a.level}: ${a.message}`))) : "");
+}
+
 /** Refusals per minute as one stacked series per dimension. */
 export function timelineSeries(timeline) {
   const dims = [...new Set(timeline.flatMap((m) => Object.keys(m.by_dimension)))].sort();
