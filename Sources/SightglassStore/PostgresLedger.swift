@@ -141,6 +141,16 @@ public final class PostgresLedger: LedgerStore {
                 SELECT id FROM ins UNION ALL SELECT id FROM dims WHERE kind = \(Int64(key.kind)) AND name = \(key.name) LIMIT 1
                 """, logger: logger)
             for try await id in rows.decode(Int64.self) { dims.remember(DimensionKind(rawValue: key.kind)!, key.name, id) }
+            if dims.cachedId(DimensionKind(rawValue: key.kind)!, key.name) == nil {
+                // Another writer inserted the same name at the same moment: its row was not yet
+                // committed when this statement's snapshot was taken. It is now; read it.
+                let again = try await client.query(
+                    "SELECT id FROM dims WHERE kind = \(Int64(key.kind)) AND name = \(key.name)", logger: logger)
+                for try await id in again.decode(Int64.self) { dims.remember(DimensionKind(rawValue: key.kind)!, key.name, id) }
+            }
+            guard dims.cachedId(DimensionKind(rawValue: key.kind)!, key.name) != nil else {
+                throw PostgresLedgerError("no id for the name '\(key.name)' in dims")
+            }
         }
         func id(_ kind: DimensionKind, _ name: String) -> Int64 { dims.cachedId(kind, name)! }
 
