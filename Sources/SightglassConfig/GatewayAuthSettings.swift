@@ -35,7 +35,9 @@ public struct GatewayAuthSettings: Codable, Sendable, Equatable {
 
     func validate() throws {
         guard banAfterFailures >= 0 else { throw ConfigError.field("auth.ban_after_failures", "must not be negative (0: never ban)") }
-        guard banSeconds > 0, banSeconds.isFinite else { throw ConfigError.field("auth.ban_seconds", "must be a positive number of seconds") }
+        guard banSeconds > 0, banSeconds <= 86_400 * 365 else {
+            throw ConfigError.field("auth.ban_seconds", "must be a positive number of seconds, at most a year")
+        }
     }
 
     /// The mode in force for a gateway listening on `host`: a gateway reachable from the network

@@ -45,7 +45,9 @@ public struct RateLimits: Codable, Sendable, Equatable, Hashable {
             ("requests_per_minute", requestsPerMinute), ("tokens_per_minute", tokensPerMinute), ("requests_per_day", requestsPerDay),
             ("tokens_per_day", tokensPerDay), ("max_concurrent_requests", maxConcurrentRequests),
         ] {
-            if let value, value <= 0 { throw ConfigError.field(path.isEmpty ? name : "\(path).\(name)", "must be a positive whole number") }
+            if let value, value <= 0 || value > 1 << 50 {
+                throw ConfigError.field(path.isEmpty ? name : "\(path).\(name)", "must be a positive whole number (at most 2^50)")
+            }
         }
     }
 }
@@ -55,6 +57,9 @@ public struct RateLimits: Codable, Sendable, Equatable, Hashable {
 public struct Budget: Codable, Sendable, Equatable, Hashable {
     public enum Period: String, Codable, Sendable, CaseIterable { case day, week, month }
     public enum Mode: String, Codable, Sendable, CaseIterable { case soft, hard }
+
+    /// The largest budget accepted (a billion USD): above it a budget limits nothing anyway.
+    public static let maxAmountUSD = 1e9
 
     public var amountUSD: Double
     public var period: Period
@@ -71,6 +76,8 @@ public struct Budget: Codable, Sendable, Equatable, Hashable {
     }
 
     public func validate(at path: String) throws {
-        guard amountUSD.isFinite, amountUSD > 0 else { throw ConfigError.field("\(path).amount_usd", "must be a positive number of USD") }
+        guard amountUSD.isFinite, amountUSD > 0, amountUSD <= Budget.maxAmountUSD else {
+            throw ConfigError.field("\(path).amount_usd", "must be a positive number of USD, at most 1,000,000,000")
+        }
     }
 }

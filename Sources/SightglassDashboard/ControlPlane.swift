@@ -49,12 +49,7 @@ public struct ControlPlane: Sendable {
     }
 
     // The route groups, each with exactly what it depends on.
-    var exports: ExportRoutes {
-        let limits = rateLimits
-        return ExportRoutes(
-            hub: hub, ledger: ledger, feed: services.feed, startedAt: startedAt,
-            limitsPrometheus: { limits.prometheus(now: Date().timeIntervalSince1970) })
-    }
+    var exports: ExportRoutes { ExportRoutes(hub: hub, ledger: ledger, feed: services.feed, startedAt: startedAt) }
     var catalog: CatalogRoutes {
         CatalogRoutes(hub: hub, httpClient: httpClient) { [current] in
             let c = current.withLockedValue { $0 }

@@ -69,6 +69,7 @@ public struct MetricsAggregator: Sendable {
     // Limits: seed 004's panel family (user: the key's owner or the named user) and ours by scope and dimension.
     var gwRateLimitHits = CounterFamily(
         "inference_gateway_rate_limit_hits_total", help: "Requests refused by a rate limit or budget, by route and user.", labels: ["route", "user"])
+    var rateLimitUsers = Set<String>()
     var sgRateLimitHits = CounterFamily(
         "sightglass_rate_limit_hits_total", help: "Requests refused by a rate limit or budget, by the limit's scope and dimension.",
         labels: ["scope", "dimension"])
@@ -262,7 +263,10 @@ public struct MetricsAggregator: Sendable {
 
         if e.errorType == .rateLimited || e.errorType == .budgetExceeded {
             // Rare next to other requests, so looked up each time rather than cached by event key.
-            gwRateLimitHits.add([e.route, e.user ?? ""])
+            // `user` is whatever a caller may name: the first 1,000 become series, the rest "other".
+            let user = e.user ?? ""
+            if rateLimitUsers.count < 1000 { rateLimitUsers.insert(user) }
+            gwRateLimitHits.add([e.route, rateLimitUsers.contains(user) ? user : "other"])
             sgRateLimitHits.add([e.limitScope ?? "", e.limitDimension ?? ""])
         }
 

@@ -100,7 +100,7 @@ public struct RequestEvent: Sendable {
     /// client mistake (validation, unknown model) or a client leaving. Health is judged on these.
     public var isServerFailure: Bool {
         switch errorType {
-        case .connectionError, .timeout, .queueFull, .invalidResponse: return true
+        case .connectionError, .timeout, .queueFull, .invalidResponse, .limitsUnavailable: return true
         case .upstreamError: return status >= 500
         case .validationError, .modelNotFound, .requestTooLarge, .clientCancelled, .authenticationError, .permissionDenied, .rateLimited,
             .budgetExceeded:
@@ -168,6 +168,8 @@ public enum ErrorType: String, Sendable, CaseIterable, Codable {
     case rateLimited = "rate_limited"
     /// Refused by a hard budget (429, `insufficient_quota`).
     case budgetExceeded = "budget_exceeded"
+    /// Limits are shared through PostgreSQL, which did not answer (503): a serving-side failure.
+    case limitsUnavailable = "limits_unavailable"
 }
 
 /// Bodies as the proxy captured them: capped, not yet redacted.

@@ -23,11 +23,25 @@ func scan(_ json: String, keys: [String] = ["model"]) throws -> RequestFields {
         arguments: [
             (#"{"model":"m"}"#, nil), (#"{"model":"m","max_tokens":64}"#, 64), (#"{"max_completion_tokens":32,"max_tokens":64}"#, 32),
             (#"{"max_tokens":64,"max_completion_tokens":32}"#, 32), (#"{"max_tokens":null}"#, nil),
-            (#"{"model":"m","options":{"temperature":0.1,"num_predict":128}}"#, 128), (#"{"options":{"num_predict":-1}}"#, nil),
             (#"{"options":"x"}"#, nil),
         ] as [(String, Int?)])
     func findsTheOutputCap(json: String, expected: Int?) throws {
         #expect(try scan(json).maxTokens == expected)
+    }
+
+    @Test(
+        arguments: [
+            (#"{"model":"m","options":{"temperature":0.1,"num_predict":128}}"#, 128), (#"{"options":{"num_predict":-1}}"#, nil),
+            (#"{"max_tokens":5,"options":{"num_predict":99}}"#, 99), (#"{"max_tokens":5}"#, nil),
+            (#"{"options":{"num_predict":99999999999}}"#, 2_147_483_647),
+        ] as [(String, Int?)])
+    func ollamasCapIsNumPredictAlone(json: String, expected: Int?) throws {
+        #expect(try scan(json).outputCap(ollama: true) == expected)
+    }
+
+    @Test(arguments: [#"{"max_tokens":-1}"#, #"{"max_tokens":9223372036854775807}"#, #"{"max_completion_tokens":2147483648}"#])
+    func anOutputCapOutsideZeroTo2To31IsRefused(json: String) {
+        #expect(throws: RequestFields.ScanError.self) { try scan(json) }
     }
 
     @Test(arguments: ["model", "stream", "max_tokens", "options", "stream_options"])

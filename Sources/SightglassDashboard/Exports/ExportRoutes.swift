@@ -14,8 +14,6 @@ struct ExportRoutes: RouteGroup {
     /// The live feed, whose connections `/api/status` counts.
     let feed: LiveFeed
     let startedAt: Date
-    /// The limits' and budgets' gauges (from the control plane's view of the limiter).
-    var limitsPrometheus: @Sendable () -> String = { "" }
 
     var uptime: Double { Date().timeIntervalSince(startedAt) }
 
@@ -40,7 +38,7 @@ struct ExportRoutes: RouteGroup {
     func prometheus() -> Response {
         Response(
             status: .ok, headers: [.contentType: PrometheusText.contentType],
-            body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub) + ledgerPrometheus() + limitsPrometheus())))
+            body: .init(byteBuffer: ByteBuffer(string: PrometheusExporter.render(hub) + ledgerPrometheus())))
     }
 
     /// The ledger's own families, appended to `/metrics/prometheus`.

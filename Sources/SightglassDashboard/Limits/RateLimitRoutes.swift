@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
+import NIOCore
 import SightglassConfig
 import SightglassGovernance
 import SightglassTelemetry
@@ -31,6 +32,12 @@ struct RateLimitRoutes: RouteGroup {
             return JSONResponse.encode(answer)
         }
         g.get("tier") { _, _ in JSONResponse.encode(r.tiers()) }
+        // The gauges name keys, projects and their budgets: behind the guard, not on the open /metrics.
+        g.get("prometheus") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: PrometheusText.contentType],
+                body: .init(byteBuffer: ByteBuffer(string: r.prometheus(now: Date().timeIntervalSince1970))))
+        }
         g.get("throttle-analytics") { _, _ in JSONResponse.encode(r.throttle(now: Date().timeIntervalSince1970)) }
         g.get("abuse-patterns") { _, _ in JSONResponse.encode(r.abuse(now: Date().timeIntervalSince1970)) }
     }
@@ -101,7 +108,7 @@ struct RateLimitRoutes: RouteGroup {
         switch scope {
         case .key(let k): id = k
         case .project(let p): id = p
-        case .projectModel(_, let m): id = m
+        case .projectModel(let p, let m): id = "\(p)/\(m)"
         case .user(let name), .model(let name), .backend(let name): id = name
         }
         return RateLimitScopeStatus(
@@ -182,7 +189,7 @@ struct RateLimitRoutes: RouteGroup {
 }
 
 extension RateLimitRoutes {
-    /// Gauges for `/metrics/prometheus`: each limit in force, what is left of its window now,
+    /// Gauges for `/metrics/rate-limits/prometheus`: each limit in force, what is left of its window now,
     /// and each budget with its spend in the current period.
     func prometheus(now: Double) -> String {
         var limits: [([String], Double)] = [], remaining: [([String], Double)] = []

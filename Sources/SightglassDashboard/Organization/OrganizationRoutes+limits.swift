@@ -40,8 +40,8 @@ extension OrganizationRoutes {
     static func positive(_ body: AdminBody, _ name: String, param: String) throws -> Int? {
         switch body.fields[name] {
         case nil, .null?: return nil
-        case .number(let n)? where n == n.rounded() && n > 0 && n < 1e15: return Int(n)
-        default: throw AdminAPIError.invalid(param: param, "'\(param)' must be a positive whole number")
+        case .number(let n)? where n == n.rounded() && n > 0 && n <= Double(1 << 50): return Int(n)
+        default: throw AdminAPIError.invalid(param: param, "'\(param)' must be a positive whole number (at most 2^50)")
         }
     }
 
@@ -55,8 +55,9 @@ extension OrganizationRoutes {
         } else {
             b = body
         }
-        guard case .number(let amount)? = b.fields["amount_usd"], amount.isFinite, amount > 0 else {
-            throw AdminAPIError.invalid(param: "\(at)amount_usd", "'\(at)amount_usd' is required and must be a positive number of USD")
+        guard case .number(let amount)? = b.fields["amount_usd"], amount.isFinite, amount > 0, amount <= Budget.maxAmountUSD else {
+            throw AdminAPIError.invalid(
+                param: "\(at)amount_usd", "'\(at)amount_usd' is required and must be a positive number of USD, at most 1,000,000,000")
         }
         var budget = Budget(amountUSD: amount)
         if let p = try b.string("period") {

@@ -75,6 +75,6 @@ public enum LimitPlan {
     /// Tokens a request reserves: its input estimated from the body's size (about four bytes a
     /// token) and its output cap, or the configured default when it sets none.
     public static func reservedTokens(bodyBytes: Int, maxTokens: Int?, defaultMaxTokens: Int, outputs: Bool) -> Int {
-        max(1, bodyBytes / 4) + (outputs ? (maxTokens ?? defaultMaxTokens) : 0)
+        max(1, bodyBytes / 4) + (outputs ? min(max(0, maxTokens ?? defaultMaxTokens), Int(Int32.max)) : 0)
     }
 }

@@ -38,13 +38,15 @@ public final class UsageLimiter: Sendable {
             exhausted &= ~(1 << d.index)
         }
 
+        /// Moves to the windows of a later moment; an earlier one (a calibration stepping the clock
+        /// back a little) never resets what the current windows counted.
         mutating func roll(minute m: Int64, day d: Int64) {
-            if minute != m {
+            if m > minute {
                 (minute, minuteRequests, minuteTokens) = (m, 0, 0)
                 reset(.requestsPerMinute)
                 reset(.tokensPerMinute)
             }
-            if day != d {
+            if d > day {
                 (day, dayRequests, dayTokens) = (d, 0, 0)
                 reset(.requestsPerDay)
                 reset(.tokensPerDay)
@@ -52,7 +54,7 @@ public final class UsageLimiter: Sendable {
         }
 
         mutating func roll(period p: Int64) {
-            if budgetPeriod != p {
+            if p > budgetPeriod {
                 (budgetPeriod, spent) = (p, 0)
                 reset(.budgetMicroUSD)
             }
@@ -64,7 +66,7 @@ public final class UsageLimiter: Sendable {
             case .tokensPerMinute: Int64(minuteTokens)
             case .requestsPerDay: Int64(dayRequests)
             case .tokensPerDay: Int64(dayTokens)
-            case .budgetMicroUSD: Int64((spent * 1e6).rounded(.up))
+            case .budgetMicroUSD: Int64(UsageLimiter.whole((spent * 1e6).rounded(.up)))
             }
         }
 
@@ -173,6 +175,12 @@ public final class UsageLimiter: Sendable {
         return body()
     }
 
+    /// A dollar figure as a whole number, never trapping: rounded, bounded to ±2^53, 0 when not finite.
+    static func whole(_ value: Double) -> Int {
+        guard value.isFinite else { return 0 }
+        return Int(Swift.min(Swift.max(value.rounded(), -9_007_199_254_740_992), 9_007_199_254_740_992))
+    }
+
     static func mask(_ indices: some Sequence<Int>) -> UInt32 { indices.reduce(0) { $0 | 1 << UInt32($1) } }
 
     /// The moment a decision is taken, and the windows it falls in.
@@ -211,8 +219,10 @@ public final class UsageLimiter: Sendable {
     /// cost `cost` USD, if every check has room; charges them all, or none.
     /// In shared mode a scope's window admits only what this instance has leased of it; with
     /// `allowLease` false (after a lease round) a shortfall is a refusal.
-    public func admit(_ checks: [LimitCheck], tokens: Int, cost: Double, allowLease: Bool = true, at nanos: Int64? = nil) -> Decision {
+    public func admit(_ checks: [LimitCheck], tokens asked: Int, cost asking: Double, allowLease: Bool = true, at nanos: Int64? = nil) -> Decision {
         let m = Moment(nanos: nanos ?? now())
+        let tokens = Swift.min(Swift.max(0, asked), 1 << 40)
+        let cost = asking.isFinite ? Swift.min(Swift.max(0, asking), 1e12) : 1e12
         let indices = checks.map { stripe($0.scope) }
         return locked(Self.mask(indices)) {
             // Check every scope first (no closures capturing state: nothing allocated per check).
@@ -280,16 +290,16 @@ public final class UsageLimiter: Sendable {
         // Shared, "left" is what this instance has leased.
         let end = Double(LimitCalendar.periodEnd(b.period, p))
         let refusal = LimitRefusal(
-            scope: check.scope, dimension: .budget, limit: Int((b.amountUSD * 100).rounded()), requested: Int((cost * 100).rounded(.up)),
+            scope: check.scope, dimension: .budget, limit: Self.whole(b.amountUSD * 100), requested: Self.whole((cost * 100).rounded(.up)),
             retryAfter: Swift.max(1, Int((end - m.seconds).rounded(.up))), neverFits: false, status: LimitStatus())
         if c.spent >= b.amountUSD { return refusal }
         if shared, c.used(.budgetMicroUSD) >= c.granted[LeaseDimension.budgetMicroUSD.index] {
             if c.isExhausted(.budgetMicroUSD) || !allowLease { return refusal }
-            let total = Int64((b.amountUSD * 1e6).rounded())
+            let total = Int64(Self.whole(b.amountUSD * 1e6))
             needs.append(
                 LeaseNeed(
                     scope: check.scope, dimension: .budgetMicroUSD, window: p,
-                    amount: Swift.max(Int64((cost * 1e6).rounded(.up)), LeaseNeed.chunk(total)), limit: total))
+                    amount: Swift.max(Int64(Self.whole((cost * 1e6).rounded(.up))), LeaseNeed.chunk(total)), limit: total))
         }
         return nil
     }
@@ -298,8 +308,9 @@ public final class UsageLimiter: Sendable {
     /// the windows they were taken from (if still current), usage beyond the reservation is
     /// charged, and the concurrency slot is freed.
     public func settle(_ r: Reservation, tokens: Int, cost: Double) {
-        let deltaTokens = tokens - r.tokens
-        let deltaCost = cost - r.cost
+        // Usage as a backend reported it: bounded, so no report can overflow a counter.
+        let deltaTokens = min(max(0, tokens), 1 << 40) - r.tokens
+        let deltaCost = (cost.isFinite ? min(max(0, cost), 1e9) : 0) - r.cost
         locked(Self.mask(r.held.lazy.map(\.stripe))) {
             for h in r.held {
                 let s = stripes[h.stripe]
@@ -323,7 +334,7 @@ public final class UsageLimiter: Sendable {
                 let s = stripes[indices[n]]
                 var c = s.counters[g.need.scope] ?? Counter()
                 c.roll(minute: LimitCalendar.minute(unix), day: LimitCalendar.day(unix))
-                if g.need.dimension == .budgetMicroUSD, c.budgetPeriod == .min { c.roll(period: g.need.window) }
+                if g.need.dimension == .budgetMicroUSD { c.roll(period: g.need.window) }
                 guard c.window(g.need.dimension) == g.need.window else { continue }
                 c.granted[g.need.dimension.index] += g.granted
                 if g.granted < g.need.amount { c.exhausted |= 1 << g.need.dimension.index }

@@ -12,7 +12,13 @@ public struct RequestFields: Sendable, Equatable {
     public var includeUsage: Bool?
     /// The request's output cap: `max_completion_tokens`, else `max_tokens` (OpenAI), else
     /// `options.num_predict` (Ollama); nil when none is given.
+    /// OpenAI's output cap (`max_tokens`, `max_completion_tokens` winning), 0 to 2^31 − 1.
     public var maxTokens: Int?
+    /// Ollama's (`options.num_predict`; a negative value, "unlimited", is left out).
+    public var numPredict: Int?
+
+    /// The cap the route's clients set: Ollama ignores a top-level `max_tokens`, OpenAI's servers `options`.
+    public func outputCap(ollama: Bool) -> Int? { ollama ? numPredict : maxTokens }
     /// Other models the request names (`destination` of a copy, `from` of a create), which a
     /// key's model scope must allow too.
     public var otherModels: [String] = []
@@ -118,10 +124,13 @@ public struct RequestFields: Sendable, Equatable {
                 try s.skipValue()
                 let text = s.slice(valueStart..<s.i)
                 guard text == "null" || Int(text) != nil else { throw ScanError.wrongType(field: key, expected: "an integer") }
+                if let n = Int(text), n < 0 || n > Int(Int32.max) {
+                    throw ScanError.wrongType(field: key, expected: "an integer from 0 to 2147483647")
+                }
                 if let n = Int(text), key == "max_completion_tokens" || fields.maxTokens == nil { fields.maxTokens = n }
             } else if key == "options", s.peek() == UInt8(ascii: "{") {
                 fields.hasOptions = true
-                if let n = try scanNumPredict(&s), fields.maxTokens == nil { fields.maxTokens = n }
+                fields.numPredict = try scanNumPredict(&s)
             } else if key == "stream_options" {
                 if s.peek() == UInt8(ascii: "{") {
                     try scanStreamOptions(&s, into: &fields)
@@ -174,7 +183,7 @@ public struct RequestFields: Sendable, Equatable {
         var found: Int?
         let scanner = s
         try forEachMember(&s, of: "options") { key, range in
-            if key == "num_predict", let n = Int(scanner.slice(range)), n >= 0 { found = n }
+            if key == "num_predict", let n = Int(scanner.slice(range)), n >= 0 { found = min(n, Int(Int32.max)) }
         }
         return found
     }

@@ -268,8 +268,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func startExchange(_ head: HTTPHead, body: ByteBuffer) {
         deadline = nil
         let path = ProxyRoute.normalized(head.path)
-        if ctx.bans.anyActive, let left = ctx.bans.banned(remoteIP, now: Date().timeIntervalSince1970), Self.keyed(path, head) {
-            // Refused before its key is even read: this address failed authentication too often.
+        if ctx.bans.anyActive, let left = ctx.bans.banned(remoteIP, now: Date().timeIntervalSince1970), Self.keyed(path, head),
+            InferenceAuth.credential({ head.value($0) }).flatMap({ ctx.keys.grant(for: KeyDigest(of: $0)) }) == nil
+        {
+            // This address failed authentication too often: until the ban ends only a live key
+            // gets through (many clients can share one address behind a proxy), and a guess is
+            // not even checked.
             let route = ProxyRoute.all[path] ?? ProxyRoute.blobs
             rejectRequest(
                 head, route: route, status: 403, error: .permissionDenied,
@@ -352,12 +356,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             return
         }
         var upstreamBody = body
+        let outputCap = fields.outputCap(ollama: route.dialect == .ollama)
         if let grant, let cap = grant.scopes.maxTokens, !route.management, route.scope == .completions {
-            if let asked = fields.maxTokens, asked > cap {
+            if let asked = outputCap, asked > cap {
                 refuse(head, route: route, .maxTokensAbove(cap), bytes: body.readableBytes, grant: grant)
                 return
             }
-            if fields.maxTokens == nil {
+            if outputCap == nil {
                 // No limit asked: the key's cap becomes the request's, so leaving it out is no way around it.
                 guard route.dialect == .openAI || !fields.hasOptions else {
                     refuse(head, route: route, .maxTokensAbove(cap), bytes: body.readableBytes, grant: grant)
@@ -386,7 +391,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if !checks.isEmpty {
                 let outputs = route.scope == .completions && !route.management
                 let tokens = LimitPlan.reservedTokens(
-                    bodyBytes: body.readableBytes, maxTokens: fields.maxTokens ?? grant?.scopes.maxTokens,
+                    bodyBytes: body.readableBytes, maxTokens: outputCap ?? grant?.scopes.maxTokens,
                     defaultMaxTokens: ctx.settings.limits.defaultMaxTokens, outputs: outputs)
                 let input = max(1, body.readableBytes / 4)
                 let cost = ctx.settings.pricing[model]?.cost(input: input, cached: 0, output: tokens - input) ?? 0

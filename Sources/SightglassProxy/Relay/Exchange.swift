@@ -176,23 +176,25 @@ final class Exchange {
         case .needsLease(let needs):
             guard let source = ctx.leases else {
                 // A shared limiter with nowhere to lease from: a configuration the runtime does not build.
-                fail(status: 503, error: .rateLimited, message: "limits are shared, but no database to lease them from is configured", retryAfter: 1)
+                fail(
+                    status: 503, error: .limitsUnavailable, message: "limits are shared, but no database to lease them from is configured", retryAfter: 1)
                 return
             }
             phase = .leasing
             let limiter = ctx.limiter
             ctx.loop.makeFutureWithTask { try await source.lease(needs) }.assumeIsolated().whenComplete { [self] result in
+                // Granted capacity is this instance's whether or not the client is still there.
+                if case .success(let grants) = result { limiter.apply(grants) }
                 guard !finished else { return }
                 phase = .none
                 switch result {
-                case .success(let grants):
-                    limiter.apply(grants)
+                case .success:
                     admit(limits, allowLease: false)
                 case .failure:
                     // Without the database no instance can know what the others admitted: refuse
                     // rather than risk passing the limit.
                     fail(
-                        status: 503, error: .rateLimited, message: "limits are shared through PostgreSQL, which did not answer; try again",
+                        status: 503, error: .limitsUnavailable, message: "limits are shared through PostgreSQL, which did not answer; try again",
                         retryAfter: 1)
                 }
             }
@@ -511,6 +513,13 @@ final class Exchange {
             if !keepLength && RawResponseHead.equals(bytes, f.name, Self.contentLengthName) { continue }
             for n in named where RawResponseHead.equals(bytes, f.name, n) { continue fields }
             if !requestId.isEmpty && RawResponseHead.equals(bytes, f.name, Self.requestIdName) { continue }
+            // Under a limit of ours, the backend's own rate-limit figures (an upstream account's
+            // quota) would contradict ours and tell tenants about it: ours replace them.
+            if limitStatus != nil
+                && (RawResponseHead.hasPrefix(bytes, f.name, "x-ratelimit-") || RawResponseHead.equals(bytes, f.name, "retry-after-ms"))
+            {
+                continue
+            }
             out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[f.line]))
             out.writeStaticString("\r\n")
         }
@@ -694,6 +703,7 @@ final class Exchange {
         case .connectionError, .invalidResponse: code = "backend_unavailable"
         case .rateLimited: code = "rate_limit_exceeded"
         case .budgetExceeded: code = "insufficient_quota"
+        case .limitsUnavailable: code = "limits_unavailable"
         default: code = nil
         }
         conn.writeAndFlush(
@@ -741,9 +751,17 @@ final class Exchange {
             output = stream ? (tap?.contentChunks ?? 0) : responseBytes / 4
         }
         if let r = reservation {
-            // What the request really used goes back to its limits and budgets.
+            // What the request really used goes back to its limits and budgets. Without the
+            // backend's usage (a client gone or a timeout mid-stream) what was generated is still
+            // charged, estimated as the ledger estimates it: leaving early must not be free.
             reservation = nil
-            ctx.limiter.settle(r, tokens: input + output, cost: settings.pricing[model]?.cost(input: input, cached: cached, output: output) ?? 0)
+            var usedIn = input, usedOut = output
+            if tap?.usage == nil, !estimated, firstByteAt != nil, (responseStatus ?? 500) < 400 {
+                usedIn = max(1, requestBytes / 4)
+                usedOut = stream ? (tap?.contentChunks ?? 0) : responseBytes / 4
+            }
+            ctx.limiter.settle(
+                r, tokens: usedIn + usedOut, cost: settings.pricing[model]?.cost(input: usedIn, cached: cached, output: usedOut) ?? 0)
         }
         var event = RequestEvent(
             route: route!.path, method: head.method, backend: inFlight != nil ? (backend?.name ?? "") : "",

@@ -136,6 +136,23 @@ import Testing
         #expect(admitted(l.admit(checks, tokens: 1, cost: 0)) != nil)
     }
 
+    @Test func aClockStepBackDoesNotResetTheCurrentWindow() {
+        let l = limiter()
+        let checks = [LimitCheck(scope: .key("k"), limits: RateLimits(requestsPerMinute: 1))]
+        #expect(admitted(l.admit(checks, tokens: 1, cost: 0, at: Self.t0 + 60 * Self.second)) != nil)
+        // A moment from the previous minute (a calibration stepped back a little): still refused.
+        #expect(refusal(l.admit(checks, tokens: 1, cost: 0, at: Self.t0 + 59 * Self.second)) != nil)
+    }
+
+    @Test func absurdReservationsAndUsageCannotOverflowTheCounters() {
+        let l = limiter()
+        let checks = [LimitCheck(scope: .key("k"), limits: RateLimits(tokensPerDay: 1 << 50))]
+        let a = admitted(l.admit(checks, tokens: Int.max, cost: .infinity, at: Self.t0))
+        #expect(a != nil)
+        l.settle(a!.0, tokens: Int.max, cost: .nan)
+        #expect(l.usage(.key("k"), at: Self.t0).dayTokens == 1 << 40)
+    }
+
     @Test func concurrentAdmissionsNeverPassTheLimit() async {
         let l = limiter()
         let checks = [LimitCheck(scope: .project("p"), limits: RateLimits(requestsPerMinute: 500))]
@@ -202,6 +219,24 @@ import Testing
         guard case .needsLease = l.admit(checks, tokens: 1, cost: 0, at: Self.t0 + 60_000_000_000) else {
             Issue.record("expected a lease round in the new window")
             return
+        }
+    }
+
+    @Test func aHardBudgetUsedYesterdayLeasesAgainToday() {
+        let l = shared()
+        let budget = [LimitCheck(scope: .key("k"), limits: RateLimits(), budget: Budget(amountUSD: 1, period: .day, mode: .hard))]
+        let day: Int64 = 86_400_000_000_000
+        for t in [Self.t0, Self.t0 + day] {
+            guard case .needsLease(let needs) = l.admit(budget, tokens: 1, cost: 0.01, at: t) else {
+                Issue.record("expected a lease round")
+                return
+            }
+            l.apply([LeaseGrant(need: needs[0], granted: needs[0].amount)], at: t)
+            guard case .admitted(let r, _) = l.admit(budget, tokens: 1, cost: 0.01, allowLease: false, at: t) else {
+                Issue.record("the grant of a new period must admit")
+                return
+            }
+            l.settle(r, tokens: 1, cost: 0.01)
         }
     }
 
