@@ -46,8 +46,12 @@ extension GatewayConfig {
         return try Yams.serialize(node: Self.plainNumbers(node))
     }
 
+    /// Mappings whose keys the user names (models, tiers, backends): printed in key order, so the
+    /// output is the same each time (a dictionary's own order is not).
+    static let namedTables: Set<String> = ["pricing", "tiers", "models", "backends"]
+
     /// Yams writes doubles in exponent form (`1e+1`); people write `10` and `0.15`.
-    static func plainNumbers(_ node: Node) -> Node {
+    static func plainNumbers(_ node: Node, under parent: String = "") -> Node {
         switch node {
         case .scalar(var s):
             if s.style == .plain, s.string.contains("e"), let d = Double(s.string), d.isFinite {
@@ -55,7 +59,10 @@ extension GatewayConfig {
             }
             return .scalar(s)
         case .mapping(var m):
-            for i in m.indices { m[i].value = plainNumbers(m[i].value) }
+            for i in m.indices { m[i].value = plainNumbers(m[i].value, under: m[i].key.string ?? "") }
+            if namedTables.contains(parent) {
+                m = Node.Mapping(m.sorted { ($0.key.string ?? "") < ($1.key.string ?? "") }, m.tag, m.style)
+            }
             return .mapping(m)
         case .sequence(var q):
             for i in q.indices { q[i] = plainNumbers(q[i]) }

@@ -150,6 +150,8 @@ public struct LimitSettings: Codable, Sendable, Equatable {
     public var backends: [String: RateLimits] = [:]
     /// Limits each user (a key's owner, or the end user a key may name) gets on its own.
     public var perUser = RateLimits()
+    /// A budget each user gets on its own (`per_user_budget`), priced like every budget.
+    public var perUserBudget: Budget?
     /// Output tokens a request without `max_tokens` reserves against token limits and budgets
     /// until its real usage is known.
     public var defaultMaxTokens = 4096
@@ -161,7 +163,7 @@ public struct LimitSettings: Codable, Sendable, Equatable {
         case maxQueueSize = "max_queue_size"
         case queueTimeoutSeconds = "queue_timeout_seconds"
         case tiers, models, backends
-        case perUser = "per_user"
+        case perUser = "per_user", perUserBudget = "per_user_budget"
         case defaultMaxTokens = "default_max_tokens"
     }
 
@@ -175,6 +177,7 @@ public struct LimitSettings: Codable, Sendable, Equatable {
         models = try c.decodeIfPresent([String: RateLimits].self, forKey: .models) ?? [:]
         backends = try c.decodeIfPresent([String: RateLimits].self, forKey: .backends) ?? [:]
         perUser = try c.decodeIfPresent(RateLimits.self, forKey: .perUser) ?? RateLimits()
+        perUserBudget = try c.decodeIfPresent(Budget.self, forKey: .perUserBudget)
         defaultMaxTokens = try c.decodeIfPresent(Int.self, forKey: .defaultMaxTokens) ?? d.defaultMaxTokens
     }
 
@@ -190,6 +193,7 @@ public struct LimitSettings: Codable, Sendable, Equatable {
         for (name, l) in models { try l.validate(at: "limits.models.\(name)") }
         for (name, l) in backends { try l.validate(at: "limits.backends.\(name)") }
         try perUser.validate(at: "limits.per_user")
+        try perUserBudget?.validate(at: "limits.per_user_budget")
     }
 }
 

@@ -75,6 +75,14 @@ public struct Budget: Codable, Sendable, Equatable, Hashable {
         case amountUSD = "amount_usd", period, mode
     }
 
+    /// `period` defaults to a month and `mode` to hard, as the Admin API's do.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        amountUSD = try c.decode(Double.self, forKey: .amountUSD)
+        period = try c.decodeIfPresent(Period.self, forKey: .period) ?? .month
+        mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? .hard
+    }
+
     public func validate(at path: String) throws {
         guard amountUSD.isFinite, amountUSD > 0, amountUSD <= Budget.maxAmountUSD else {
             throw ConfigError.field("\(path).amount_usd", "must be a positive number of USD, at most 1,000,000,000")

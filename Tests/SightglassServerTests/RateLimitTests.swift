@@ -42,6 +42,22 @@ import Testing
         }
     }
 
+    @Test func aHardBudgetPerUserStopsThatUserAndNoOther() async throws {
+        try await withTestStack(configure: { c, _ in
+            c.pricing["llama3.2:1b"] = ModelPrice(input: 1000, output: 1000)  // 0.001 USD a token
+            c.limits.perUserBudget = Budget(amountUSD: 0.001, period: .day, mode: .hard)
+        }) { stack in
+            let first = try await stack.post("/v1/chat/completions", Self.chat, headers: [("X-User-Id", "alice")])
+            #expect(first.status == 200)
+            let second = try await stack.post("/v1/chat/completions", Self.chat, headers: [("X-User-Id", "alice")])
+            #expect(second.status == 429)
+            #expect(second.body.contains("insufficient_quota"))
+            #expect(second.body.contains("user alice"))
+            let other = try await stack.post("/v1/chat/completions", Self.chat, headers: [("X-User-Id", "bob")])
+            #expect(other.status == 200)
+        }
+    }
+
     @Test func aRequestWithoutAnyLimitCarriesNoLimitHeaders() async throws {
         try await withTestStack { stack in
             let r = try await stack.post("/v1/chat/completions", Self.chat)

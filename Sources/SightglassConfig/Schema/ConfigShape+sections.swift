@@ -35,6 +35,13 @@ extension LimitSettings {
         ("max_concurrent_requests", .integer), ("max_queue_size", .integer), ("queue_timeout_seconds", .number),
         ("tiers", .table(RateLimits.shape)), ("models", .table(RateLimits.shape)), ("backends", .table(RateLimits.shape)),
         ("per_user", RateLimits.shape), ("default_max_tokens", .integer),
+        (
+            "per_user_budget",
+            .section([
+                ("amount_usd", .number), ("period", .choice(["day", "week", "month"], caseInsensitive: false)),
+                ("mode", .choice(["soft", "hard"], caseInsensitive: false)),
+            ])
+        ),
     ])
 }
 

@@ -66,7 +66,9 @@ public enum LimitPlan {
                 }
             }
         }
-        if let user, !settings.perUser.isEmpty { out.append(LimitCheck(scope: .user(user), limits: settings.perUser)) }
+        if let user, !settings.perUser.isEmpty || settings.perUserBudget != nil {
+            out.append(LimitCheck(scope: .user(user), limits: settings.perUser, budget: settings.perUserBudget))
+        }
         if let m = settings.models[model], !m.isEmpty { out.append(LimitCheck(scope: .model(model), limits: m)) }
         if let b = settings.backends[backend], !b.isEmpty { out.append(LimitCheck(scope: .backend(backend), limits: b)) }
         return out

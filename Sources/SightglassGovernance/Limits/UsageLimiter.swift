@@ -103,6 +103,9 @@ public final class UsageLimiter: Sendable {
     final class Stripe: @unchecked Sendable {
         let lock = NIOLock()
         var counters: [LimitScope: Counter] = [:]
+        /// Counters beyond which idle ones are dropped; doubles when a prune frees too little,
+        /// so a day with many users does not prune on every admission.
+        var pruneAt = 4096
     }
 
     /// A request's hold on its scopes' capacity, consumed by `settle`.
@@ -244,7 +247,7 @@ public final class UsageLimiter: Sendable {
                 let period = check.budget.map { LimitCalendar.period($0.period, m.unix) }
                 s.counters[check.scope, default: Counter()].charge(tokens: tokens, cost: cost, at: m, period: period, limits: check.limits, into: &status)
                 held.append(.init(scope: check.scope, stripe: indices[n], budgetPeriod: period))
-                if s.counters.count > 4096 { prune(s, day: m.day) }
+                if s.counters.count > s.pruneAt { prune(s, day: m.day) }
             }
             return .admitted(Reservation(held: held, tokens: tokens, cost: cost, minute: m.minute, day: m.day), status)
         }
@@ -378,5 +381,6 @@ public final class UsageLimiter: Sendable {
     /// Drops counters with nothing in flight and nothing counted today (user scopes come and go).
     func prune(_ s: Stripe, day: Int64) {
         s.counters = s.counters.filter { !$0.value.idle || $0.value.day == day || $0.value.spent > 0 }
+        s.pruneAt = max(4096, s.counters.count * 2)
     }
 }

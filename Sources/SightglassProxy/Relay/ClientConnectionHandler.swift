@@ -386,7 +386,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if grant != nil || ctx.settings.limitsWithoutKey {
             let checks = LimitPlan.checks(
                 grant: grant, project: grant.flatMap { ctx.keys.projects[$0.projectId] },
-                user: Self.user(head, grant: grant, header: ctx.settings.userHeader), model: model, backend: backend.name,
+                user: Self.limitedUser(head, grant: grant, header: ctx.settings.userHeader), model: model, backend: backend.name,
                 settings: ctx.settings.limits)
             if !checks.isEmpty {
                 let outputs = route.scope == .completions && !route.management
@@ -548,6 +548,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     static func user(_ head: HTTPHead, grant: KeyGrant?, header: String) -> String? {
         guard let grant else { return head.value(header) }
         return grant.scopes.endUser ? (head.value(header) ?? grant.ownerId) : grant.ownerId
+    }
+
+    /// Whom per-user limits count a request against: a key's owner, or the end user the key
+    /// names, within the key's project, so one project cannot use up another's user; without a
+    /// key, the user header.
+    static func limitedUser(_ head: HTTPHead, grant: KeyGrant?, header: String) -> String? {
+        guard let grant else { return head.value(header) }
+        if grant.scopes.endUser, let named = head.value(header) { return grant.projectId + "/" + named }
+        return grant.ownerId
     }
 
     func rejectTooLarge(_ head: HTTPHead) {

@@ -62,7 +62,8 @@ public struct RelaySettings: Sendable {
         pricing = config.pricing
         banAfterFailures = config.auth.banAfterFailures
         banSeconds = config.auth.banSeconds
-        limitsWithoutKey = !config.limits.models.isEmpty || !config.limits.backends.isEmpty || !config.limits.perUser.isEmpty
+        limitsWithoutKey =
+            !config.limits.models.isEmpty || !config.limits.backends.isEmpty || !config.limits.perUser.isEmpty || config.limits.perUserBudget != nil
     }
 }
 
