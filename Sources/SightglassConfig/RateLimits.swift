@@ -28,24 +28,25 @@ public struct RateLimits: Codable, Sendable, Equatable, Hashable {
     /// The dimension names, as clients write them.
     public static let names = CodingKeys.allCases.map(\.rawValue)
 
+    /// The five dimensions, in `names` order, for code that treats them alike.
+    public static var dimensions: [WritableKeyPath<RateLimits, Int?>] {
+        [\.requestsPerMinute, \.tokensPerMinute, \.requestsPerDay, \.tokensPerDay, \.maxConcurrentRequests]
+    }
+
     public var isEmpty: Bool { self == RateLimits() }
 
     /// These limits with every dimension `other` sets taking its value (a tier plus a key's overrides).
     public func overridden(by other: RateLimits) -> RateLimits {
-        RateLimits(
-            requestsPerMinute: other.requestsPerMinute ?? requestsPerMinute, tokensPerMinute: other.tokensPerMinute ?? tokensPerMinute,
-            requestsPerDay: other.requestsPerDay ?? requestsPerDay, tokensPerDay: other.tokensPerDay ?? tokensPerDay,
-            maxConcurrentRequests: other.maxConcurrentRequests ?? maxConcurrentRequests)
+        var out = self
+        for d in Self.dimensions where other[keyPath: d] != nil { out[keyPath: d] = other[keyPath: d] }
+        return out
     }
 
     /// Every limit set must be a positive whole number: a limit of 0 would refuse everything,
     /// which is what revoking a key or archiving a project is for. `path` names the object.
     public func validate(at path: String) throws {
-        for (name, value) in [
-            ("requests_per_minute", requestsPerMinute), ("tokens_per_minute", tokensPerMinute), ("requests_per_day", requestsPerDay),
-            ("tokens_per_day", tokensPerDay), ("max_concurrent_requests", maxConcurrentRequests),
-        ] {
-            if let value, value <= 0 || value > 1 << 50 {
+        for (name, d) in zip(Self.names, Self.dimensions) {
+            if let value = self[keyPath: d], value <= 0 || value > 1 << 50 {
                 throw ConfigError.field(path.isEmpty ? name : "\(path).\(name)", "must be a positive whole number (at most 2^50)")
             }
         }

@@ -28,13 +28,11 @@ extension OrganizationRoutes {
 
     /// Five dimensions read from `body` under `names` (the key body's or OpenAI's), in RateLimits order.
     static func rateLimits(_ body: AdminBody, prefix: String, names: [String]) throws -> RateLimits {
-        let values = try names.map { name -> Int? in
-            guard let n = try Self.positive(body, name, param: prefix.isEmpty ? name : "\(prefix).\(name)") else { return nil }
-            return n
+        var limits = RateLimits()
+        for (name, d) in zip(names, RateLimits.dimensions) {
+            limits[keyPath: d] = try Self.positive(body, name, param: prefix.isEmpty ? name : "\(prefix).\(name)")
         }
-        return RateLimits(
-            requestsPerMinute: values[0], tokensPerMinute: values[1], requestsPerDay: values[2], tokensPerDay: values[3],
-            maxConcurrentRequests: values[4])
+        return limits
     }
 
     static func positive(_ body: AdminBody, _ name: String, param: String) throws -> Int? {
@@ -84,7 +82,8 @@ extension OrganizationRoutes {
         let before = limits.budget
         limits.budget = budget
         try await org.setProjectLimits(project, limits)
-        await changed("project_budget_set", admin, resource: project, before: Self.json(before), after: Self.json(budget))
+        await changed(
+            "project_budget_set", admin, resource: project, before: before.map(JSONValue.init(encoding:)) ?? .null, after: JSONValue(encoding: budget))
         return ProjectBudgetObject(projectId: project, budget: budget)
     }
 
@@ -100,7 +99,7 @@ extension OrganizationRoutes {
         guard let before = limits.budget else { throw IdentityError.notFound(kind: "budget", id: project) }
         limits.budget = nil
         try await org.setProjectLimits(project, limits)
-        await changed("project_budget_removed", admin, resource: project, before: Self.json(before))
+        await changed("project_budget_removed", admin, resource: project, before: JSONValue(encoding: before))
         return DeletedObject(object: "organization.project.budget.deleted", id: project)
     }
 
@@ -136,24 +135,13 @@ extension OrganizationRoutes {
         let before = limits
         limits = limits.overridden(by: given)
         // An explicit null clears a dimension.
-        for (i, name) in Self.openAILimitNames.enumerated() where body.fields[name] == .null {
-            switch i {
-            case 0: limits.requestsPerMinute = nil
-            case 1: limits.tokensPerMinute = nil
-            case 2: limits.requestsPerDay = nil
-            case 3: limits.tokensPerDay = nil
-            default: limits.maxConcurrentRequests = nil
-            }
-        }
+        for (name, d) in zip(Self.openAILimitNames, RateLimits.dimensions) where body.fields[name] == .null { limits[keyPath: d] = nil }
         try await org.setProjectModelLimits(project, model: model, limits)
-        await changed("project_rate_limit_set", admin, resource: "\(project)/\(decoded)", before: Self.json(before), after: Self.json(limits))
+        await changed(
+            "project_rate_limit_set", admin, resource: "\(project)/\(decoded)", before: JSONValue(encoding: before), after: JSONValue(encoding: limits))
         return ProjectRateLimitObject(model: model, limits: limits)
     }
 
-    static func json<T: Encodable>(_ value: T?) -> JSONValue {
-        guard let value, let data = try? JSONEncoder().encode(value), let v = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
-        return v
-    }
 }
 
 /// OpenAI's `project.rate_limit` object, with our `max_tokens_per_1_day` and `max_concurrent_requests`.

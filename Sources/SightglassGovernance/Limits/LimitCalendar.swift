@@ -60,15 +60,28 @@ public enum LimitCalendar {
     /// A duration the way OpenAI's `x-ratelimit-reset-*` headers write it (Go's format):
     /// `20ms`, `1s`, `6m0s`, `1h2m3s`.
     public static func goDuration(_ seconds: Double) -> String {
-        let s = max(0, seconds)
-        if s < 1 {
-            let ms = Int((s * 1000).rounded(.up))
-            return ms >= 1000 ? "1s" : "\(ms)ms"
+        switch GoDuration(seconds) {
+        case .milliseconds(let ms): return "\(ms)ms"
+        case .clock(let h, let m, let s): return h > 0 ? "\(h)h\(m)m\(s)s" : m > 0 ? "\(m)m\(s)s" : "\(s)s"
         }
-        let whole = Int(s.rounded(.up))
-        let h = whole / 3600, m = whole / 60 % 60, sec = whole % 60
-        if h > 0 { return "\(h)h\(m)m\(sec)s" }
-        if m > 0 { return "\(m)m\(sec)s" }
-        return "\(sec)s"
+    }
+
+    /// What Go's format writes for a duration, rounded up: milliseconds under a second, else hours
+    /// (when any), minutes (when any hours or minutes) and seconds. The one place of the rule,
+    /// for the string above and the proxy's writer into a response head.
+    public enum GoDuration: Equatable {
+        case milliseconds(Int)
+        case clock(hours: Int, minutes: Int, seconds: Int)
+
+        public init(_ seconds: Double) {
+            let s = seconds.isFinite ? min(max(0, seconds), 1e12) : 0
+            let ms = Int((s * 1000).rounded(.up))
+            if ms < 1000 {
+                self = .milliseconds(ms)
+                return
+            }
+            let whole = Int(s.rounded(.up))
+            self = .clock(hours: whole / 3600, minutes: whole / 60 % 60, seconds: whole % 60)
+        }
     }
 }

@@ -26,8 +26,8 @@ public final class UsageLimiter: Sendable {
         /// USD spent in the budget period, in-flight reservations included.
         var spent = 0.0
         /// Shared mode: capacity leased from the database for the current windows (requests,
-        /// tokens; the budget in USD), and which windows the database has no more of.
-        /// By `LeaseDimension.index`; fixed-size values, so a counter holds no heap storage.
+        /// tokens; the budget in micro-USD), and which windows the database has no more of; by
+        /// `LeaseDimension.index`, in fixed-size values so a counter holds no heap storage.
         var granted = SIMD8<Int64>(repeating: 0)
         var exhausted: UInt8 = 0
 
@@ -178,6 +178,12 @@ public final class UsageLimiter: Sendable {
         return body()
     }
 
+    /// Bounds on one request's tokens and cost, whatever a client asks or a backend reports:
+    /// no figure can overflow a counter.
+    static let maxTokens = 1 << 40, maxCost = 1e12
+    static func bounded(tokens: Int) -> Int { Swift.min(Swift.max(0, tokens), maxTokens) }
+    static func bounded(cost: Double) -> Double { Swift.min(Swift.max(0, cost), maxCost) }
+
     /// A dollar figure as a whole number, never trapping: rounded, bounded to ±2^53, 0 when not finite.
     static func whole(_ value: Double) -> Int {
         guard value.isFinite else { return 0 }
@@ -224,8 +230,8 @@ public final class UsageLimiter: Sendable {
     /// `allowLease` false (after a lease round) a shortfall is a refusal.
     public func admit(_ checks: [LimitCheck], tokens asked: Int, cost asking: Double, allowLease: Bool = true, at nanos: Int64? = nil) -> Decision {
         let m = Moment(nanos: nanos ?? now())
-        let tokens = Swift.min(Swift.max(0, asked), 1 << 40)
-        let cost = asking.isFinite ? Swift.min(Swift.max(0, asking), 1e12) : 1e12
+        let tokens = Self.bounded(tokens: asked)
+        let cost = asking.isFinite ? Self.bounded(cost: asking) : Self.maxCost
         let indices = checks.map { stripe($0.scope) }
         return locked(Self.mask(indices)) {
             // Check every scope first (no closures capturing state: nothing allocated per check).
@@ -312,8 +318,8 @@ public final class UsageLimiter: Sendable {
     /// charged, and the concurrency slot is freed.
     public func settle(_ r: Reservation, tokens: Int, cost: Double) {
         // Usage as a backend reported it: bounded, so no report can overflow a counter.
-        let deltaTokens = min(max(0, tokens), 1 << 40) - r.tokens
-        let deltaCost = (cost.isFinite ? min(max(0, cost), 1e9) : 0) - r.cost
+        let deltaTokens = Self.bounded(tokens: tokens) - r.tokens
+        let deltaCost = (cost.isFinite ? Self.bounded(cost: cost) : 0) - r.cost
         locked(Self.mask(r.held.lazy.map(\.stripe))) {
             for h in r.held {
                 let s = stripes[h.stripe]

@@ -70,12 +70,12 @@ struct RawResponseHead {
         throw HTTPParseError.badHeader
     }
 
-    /// ASCII case-insensitive comparison of `bytes[range]` with a lowercase literal.
     /// Whether the name at `range` starts with `lower` (ASCII case-insensitive).
     static func hasPrefix(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ lower: StaticString) -> Bool {
         range.count >= lower.utf8CodeUnitCount && equals(bytes, range.lowerBound..<(range.lowerBound + lower.utf8CodeUnitCount), lower)
     }
 
+    /// ASCII case-insensitive comparison of `bytes[range]` with a lowercase literal.
     static func equals(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ lower: StaticString) -> Bool {
         guard range.count == lower.utf8CodeUnitCount else { return false }
         let p = lower.utf8Start

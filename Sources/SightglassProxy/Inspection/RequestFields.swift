@@ -10,15 +10,10 @@ public struct RequestFields: Sendable, Equatable {
     /// Range of the `include_usage` value inside stream_options, when present.
     public var includeUsageRange: Range<Int>?
     public var includeUsage: Bool?
-    /// The request's output cap: `max_completion_tokens`, else `max_tokens` (OpenAI), else
-    /// `options.num_predict` (Ollama); nil when none is given.
     /// OpenAI's output cap (`max_tokens`, `max_completion_tokens` winning), 0 to 2^31 − 1.
     public var maxTokens: Int?
     /// Ollama's (`options.num_predict`; a negative value, "unlimited", is left out).
     public var numPredict: Int?
-
-    /// The cap the route's clients set: Ollama ignores a top-level `max_tokens`, OpenAI's servers `options`.
-    public func outputCap(ollama: Bool) -> Int? { ollama ? numPredict : maxTokens }
     /// Other models the request names (`destination` of a copy, `from` of a create), which a
     /// key's model scope must allow too.
     public var otherModels: [String] = []
@@ -149,6 +144,9 @@ public struct RequestFields: Sendable, Equatable {
         guard s.i == bytes.count else { throw ScanError.malformed("unexpected data after the object") }
         return fields
     }
+
+    /// The cap the route's clients set: Ollama ignores a top-level `max_tokens`, OpenAI's servers `options`.
+    public func outputCap(ollama: Bool) -> Int? { ollama ? numPredict : maxTokens }
 
     /// Top-level fields the gateway acts on, each allowed once.
     static let tracked = ["stream", "stream_options", "max_tokens", "max_completion_tokens", "options"]

@@ -740,6 +740,11 @@ final class Exchange {
         let end = NIODeadline.now()
         func seconds(_ d: NIODeadline?) -> Double? { d.map { Double(($0 - start).nanoseconds) / 1e9 } }
         var input = 0, output = 0, cached = 0, estimated = false
+        /// Tokens when the backend reported none: about four bytes a token in, content chunks
+        /// (or bytes ÷ 4) out.
+        func estimate() -> (input: Int, output: Int) {
+            (max(1, requestBytes / 4), stream ? (tap?.contentChunks ?? 0) : responseBytes / 4)
+        }
         if let u = tap?.usage {
             input = u.input
             output = u.output
@@ -747,19 +752,15 @@ final class Exchange {
         } else if route?.canStream == true, route?.management == false, error == nil, status < 400 {
             // No usage from the backend: estimate, and say so.
             estimated = true
-            input = max(1, requestBytes / 4)
-            output = stream ? (tap?.contentChunks ?? 0) : responseBytes / 4
+            (input, output) = estimate()
         }
         if let r = reservation {
             // What the request really used goes back to its limits and budgets. Without the
             // backend's usage (a client gone or a timeout mid-stream) what was generated is still
             // charged, estimated as the ledger estimates it: leaving early must not be free.
             reservation = nil
-            var usedIn = input, usedOut = output
-            if tap?.usage == nil, !estimated, firstByteAt != nil, (responseStatus ?? 500) < 400 {
-                usedIn = max(1, requestBytes / 4)
-                usedOut = stream ? (tap?.contentChunks ?? 0) : responseBytes / 4
-            }
+            var (usedIn, usedOut) = (input, output)
+            if tap?.usage == nil, !estimated, firstByteAt != nil, (responseStatus ?? 500) < 400 { (usedIn, usedOut) = estimate() }
             ctx.limiter.settle(
                 r, tokens: usedIn + usedOut, cost: settings.pricing[model]?.cost(input: usedIn, cached: cached, output: usedOut) ?? 0)
         }

@@ -50,30 +50,23 @@ enum LimitHeaders {
         }
     }
 
-    /// Go's duration format, as `LimitCalendar.goDuration` writes it.
+    /// Go's duration format, by the rule `LimitCalendar.GoDuration` holds.
     static func writeDuration(_ seconds: Double, into out: inout ByteBuffer) {
-        let s = max(0, seconds)
-        if s < 1 {
-            let ms = Int((s * 1000).rounded(.up))
-            if ms >= 1000 {
-                out.writeStaticString("1s")
-            } else {
-                writeDecimal(ms, into: &out)
-                out.writeStaticString("ms")
+        switch LimitCalendar.GoDuration(seconds) {
+        case .milliseconds(let ms):
+            writeDecimal(ms, into: &out)
+            out.writeStaticString("ms")
+        case .clock(let h, let m, let sec):
+            if h > 0 {
+                writeDecimal(h, into: &out)
+                out.writeStaticString("h")
             }
-            return
+            if h > 0 || m > 0 {
+                writeDecimal(m, into: &out)
+                out.writeStaticString("m")
+            }
+            writeDecimal(sec, into: &out)
+            out.writeStaticString("s")
         }
-        let whole = Int(s.rounded(.up))
-        let h = whole / 3600, m = whole / 60 % 60, sec = whole % 60
-        if h > 0 {
-            writeDecimal(h, into: &out)
-            out.writeStaticString("h")
-        }
-        if h > 0 || m > 0 {
-            writeDecimal(m, into: &out)
-            out.writeStaticString("m")
-        }
-        writeDecimal(sec, into: &out)
-        out.writeStaticString("s")
     }
 }

@@ -71,8 +71,6 @@ public struct ProxyRoute: Sendable {
         return Dictionary(uniqueKeysWithValues: routes.map { ($0.path, $0) })
     }()
 
-    /// The model catalogs the control plane answers: with auth on they need a key too, and list
-    /// only the models the key may use.
     /// A path as routers read it: repeated slashes collapsed, no trailing slash (`//v1/models/`
     /// is `/v1/models` to the control plane's router, so it must be to the key check too).
     /// One pass over the bytes decides; the common, already clean path is copied as it is.
@@ -92,6 +90,8 @@ public struct ProxyRoute: Sendable {
         return "/" + parts.joined(separator: "/")
     }
 
+    /// The model catalogs the control plane answers: with auth on they need a key too, and list
+    /// only the models the key may use.
     public static func isCatalog(_ path: String) -> Bool {
         path == "/v1/models" || path.hasPrefix("/v1/models/") || path == "/api/tags" || path == "/api/ps"
     }
